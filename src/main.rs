@@ -1,0 +1,2 @@
+//! The `sops-install` command line (placeholder until the CLI lands).
+fn main() {}

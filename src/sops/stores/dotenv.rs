@@ -1,0 +1,12 @@
+//! The dotenv store (placeholder until implemented).
+use super::{LoadedFile, StoreError};
+use crate::secret_bytes::SecretBytes;
+use crate::sops::tree::Map;
+
+pub fn load(_input: &[u8]) -> Result<LoadedFile, StoreError> {
+    Err(StoreError::new("dotenv store not implemented yet"))
+}
+
+pub fn emit_file(_branches: &[Map]) -> Result<SecretBytes, StoreError> {
+    Err(StoreError::new("dotenv store not implemented yet"))
+}

@@ -1,0 +1,1 @@
+//! Flattened sops metadata for dotenv and INI (placeholder until implemented).
