@@ -1,16 +1,11 @@
-//! The yaml store (placeholder until implemented).
-use super::{LoadedFile, StoreError};
-use crate::secret_bytes::SecretBytes;
-use crate::sops::tree::{Map, Value};
+//! The YAML store: reads and prints YAML exactly as sops 3.11 does with yaml.v3.
+//!
+//! `parse` turns the text into branches (one per document) with comments attached the way
+//! yaml.v3 attaches them and scalars typed by yaml.v3's resolution rules; `emit` prints a tree
+//! the way yaml.v3's encoder does with sops' settings (indent 4, unlimited width).
 
-pub fn load(_input: &[u8]) -> Result<LoadedFile, StoreError> {
-    Err(StoreError::new("yaml store not implemented yet"))
-}
+mod emit;
+mod parse;
 
-pub fn emit_file(_branches: &[Map]) -> Result<SecretBytes, StoreError> {
-    Err(StoreError::new("yaml store not implemented yet"))
-}
-
-pub fn emit_value(_value: &Value) -> Result<SecretBytes, StoreError> {
-    Err(StoreError::new("yaml store not implemented yet"))
-}
+pub use emit::{emit_file, emit_value};
+pub use parse::load;
