@@ -4,5 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod commands;
+pub mod keys;
 pub mod secret_bytes;
 pub mod sops;
