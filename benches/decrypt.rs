@@ -21,7 +21,9 @@ fn main() {
 
     let once = || {
         let file = sops::decrypt(&input, Format::Yaml, &ids).expect("benchmark file decrypts");
-        file.emit(Format::Yaml).expect("benchmark file prints").len()
+        file.emit(Format::Yaml)
+            .expect("benchmark file prints")
+            .len()
     };
     let printed = once();
     if !measuring {

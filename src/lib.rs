@@ -6,5 +6,6 @@
 
 pub mod commands;
 pub mod keys;
+pub mod manifest;
 pub mod secret_bytes;
 pub mod sops;
