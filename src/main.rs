@@ -1,11 +1,13 @@
 //! The `sops-install` command line: parse arguments, set up logging, run, map errors to exit
 //! statuses. Everything else lives in the library.
 
+use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use sops_install::commands::install::{self as installer, Invocation};
 use sops_install::commands::{self, decrypt, CommandError};
 use sops_install::sops::stores::Format;
 
@@ -68,11 +70,25 @@ impl From<FormatArg> for Format {
 
 fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
-    match run(cli) {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let program = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sops-install".to_string());
+    let is_subcommand = matches!(
+        args.get(1).and_then(|a| a.to_str()),
+        Some("decrypt" | "help")
+    );
+    let result = if is_subcommand {
+        run(Cli::parse())
+    } else {
+        run_installer(&program, &args[1.min(args.len())..])
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sops-install: {}", e.message);
+            eprintln!("{program}: {}", e.message);
             ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
         }
     }
@@ -120,4 +136,40 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 })
         }
     }
+}
+
+/// The sops-install-secrets form: `[-check-mode=…] [-ignore-passwd] manifest.json`.
+fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
+    let (manifest, check_mode, ignore_passwd) = match installer::parse(args)? {
+        Invocation::Help => {
+            eprint!("{}", installer::usage(program));
+            return Ok(());
+        }
+        Invocation::Version => {
+            println!("sops-install {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        Invocation::Install {
+            manifest,
+            check_mode,
+            ignore_passwd,
+        } => (manifest, check_mode, ignore_passwd),
+    };
+    let opts = sops_install::Options {
+        manifest_path: manifest,
+        check_mode,
+        ignore_passwd,
+        dry: std::env::var("NIXOS_ACTION").is_ok_and(|v| v == "dry-activate"),
+        via_systemctl: std::env::var("SOPS_RESTART_UNITS_VIA_SYSTEMCTL").is_ok_and(|v| v == "1"),
+        nixos_run_dir: PathBuf::from("/run/nixos"),
+        env_keys: sops_install::keys::EnvKeys::from_process(),
+    };
+    let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
+    for note in &outcome.notes {
+        eprintln!("{program}: {note}");
+    }
+    for line in &outcome.change_lines {
+        println!("{line}");
+    }
+    Ok(())
 }

@@ -19,24 +19,7 @@ pub struct DecryptArgs {
     pub ssh_keys: Vec<PathBuf>,
 }
 
-/// Key sources from the environment, as sops reads them.
-#[derive(Debug, Default)]
-pub struct KeyEnv {
-    pub age_key_file: Option<PathBuf>,
-    pub age_key: Option<String>,
-    pub ssh_private_key_file: Option<PathBuf>,
-}
-
-impl KeyEnv {
-    pub fn from_process() -> KeyEnv {
-        let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        KeyEnv {
-            age_key_file: non_empty("SOPS_AGE_KEY_FILE").map(PathBuf::from),
-            age_key: non_empty("SOPS_AGE_KEY").and_then(|v| v.into_string().ok()),
-            ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(PathBuf::from),
-        }
-    }
-}
+pub use crate::keys::EnvKeys as KeyEnv;
 
 /// Loads every identity named on the command line or in the environment.
 pub fn load_identities(args: &DecryptArgs, env: &KeyEnv) -> Identities {

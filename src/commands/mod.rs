@@ -1,6 +1,7 @@
 //! The subcommands behind the CLI, callable from tests. `main` only parses and dispatches.
 
 pub mod decrypt;
+pub mod install;
 
 /// A command's failure: the one line to print and the exit status.
 #[derive(Debug)]

@@ -100,3 +100,49 @@ impl Identities {
         self.loaded.iter().map(|l| l.identity.as_ref())
     }
 }
+
+/// The identities a manifest asks for: `ageSshKeyPaths` (converted as sops-nix does, and
+/// native), `ageKeyFile`, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
+/// environment (and `SOPS_AGE_KEY_FILE` when the manifest names no age source, since sops-nix
+/// overrides it only then). Nothing is written to disk.
+pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Identities {
+    let mut ids = Identities::new();
+    for path in &manifest.age_ssh_key_paths {
+        ids.add_ssh_key(path);
+    }
+    if let Some(f) = &manifest.age_key_file {
+        ids.add_age_key_file(f);
+    }
+    let manifest_has_age =
+        manifest.age_key_file.is_some() || !manifest.age_ssh_key_paths.is_empty();
+    if let (Some(f), false) = (&env.age_key_file, manifest_has_age) {
+        ids.add_age_key_file(f);
+    }
+    if let Some(text) = &env.age_key {
+        ids.add_age_keys_text(text, "SOPS_AGE_KEY");
+    }
+    if let Some(f) = &env.ssh_private_key_file {
+        ids.add_ssh_key(f);
+    }
+    ids
+}
+
+/// Key sources named by sops' environment variables.
+#[derive(Debug, Default, Clone)]
+pub struct EnvKeys {
+    pub age_key_file: Option<std::path::PathBuf>,
+    pub age_key: Option<String>,
+    pub ssh_private_key_file: Option<std::path::PathBuf>,
+}
+
+impl EnvKeys {
+    /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE`.
+    pub fn from_process() -> EnvKeys {
+        let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        EnvKeys {
+            age_key_file: non_empty("SOPS_AGE_KEY_FILE").map(Into::into),
+            age_key: non_empty("SOPS_AGE_KEY").and_then(|v| v.into_string().ok()),
+            ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(Into::into),
+        }
+    }
+}

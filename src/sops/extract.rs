@@ -71,14 +71,11 @@ fn describe(steps: &[Step]) -> String {
     out
 }
 
-/// Prints the part of `branches` that `steps` select, in `format`.
-pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<SecretBytes, String> {
+/// The value `steps` select (`None` for the whole file); errors name the failing step.
+pub fn lookup<'a>(branches: &'a [Map], steps: &[Step]) -> Result<Option<&'a Value>, String> {
     let Some(first) = branches.first() else {
         return Err("the file has no data".into());
     };
-    if steps.is_empty() {
-        return stores::emit_file(format, branches).map_err(|e| e.to_string());
-    }
     let mut current: Option<&Value> = None;
     for (i, step) in steps.iter().enumerate() {
         let found = match (current, step) {
@@ -102,14 +99,19 @@ pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<Secre
         };
         current = Some(found.ok_or_else(|| format!("key {} not found", describe(&steps[..=i])))?);
     }
-    match current {
+    Ok(current)
+}
+
+/// Prints the part of `branches` that `steps` select, in `format`.
+pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<SecretBytes, String> {
+    match lookup(branches, steps)? {
+        None => stores::emit_file(format, branches).map_err(|e| e.to_string()),
         Some(Value::Str(s)) => Ok(s.clone()),
         Some(Value::Map(m)) => {
             stores::emit_file(format, std::slice::from_ref(m)).map_err(|e| e.to_string())
         }
         Some(Value::Comment(_)) => Err(format!("{} is a comment", describe(steps))),
         Some(v) => stores::emit_value(format, v).map_err(|e| e.to_string()),
-        None => Err("nothing selected".into()),
     }
 }
 

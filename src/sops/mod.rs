@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod metadata;
 pub mod shamir;
+pub mod sops_files;
 pub mod stores;
 pub mod tree;
 pub mod walk;
