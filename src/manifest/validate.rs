@@ -195,6 +195,13 @@ pub fn validate(
         }
     }
 
+    check_prefix_collisions(&mut c, "secret", secrets.iter().map(|s| s.name.as_str()));
+    check_prefix_collisions(
+        &mut c,
+        "template",
+        templates.iter().map(|t| t.name.as_str()),
+    );
+    check_template_placeholders(&mut c, &templates, &secrets, &placeholders);
     if !c.problems.is_empty() {
         return Err(Problems(c.problems));
     }
@@ -343,6 +350,56 @@ fn template(
         restart_units: rt.restart_units.unwrap_or_default(),
         reload_units: rt.reload_units.unwrap_or_default(),
     })
+}
+
+/// `a` and `a/b` cannot both be files.
+fn check_prefix_collisions<'a>(
+    c: &mut Collector,
+    kind: &str,
+    names: impl Iterator<Item = &'a str>,
+) {
+    let all: HashSet<&str> = names.collect();
+    let mut sorted: Vec<&str> = all.iter().copied().collect();
+    sorted.sort_unstable();
+    for name in sorted {
+        let mut prefix = name;
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            if all.contains(parent) {
+                c.add(
+                    &format!("{kind} {name:?}"),
+                    "name",
+                    format!("{parent:?} is also a {kind}, so it cannot be a directory"),
+                );
+                break;
+            }
+            prefix = parent;
+        }
+    }
+}
+
+/// A template may only use placeholders of secrets this manifest installs (sops-nix would leave
+/// the placeholder text in the file).
+fn check_template_placeholders(
+    c: &mut Collector,
+    templates: &[Template],
+    secrets: &[Secret],
+    all: &BTreeMap<String, String>,
+) {
+    for t in templates {
+        for (name, placeholder) in all {
+            if t.text.contains(placeholder.as_str())
+                && !secrets
+                    .iter()
+                    .any(|s| s.placeholder.as_deref() == Some(placeholder))
+            {
+                c.add(
+                    &format!("template {:?}", t.name),
+                    "content",
+                    format!("uses the placeholder of {name:?}, which this manifest does not install (a neededForUsers secret?)"),
+                );
+            }
+        }
+    }
 }
 
 fn principal(name: Option<String>, id: Option<u32>) -> Principal {

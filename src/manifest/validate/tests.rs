@@ -151,3 +151,24 @@ fn user_mode_expands_percent_r_and_needs_a_runtime_dir_to_install() {
     )
     .is_err());
 }
+
+#[test]
+fn a_name_that_is_also_a_directory_of_another_is_rejected() {
+    let p = problems(&base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400"},
+           {"name": "a/b", "sopsFile": "/s.yaml", "mode": "0400"}"#,
+    ));
+    assert_eq!(
+        p,
+        vec!["secret \"a/b\": name: \"a\" is also a secret, so it cannot be a directory"]
+    );
+}
+
+#[test]
+fn a_template_using_a_placeholder_of_a_secret_not_installed_here_is_rejected() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "placeholderBySecretName": {"for-users": "<SOPS:ff:PLACEHOLDER>"},
+        "templates": [{"name": "t", "content": "x=<SOPS:ff:PLACEHOLDER>", "mode": "0400"}]}"#;
+    let p = problems(json);
+    assert!(p[0].contains("\"for-users\""), "{p:?}");
+}
