@@ -106,3 +106,6 @@ impl DecryptedFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
