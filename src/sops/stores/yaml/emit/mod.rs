@@ -13,8 +13,6 @@ mod timestamp;
 mod writer;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod tests_layout;
 #[cfg(test)]
 mod tests_sweep;
@@ -114,9 +112,17 @@ fn split_map(m: &Map) -> (Comments<'_>, Vec<Pair<'_>>, Comments<'_>) {
                 let h = std::mem::take(&mut pending);
                 if pairs.is_empty() {
                     head = h;
-                    pairs.push(Pair { head: Vec::new(), key: k, value: v });
+                    pairs.push(Pair {
+                        head: Vec::new(),
+                        key: k,
+                        value: v,
+                    });
                 } else {
-                    pairs.push(Pair { head: h, key: k, value: v });
+                    pairs.push(Pair {
+                        head: h,
+                        key: k,
+                        value: v,
+                    });
                 }
             }
         }
@@ -139,7 +145,10 @@ fn split_list(items: &[Value]) -> (Comments<'_>, Vec<Elem<'_>>, Comments<'_>) {
                 let h = std::mem::take(&mut pending);
                 if elems.is_empty() {
                     head = h;
-                    elems.push(Elem { head: Vec::new(), value: v });
+                    elems.push(Elem {
+                        head: Vec::new(),
+                        value: v,
+                    });
                 } else {
                     elems.push(Elem { head: h, value: v });
                 }

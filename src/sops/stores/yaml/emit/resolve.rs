@@ -111,8 +111,20 @@ fn is_base60(s: &str) -> bool {
     i == b.len()
 }
 
-/// Go `ParseFloat` on a string starting with `.`: `.digits[e[+-]digits]`, finite.
+/// Go `ParseFloat` on a string starting with `.`: `.digits[e[+-]digits]`, finite; Go's
+/// literal syntax allows `_` between two digits.
 fn is_dot_float(s: &str) -> bool {
+    let raw = s.as_bytes();
+    let underscores_ok = raw.iter().enumerate().all(|(i, c)| {
+        *c != b'_'
+            || (i > 0
+                && raw[i - 1].is_ascii_digit()
+                && raw.get(i + 1).is_some_and(u8::is_ascii_digit))
+    });
+    if !underscores_ok {
+        return false;
+    }
+    let s: String = s.chars().filter(|c| *c != '_').collect();
     let b = s.as_bytes();
     let mut i = 1;
     let start = i;
@@ -230,10 +242,41 @@ mod tests {
     #[test]
     fn strings_that_read_back_as_other_types_need_quotes() {
         for s in [
-            "", "~", "null", "NULL", "true", "False", "y", "no", "OFF", "123", "-7", "+1", "0x1F",
-            "0o17", "017", "0b101", "1_000", "1e3", "1.5", ".5", "+.5", "1.", ".inf", "-.Inf",
-            ".NaN", "2024-01-01", "2024-1-2", "12:30", "190:20:30.15", "-1:30", "08",
-            "18446744073709551615", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10",
+            "",
+            "~",
+            "null",
+            "NULL",
+            "true",
+            "False",
+            "y",
+            "no",
+            "OFF",
+            "123",
+            "-7",
+            "+1",
+            "0x1F",
+            "0o17",
+            "017",
+            "0b101",
+            "1_000",
+            "1e3",
+            "1.5",
+            ".5",
+            "+.5",
+            "1.",
+            ".inf",
+            "-.Inf",
+            ".NaN",
+            "2024-01-01",
+            "2024-1-2",
+            "12:30",
+            "190:20:30.15",
+            "-1:30",
+            "08",
+            ".5_0",
+            "18446744073709551615",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43.10",
         ] {
             assert!(needs_quotes(s), "{s:?}");
         }
@@ -242,9 +285,31 @@ mod tests {
     #[test]
     fn other_strings_stay_plain() {
         for s in [
-            "inf", "NaN", "Inf", "-", "+", ".", "hello", "0x", "1e", "1e400", "_1",
-            "2024-13-01", "2024-02-30", "12:60", "yes!", "nul", "<<", "1.2.3", "0x1p3", "--1",
-            "2001-12-14 21:59:43.10 -5", "2001-12-14T21:59:43", ".5_0",
+            "inf",
+            "NaN",
+            "Inf",
+            "-",
+            "+",
+            ".",
+            "hello",
+            "0x",
+            "1e",
+            "1e400",
+            "_1",
+            "2024-13-01",
+            "2024-02-30",
+            "12:60",
+            "yes!",
+            "nul",
+            "<<",
+            "1.2.3",
+            "0x1p3",
+            "--1",
+            "2001-12-14 21:59:43.10 -5",
+            "2001-12-14T21:59:43",
+            "._5",
+            ".5_",
+            ".5__0",
         ] {
             assert!(!needs_quotes(s), "{s:?}");
         }

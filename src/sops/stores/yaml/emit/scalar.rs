@@ -117,6 +117,12 @@ pub(super) fn string_scalar(s: &[u8]) -> Scalar<'_> {
         Style::Literal if a.block_ok => Style::Literal,
         _ => Style::Double,
     };
+    if style == Style::Literal && s.first() == Some(&b'\t') {
+        // yaml.v3 cannot read back a literal block whose first line starts with a tab (the
+        // indentation detection rejects it), so sops' encode-and-reparse step fails, leaves an
+        // empty node, and that prints as `null` [verified with sops 3.11].
+        return plain_scalar("null".to_string());
+    }
     Scalar {
         text: Text::Borrowed(s),
         tag: None,
@@ -139,7 +145,11 @@ fn binary_scalar(s: &[u8]) -> Scalar<'static> {
     Scalar {
         text: Text::Secret(text),
         tag: Some("!!binary"),
-        style: if multiline { Style::Literal } else { Style::Plain },
+        style: if multiline {
+            Style::Literal
+        } else {
+            Style::Plain
+        },
         multiline,
     }
 }

@@ -24,11 +24,19 @@ pub(super) fn value_from_json(j: &J) -> Value {
         "i" => Value::Int(v.as_i64().expect("int")),
         "f" => Value::Float(v.as_str().expect("float text").parse().expect("float")),
         "s" => Value::str(v.as_str().expect("string")),
-        "x" => Value::Str(SecretBytes::from(hex::decode(v.as_str().expect("hex")).expect("hex"))),
+        "x" => Value::Str(SecretBytes::from(
+            hex::decode(v.as_str().expect("hex")).expect("hex"),
+        )),
         "t" => Value::Time(Timestamp::parse_rfc3339(v.as_str().expect("time")).expect("time")),
         "c" => Value::Comment(SecretBytes::from(v.as_str().expect("comment"))),
         "m" => Value::Map(map_from_json(v)),
-        "l" => Value::List(v.as_array().expect("list").iter().map(value_from_json).collect()),
+        "l" => Value::List(
+            v.as_array()
+                .expect("list")
+                .iter()
+                .map(value_from_json)
+                .collect(),
+        ),
         other => panic!("unknown tag {other}"),
     }
 }
@@ -90,6 +98,11 @@ fn every_pinned_sops_output_is_reproduced_byte_for_byte() {
         let want = std::fs::read(path.with_extension("out")).expect("expected output");
         let got = emit_case(&tree);
         count += 1;
+        if let Some(dir) = std::env::var_os("YAML_EMIT_DUMP") {
+            let name = path.with_extension("got");
+            let name = name.file_name().expect("file name");
+            std::fs::write(std::path::Path::new(&dir).join(name), &got).expect("dump");
+        }
         if got != want {
             failures.push(format!(
                 "{}:\n--- want\n{}\n--- got\n{}",

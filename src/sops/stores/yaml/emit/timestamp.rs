@@ -9,7 +9,9 @@ pub(super) fn is_go_timestamp(s: &str) -> bool {
     if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
         return false;
     }
-    let year = b[..4].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let year = b[..4]
+        .iter()
+        .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
     let mut i = 5;
     let Some(month) = number(b, &mut i) else {
         return false;
