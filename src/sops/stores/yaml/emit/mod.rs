@@ -161,6 +161,15 @@ fn split_list(items: &[Value]) -> (Comments<'_>, Vec<Elem<'_>>, Comments<'_>) {
     (head, elems, pending)
 }
 
+/// Whether the value is printed as an indented block (a non-empty map or list).
+fn opens_block(v: &Value) -> bool {
+    match v {
+        Value::Map(m) => m.0.iter().any(|e| matches!(e, Entry::Pair(..))),
+        Value::List(l) => l.iter().any(|x| !matches!(x, Value::Comment(_))),
+        _ => false,
+    }
+}
+
 /// The smallest multiple of 4 greater than `c`.
 fn next4(c: usize) -> usize {
     (c / 4 + 1) * 4
@@ -183,6 +192,10 @@ struct Emitter<'a> {
     out: Out,
     /// Comments of an empty list, printed at the next place yaml.v3 prints head comments.
     pending: Comments<'a>,
+    /// Foot comments of a map or list that is the last element of a list: yaml.v3 prints them
+    /// at the next place it prints foot comments (after the next scalar value or element, after
+    /// the next `key:` or `-` that opens a block, or at the end of the document).
+    deferred: Comments<'a>,
 }
 
 impl<'a> Emitter<'a> {
@@ -190,23 +203,42 @@ impl<'a> Emitter<'a> {
         Emitter {
             out: Out::new(),
             pending: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 
     fn end_document(&mut self) {
         let pending = std::mem::take(&mut self.pending);
         self.out.comments(&pending, 0);
+        let deferred = std::mem::take(&mut self.deferred);
+        if !deferred.is_empty() {
+            self.out.force_foot_indent(Some(0));
+            self.out.foot_comments(&deferred, 0);
+        }
+        self.out.force_foot_indent(None);
         self.out.write_indent(0);
     }
 
-    /// Writes head comments (after any pending ones) at `indent`.
-    fn head(&mut self, head: &[&'a [u8]], indent: usize) {
-        if self.pending.is_empty() {
-            self.out.comments(head, indent);
+    /// A place where yaml.v3 prints foot comments: the node's own, else any deferred ones.
+    fn foot_point(&mut self, own: &[&'a [u8]], indent: usize) {
+        if own.is_empty() {
+            let deferred = std::mem::take(&mut self.deferred);
+            self.out.foot_comments(&deferred, indent);
         } else {
-            let mut all = std::mem::take(&mut self.pending);
-            all.extend_from_slice(head);
-            self.out.comments(&all, indent);
+            self.deferred.clear();
+            self.out.foot_comments(own, indent);
+        }
+    }
+
+    /// Writes head comments at `indent`; without any, the pending comments of an empty list
+    /// take their place (yaml.v3 keeps one head comment at a time, so a node's own head
+    /// comments replace pending ones, which are then lost [verified with sops 3.11]).
+    fn head(&mut self, head: &[&'a [u8]], indent: usize) {
+        let pending = std::mem::take(&mut self.pending);
+        if head.is_empty() {
+            self.out.comments(&pending, indent);
+        } else {
+            self.out.comments(head, indent);
         }
     }
 
@@ -237,8 +269,14 @@ impl<'a> Emitter<'a> {
             }
             let last = n + 1 == pairs.len();
             let value_foot: &[&'a [u8]] = if last { foot } else { &[] };
-            self.value(pair.value, next4(indent), depth)?;
-            self.out.comments(value_foot, indent);
+            if opens_block(pair.value) {
+                self.foot_point(&[], indent);
+                self.value(pair.value, next4(indent), depth)?;
+                self.out.foot_comments(value_foot, indent);
+            } else {
+                self.value(pair.value, next4(indent), depth)?;
+                self.foot_point(value_foot, indent);
+            }
         }
         let pending = std::mem::take(&mut self.pending);
         self.out.comments(&pending, indent);
@@ -277,9 +315,16 @@ impl<'a> Emitter<'a> {
             self.head(&head, indent);
             self.out.write_indent(indent);
             self.out.indicator(b"-", true, false, true);
-            self.item(elem.value, indent + 2, depth)?;
-            if n + 1 == elems.len() {
-                self.out.comments(foot, indent);
+            let own: &[&'a [u8]] = if n + 1 == elems.len() { foot } else { &[] };
+            if opens_block(elem.value) {
+                self.foot_point(&[], indent);
+                self.item(elem.value, indent + 2, depth)?;
+                if !own.is_empty() {
+                    self.deferred = own.to_vec();
+                }
+            } else {
+                self.item(elem.value, indent + 2, depth)?;
+                self.foot_point(own, indent);
             }
         }
         Ok(())

@@ -10,6 +10,9 @@ pub(super) struct Out {
     column: usize,
     whitespace: bool,
     indention: bool,
+    /// Column of the foot comment just written: the next line at that column is preceded by a
+    /// blank line (yaml.v3 separates a foot comment from what follows at its level).
+    foot_indent: Option<usize>,
 }
 
 /// Whether `b` starts a character (is not a UTF-8 continuation byte).
@@ -24,6 +27,7 @@ impl Out {
             column: 0,
             whitespace: true,
             indention: true,
+            foot_indent: None,
         }
     }
 
@@ -56,6 +60,9 @@ impl Out {
     /// short of it, then spaces.
     pub(super) fn write_indent(&mut self, indent: usize) {
         if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
+            self.put_break();
+        }
+        if self.foot_indent.take() == Some(indent) {
             self.put_break();
         }
         while self.column < indent {
@@ -95,6 +102,19 @@ impl Out {
 
     pub(super) fn at_whitespace(&self) -> bool {
         self.whitespace
+    }
+
+    /// Writes foot comments: like [`Out::comments`], and remembers their column.
+    pub(super) fn foot_comments(&mut self, texts: &[&[u8]], indent: usize) {
+        if !texts.is_empty() {
+            self.comments(texts, indent);
+            self.foot_indent = Some(indent);
+        }
+    }
+
+    /// Sets the column a foot comment is considered to be at (the document end forces 0).
+    pub(super) fn force_foot_indent(&mut self, indent: Option<usize>) {
+        self.foot_indent = indent;
     }
 
     /// Writes comment lines `#text` at column `indent` (yaml.v3's comment writer: a line break
