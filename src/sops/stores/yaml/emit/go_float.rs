@@ -12,7 +12,7 @@ pub(super) fn yaml_float(v: f64) -> String {
     }
     // `{:e}` gives the shortest round-trip mantissa with a bare exponent: "1.234567e6",
     // "-1e-7", "0e0" and "-0e0" for the zeros.
-    let sci = format!("{v:e}");
+    let sci = zeroize::Zeroizing::new(format!("{v:e}"));
     let Some((mantissa, exp)) = sci.split_once('e') else {
         return sci;
     };

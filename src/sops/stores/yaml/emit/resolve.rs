@@ -6,6 +6,8 @@
 //! error, timestamps as Go's `time.Parse` accepts them in yaml.v3's four layouts, plus the YAML
 //! 1.1 booleans and base-60 numbers that yaml.v3 quotes for compatibility.
 
+use zeroize::Zeroizing;
+
 /// True when yaml.v3 would quote `s` rather than print it plain.
 pub(super) fn needs_quotes(s: &str) -> bool {
     resolves_to_non_string(s) || is_old_bool(s) || is_base60(s)
@@ -124,7 +126,7 @@ fn is_dot_float(s: &str) -> bool {
     if !underscores_ok {
         return false;
     }
-    let s: String = s.chars().filter(|c| *c != '_').collect();
+    let s: Zeroizing<String> = Zeroizing::new(s.chars().filter(|c| *c != '_').collect());
     let b = s.as_bytes();
     let mut i = 1;
     let start = i;
@@ -163,7 +165,7 @@ fn is_number_or_time(s: &str) -> bool {
     if super::timestamp::is_go_timestamp(s) {
         return true;
     }
-    let plain: String = s.chars().filter(|c| *c != '_').collect();
+    let plain: Zeroizing<String> = Zeroizing::new(s.chars().filter(|c| *c != '_').collect());
     is_go_int(&plain) || is_yaml_float(&plain)
 }
 

@@ -32,7 +32,6 @@ pub(super) struct Scalar<'a> {
 pub(super) enum Text<'a> {
     Borrowed(&'a [u8]),
     Secret(SecretBytes),
-    Public(String),
 }
 
 impl Text<'_> {
@@ -40,7 +39,6 @@ impl Text<'_> {
         match self {
             Text::Borrowed(b) => b,
             Text::Secret(s) => s.as_bytes(),
-            Text::Public(s) => s.as_bytes(),
         }
     }
 }
@@ -154,10 +152,11 @@ fn binary_scalar(s: &[u8]) -> Scalar<'static> {
     }
 }
 
-/// A non-string value already rendered (`null`, `true`, `42`, `1e+06`, a timestamp).
+/// A non-string value already rendered (`null`, `true`, `42`, `1e+06`, a timestamp); the
+/// text moves into a `SecretBytes` (no copy) so it is wiped after use.
 pub(super) fn plain_scalar(text: String) -> Scalar<'static> {
     Scalar {
-        text: Text::Public(text),
+        text: Text::Secret(SecretBytes::from(text)),
         tag: None,
         style: Style::Plain,
         multiline: false,
@@ -336,9 +335,22 @@ fn write_escape(out: &mut Out, ch: &[u8]) {
     };
     match named {
         Some(e) => out.write(e),
-        None if code <= 0xFF => out.write(format!("\\x{code:02X}").as_bytes()),
-        None if code <= 0xFFFF => out.write(format!("\\u{code:04X}").as_bytes()),
-        None => out.write(format!("\\U{code:08X}").as_bytes()),
+        None => {
+            // `\xXX`, `\uXXXX` or `\UXXXXXXXX`, upper-case hex, built on the stack.
+            let (letter, digits) = match code {
+                0..=0xFF => (b'x', 2),
+                0x100..=0xFFFF => (b'u', 4),
+                _ => (b'U', 8),
+            };
+            let mut buf = [0u8; 10];
+            buf[0] = b'\\';
+            buf[1] = letter;
+            for k in 0..digits {
+                let nibble = (code >> (4 * (digits - 1 - k))) & 0xF;
+                buf[2 + k] = b"0123456789ABCDEF"[nibble as usize];
+            }
+            out.write(&buf[..2 + digits]);
+        }
     }
 }
 
