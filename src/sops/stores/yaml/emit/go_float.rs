@@ -14,7 +14,7 @@ pub(super) fn yaml_float(v: f64) -> String {
     // "-1e-7", "0e0" and "-0e0" for the zeros.
     let sci = zeroize::Zeroizing::new(format!("{v:e}"));
     let Some((mantissa, exp)) = sci.split_once('e') else {
-        return sci;
+        return sci.to_string();
     };
     let exp: i32 = exp.parse().unwrap_or(0);
     if (-4..6).contains(&exp) {
