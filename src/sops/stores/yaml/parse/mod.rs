@@ -27,6 +27,8 @@ mod scanner;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_docs;
+#[cfg(test)]
 mod tests_fixtures;
 #[cfg(test)]
 mod tests_robust;

@@ -128,7 +128,7 @@ fn implicit(s: &str, timestamps: bool) -> Result<Option<Value>, ResolveError> {
         ".nan" | ".NaN" | ".NAN" => return Ok(Some(Value::Float(f64::NAN))),
         _ => {}
     }
-    let first = s.as_bytes()[0];
+    let first = s.as_bytes().first().copied().unwrap_or_default();
     if first == b'.' {
         return Ok(yaml_float(s).map(Value::Float));
     }
