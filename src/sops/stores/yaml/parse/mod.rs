@@ -32,6 +32,8 @@ mod tests_docs;
 mod tests_fixtures;
 #[cfg(test)]
 mod tests_robust;
+#[cfg(test)]
+mod tests_roundtrip;
 
 use block::Ctx;
 use scanner::{PResult, Parser, Pending};

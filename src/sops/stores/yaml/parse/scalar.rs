@@ -88,26 +88,63 @@ impl<'a> Parser<'a> {
         (self.pos, self.line, self.line_start) = saved;
     }
 
+    /// Length of a Unicode line break (NEL, LS, PS) at `pos`, 0 if there is none.
+    fn unicode_break_len(&self) -> usize {
+        match (self.peek(), self.peek_at(1), self.peek_at(2)) {
+            (Some(0xc2), Some(0x85), _) => 2,
+            (Some(0xe2), Some(0x80), Some(0xa8 | 0xa9)) => 3,
+            _ => 0,
+        }
+    }
+
+    /// Consumes one line break of any kind; returns its text as kept in a folded scalar
+    /// (LS and PS stay themselves, every other break becomes `\n`), or `None` if there is none.
+    fn eat_any_break(&mut self) -> Option<&'a [u8]> {
+        if self.eat_break() {
+            return Some(b"\n");
+        }
+        match self.unicode_break_len() {
+            0 => None,
+            2 => {
+                self.pos += 2;
+                Some(b"\n")
+            }
+            n => {
+                let text = &self.b[self.pos..self.pos + n];
+                self.pos += n;
+                Some(text)
+            }
+        }
+    }
+
     /// Folds a line break inside a quoted scalar: trailing whitespace already written since
-    /// `ws_mark` is dropped, one break becomes a space, further empty lines become `\n`.
+    /// `ws_mark` is dropped, leading whitespace of the next lines is skipped; a lone `\n`
+    /// break becomes a space, a LS/PS break is kept, later breaks are kept.
     fn fold_quoted_break(&mut self, out: &mut SecretBytes, ws_mark: Option<usize>) -> PResult<()> {
         if let Some(m) = ws_mark {
             out.truncate(m);
         }
-        let mut breaks = 0usize;
-        while self.eat_break() {
-            breaks += 1;
+        let mut leading: Option<&'a [u8]> = None;
+        let mut more = SecretBytes::new();
+        while let Some(brk) = self.eat_any_break() {
+            if leading.is_none() {
+                leading = Some(brk);
+            } else {
+                more.extend_from_slice(brk);
+            }
             self.skip_inline_ws();
         }
         if self.at_doc_marker() {
             return Err(self.err("document marker inside a quoted scalar"));
         }
-        if breaks <= 1 {
-            out.push(b' ');
-        } else {
-            for _ in 1..breaks {
-                out.push(b'\n');
+        match leading {
+            Some(b"\n") if more.is_empty() => out.push(b' '),
+            Some(b"\n") => out.extend_from_slice(more.as_bytes()),
+            Some(other) => {
+                out.extend_from_slice(other);
+                out.extend_from_slice(more.as_bytes());
             }
+            None => {}
         }
         Ok(())
     }
@@ -140,6 +177,10 @@ impl<'a> Parser<'a> {
                     self.fold_quoted_break(&mut out, ws_mark)?;
                     ws_mark = None;
                 }
+                Some(_) if self.unicode_break_len() > 0 => {
+                    self.fold_quoted_break(&mut out, ws_mark)?;
+                    ws_mark = None;
+                }
                 Some(c @ (b' ' | b'\t')) => {
                     ws_mark.get_or_insert(out.len());
                     out.push(c);
@@ -150,7 +191,8 @@ impl<'a> Parser<'a> {
                     while !matches!(
                         self.peek(),
                         None | Some(b'\'' | b' ' | b'\t' | b'\n' | b'\r')
-                    ) {
+                    ) && (self.pos == s || self.unicode_break_len() == 0)
+                    {
                         self.pos += 1;
                     }
                     out.extend_from_slice(&self.b[s..self.pos]);
@@ -192,6 +234,10 @@ impl<'a> Parser<'a> {
                     self.fold_quoted_break(&mut out, ws_mark)?;
                     ws_mark = None;
                 }
+                Some(_) if self.unicode_break_len() > 0 => {
+                    self.fold_quoted_break(&mut out, ws_mark)?;
+                    ws_mark = None;
+                }
                 Some(c @ (b' ' | b'\t')) => {
                     ws_mark.get_or_insert(out.len());
                     out.push(c);
@@ -202,7 +248,8 @@ impl<'a> Parser<'a> {
                     while !matches!(
                         self.peek(),
                         None | Some(b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r')
-                    ) {
+                    ) && (self.pos == s || self.unicode_break_len() == 0)
+                    {
                         self.pos += 1;
                     }
                     out.extend_from_slice(&self.b[s..self.pos]);

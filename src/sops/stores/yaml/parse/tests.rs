@@ -183,6 +183,8 @@ fn quoted_scalars_decode_every_escape_and_fold_lines() {
         ("\"a\\\n   b\"", "ab"),
         ("\"a \\\n  b\"", "a b"),
         ("\"\\t\n x\"", "\t x"),
+        ("'a\u{2028}    b'", "a\u{2028}b"),
+        ("\"a\u{85}  b\"", "a b"),
     ];
     for (src, want) in cases {
         assert_eq!(value(&format!("k: {src}\n")), s(want), "{src}");
