@@ -51,7 +51,7 @@ impl<'a> Parser<'a> {
                 return Err(self.err_col("block collection not allowed on this line"));
             }
             let v = if self.peek() == Some(b'-') {
-                self.block_seq(c, line_start && c as isize == n)?
+                self.block_seq(c, line_start && c as isize == n, !line_start)?
             } else {
                 self.block_map(c, None, !line_start)?
             };
@@ -182,8 +182,9 @@ impl<'a> Parser<'a> {
     }
 
     /// A block sequence whose dashes are at column `d`. `at_parent_col` is set for a
-    /// sequence that is a map value written at the column of its key (`key:\n- a`).
-    pub fn block_seq(&mut self, d: usize, at_parent_col: bool) -> PResult<Value> {
+    /// sequence that is a map value written at the column of its key (`key:\n- a`);
+    /// `compact` for one that starts on the `- ` line of an outer sequence (`- - a`).
+    pub fn block_seq(&mut self, d: usize, at_parent_col: bool, compact: bool) -> PResult<Value> {
         self.enter()?;
         let mut list: Vec<Value> = self
             .take_all_pending()
@@ -197,7 +198,11 @@ impl<'a> Parser<'a> {
             self.skip_to_content(true)?;
             self.expect_line_end()?;
             let mine = std::mem::replace(&mut self.trailing, saved);
-            list.extend(mine.into_iter().map(Value::Comment));
+            if compact && list.is_empty() {
+                self.trailing.extend(mine);
+            } else {
+                list.extend(mine.into_iter().map(Value::Comment));
+            }
             list.push(v);
             if self.eof() || self.at_doc_marker() || self.col() < d {
                 break;
@@ -223,6 +228,7 @@ impl<'a> Parser<'a> {
         let tail = self.take_pending_from(min_col);
         match list.last_mut() {
             Some(Value::Map(m)) => m.0.extend(tail.into_iter().map(Entry::Comment)),
+            Some(Value::List(l)) => l.extend(tail.into_iter().map(Value::Comment)),
             _ => list.extend(tail.into_iter().map(Value::Comment)),
         }
         self.leave();
