@@ -1,0 +1,175 @@
+//! YAML text -> branches and metadata, as sops 3.11 reads a file with yaml.v3.
+//!
+//! Every document becomes one branch (its top node must be a mapping; an empty document is an
+//! empty map). The value of the top-level `sops` key of the first document is the metadata
+//! (comments dropped); every top-level `sops` entry is removed from every document.
+//!
+//! Comments are placed the way yaml.v3 attaches them and sops turns them into items:
+//! * a full-line comment goes to the innermost open collection whose items start at or left of
+//!   its column: before the next item when that collection goes on, at its end otherwise (a
+//!   comment at the dash column after the last element of a list whose last element is a map
+//!   goes to the end of that map);
+//! * a comment after content on the same line goes just before that entry or element (for the
+//!   first key of a map that starts on a `- ` line: before that list element);
+//! * comments between `key:` and a scalar value on a later line go before the entry.
+//!
+//! Scalars are typed by `resolve`; aliases are expanded as copies within a size budget;
+//! nesting is capped.
+
+mod block;
+mod block_scalar;
+mod flow;
+mod node;
+mod resolve;
+mod scalar;
+mod scanner;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_docs;
+#[cfg(test)]
+mod tests_fixtures;
+#[cfg(test)]
+mod tests_robust;
+#[cfg(test)]
+mod tests_roundtrip;
+
+use block::Ctx;
+use scanner::{PResult, Parser, Pending};
+
+use crate::sops::stores::{LoadedFile, StoreError};
+use crate::sops::tree::{Entry, Map, Value};
+
+/// Parses a YAML file into its documents and the `sops` metadata of the first one.
+pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
+    if let Err(e) = std::str::from_utf8(input) {
+        let line = 1 + input[..e.valid_up_to()]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count();
+        return Err(StoreError::at_line(line, "invalid UTF-8"));
+    }
+    let mut parser = Parser::new(input);
+    let mut branches = parser.documents()?;
+    let mut metadata = None;
+    for (i, doc) in branches.iter_mut().enumerate() {
+        let entries = std::mem::take(&mut doc.0);
+        for e in entries {
+            match e {
+                Entry::Pair(k, v) if k == "sops" => {
+                    if i == 0 && metadata.is_none() {
+                        metadata = Some(strip_comments(v));
+                    }
+                }
+                other => doc.0.push(other),
+            }
+        }
+    }
+    Ok(LoadedFile { branches, metadata })
+}
+
+/// Removes comment items from a value (nesting is bounded by the parser's cap).
+fn strip_comments(v: Value) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(Map(m
+            .0
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Pair(k, v) => Some(Entry::Pair(k, strip_comments(v))),
+                Entry::Comment(_) => None,
+            })
+            .collect())),
+        Value::List(l) => Value::List(
+            l.into_iter()
+                .filter(|v| !matches!(v, Value::Comment(_)))
+                .map(strip_comments)
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn documents(&mut self) -> PResult<Vec<Map>> {
+        let mut docs = Vec::new();
+        loop {
+            self.skip_to_content(true)?;
+            let mut directive = false;
+            while !self.eof() && self.col() == 0 && self.peek() == Some(b'%') {
+                while !self.at_eol() {
+                    self.pos += 1;
+                }
+                directive = true;
+                self.skip_to_content(true)?;
+            }
+            if self.at_doc_marker() && self.peek() == Some(b'-') {
+                self.pos += 3;
+            } else if self.at_doc_marker() {
+                self.pos += 3;
+                self.trailing.clear();
+                continue;
+            } else if self.eof() {
+                if directive {
+                    return Err(self.err("directive without a document"));
+                }
+                break;
+            }
+            docs.push(self.document()?);
+        }
+        Ok(docs)
+    }
+
+    /// One document body, from after its `---` (if any) to its end.
+    fn document(&mut self) -> PResult<Map> {
+        self.skip_to_content(true)?;
+        for text in std::mem::take(&mut self.trailing) {
+            self.pending.insert(0, Pending { col: 0, text });
+        }
+        let mut map = if self.eof() || self.at_doc_marker() {
+            Map::new()
+        } else {
+            let at_line_start = self
+                .b
+                .get(self.line_start..self.pos)
+                .unwrap_or_default()
+                .iter()
+                .all(|&c| c == b' ' || c == b'\t');
+            let v = if at_line_start {
+                let props = self.parse_props()?;
+                self.node_content(-1, Ctx::Document, props, true)?
+            } else {
+                self.block_value(-1, Ctx::Document)?
+            };
+            match v {
+                Value::Map(m) => m,
+                Value::Null => Map::new(),
+                other => {
+                    return Err(self.err(format_args!(
+                        "the top level of a document must be a mapping, not a {}",
+                        other.kind_name()
+                    )))
+                }
+            }
+        };
+        self.skip_to_content(true)?;
+        map.0.extend(
+            self.trailing
+                .drain(..)
+                .map(Entry::Comment)
+                .collect::<Vec<_>>(),
+        );
+        for t in self.take_all_pending() {
+            map.0.push(Entry::Comment(t));
+        }
+        if self.at_doc_marker() && self.peek() == Some(b'.') {
+            self.pos += 3;
+            self.trailing.clear();
+            self.skip_to_content(true)?;
+            self.trailing.clear();
+        } else if !self.eof() && !self.at_doc_marker() {
+            return Err(self.err_col("unexpected content after the document"));
+        }
+        Ok(map)
+    }
+}

@@ -1,0 +1,89 @@
+//! Parser tests on documents, metadata and comment placement.
+
+use super::load;
+use super::tests_fixtures::{map_json, read};
+use crate::sops::tree::{Entry, Map, Value};
+
+fn json(src: &str) -> String {
+    let l = load(src.as_bytes()).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+    serde_json::to_string(&map_json(&l.branches[0])).expect("json")
+}
+
+fn s(v: &str) -> Value {
+    Value::str(v)
+}
+
+#[test]
+fn documents_become_branches_and_only_the_first_sops_key_is_metadata() {
+    let l = load(b"%YAML 1.2\n---\na: 1\nsops: {version: first}\n---\n---\nb: 2\nsops: {version: other}\n...\n").expect("multi");
+    assert_eq!(l.branches.len(), 3);
+    assert_eq!(l.branches[1], Map::new());
+    assert!(l.branches.iter().all(|b| b.get("sops").is_none()));
+    let meta = match l.metadata {
+        Some(Value::Map(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(meta.get("version"), Some(&s("first")));
+    let none = load(b"a: 1\n---\nsops: {version: x}\n").expect("late sops");
+    assert!(none.metadata.is_none());
+    let empty = load(b"").expect("empty");
+    assert!(empty.branches.is_empty() && empty.metadata.is_none());
+    assert!(load(b"# only a comment\n")
+        .expect("comment")
+        .metadata
+        .is_none());
+}
+
+#[test]
+fn metadata_comments_are_dropped() {
+    let l = load(b"a: 1\nsops:\n    # c\n    age:\n        # d\n        - x\n    version: 1\n")
+        .expect("meta");
+    assert_eq!(
+        l.metadata,
+        Some(Value::Map(Map(vec![
+            Entry::Pair("age".into(), Value::List(vec![s("x")])),
+            Entry::Pair("version".into(), Value::Int(1)),
+        ])))
+    );
+}
+
+#[test]
+fn comments_land_where_yaml_v3_and_sops_put_them() {
+    assert_eq!(
+        json("# a\nk: v # b\nm:\n    # c\n    x: 1\n    # d\n# e\nl:\n    # f\n    - 1 # g\n    - y: 2 # h\n      # i\n    # j\n    - z\n"),
+        r#"{" a":null," b":null,"k":"v","m":{" c":null,"x":1," d":null}," e":null,"l":[" f"," g",1," h",{"y":2," i":null}," j","z"]}"#
+    );
+    assert_eq!(
+        json("l:\n  - a: 1\n  # after\nn: 1\n"),
+        r#"{"l":[{"a":1," after":null}],"n":1}"#
+    );
+    assert_eq!(
+        json("k:\n  # before\n  value\n"),
+        r#"{" before":null,"k":"value"}"#
+    );
+    assert_eq!(json("#ENC[x]\nk: v\n"), r#"{"ENC[x]":null,"k":"v"}"#);
+}
+
+#[test]
+fn a_comment_moved_to_column_zero_lands_in_the_top_level_map() {
+    let l = load(&read("negative/moved-comment.yaml")).expect("moved");
+    let top = &l.branches[0];
+    let pos = |key: &str| {
+        top.0
+            .iter()
+            .position(|e| matches!(e, Entry::Pair(k, _) if k == key))
+    };
+    let (list, next) = (
+        pos("list").expect("list"),
+        pos("scalar_list").expect("scalar_list"),
+    );
+    assert_eq!(next, list + 2);
+    assert!(matches!(top.0[list + 1], Entry::Comment(_)));
+    match top.get("list") {
+        Some(Value::List(items)) => match items.last() {
+            Some(Value::Map(m)) => assert!(m.0.iter().all(|e| matches!(e, Entry::Pair(..)))),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
