@@ -9,9 +9,11 @@
 //! newline, `emit_value` does not), HTML-safe string escaping, Go's float spelling.
 //!
 //! Submodules: `parse` (the reader), `emit` (the writer), `number` (number grammar and float
-//! spelling), `utf8` (Go's one-byte-at-a-time UTF-8 decoding).
+//! spelling), `utf8` (Go's one-byte-at-a-time UTF-8 decoding), `go_fields` (Go's matching of
+//! metadata member names).
 
 mod emit;
+mod go_fields;
 mod number;
 mod parse;
 mod utf8;
@@ -67,36 +69,17 @@ pub fn emit_value(value: &Value) -> Result<SecretBytes, StoreError> {
     Ok(out.finish())
 }
 
-/// Whether `key` is the name Go's `encoding/json` matches to the `sops` field of sops's file
-/// structure: case-insensitively, with U+017F (long s) folding to `s`.
-fn names_sops_field(key: &str) -> bool {
-    let mut chars = key.chars();
-    for want in ['s', 'o', 'p', 's'] {
-        let Some(c) = chars.next() else {
-            return false;
-        };
-        let folded = if c == '\u{17f}' {
-            's'
-        } else {
-            c.to_ascii_lowercase()
-        };
-        if folded != want {
-            return false;
-        }
-    }
-    chars.next().is_none()
-}
-
 /// Takes the metadata out of the top-level object.
 ///
 /// sops reads the metadata with `json.Unmarshal` (case-insensitive member names) and removes
 /// only the member spelled exactly `sops` from the data tree. Files with two such members make
-/// sops panic or merge them; they are an error here. A `null` member means no metadata.
+/// sops panic or merge them; they are an error here. A `null` member means no metadata. The
+/// metadata tree is normalised as `json.Unmarshal` reads it (see `go_fields`).
 fn split_metadata(mut top: Map) -> Result<(Map, Option<Value>), StoreError> {
     let mut found: Option<usize> = None;
     for (i, entry) in top.0.iter().enumerate() {
         if let Entry::Pair(k, _) = entry {
-            if names_sops_field(k) {
+            if go_fields::folds_to(k, "sops") {
                 if found.is_some() {
                     return Err(StoreError::new(
                         "json: the top-level object has more than one sops member",
@@ -119,6 +102,9 @@ fn split_metadata(mut top: Map) -> Result<(Map, Option<Value>), StoreError> {
     };
     match metadata {
         Value::Null => Ok((top, None)),
-        m => Ok((top, Some(m))),
+        mut m => {
+            go_fields::normalize(&mut m);
+            Ok((top, Some(m)))
+        }
     }
 }

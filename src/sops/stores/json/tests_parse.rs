@@ -266,3 +266,16 @@ fn strings_live_in_secret_bytes() {
         matches!(m.0.first(), Some(Entry::Pair(_, Value::Str(s))) if *s == SecretBytes::from("v"))
     );
 }
+
+#[test]
+fn repeated_or_differently_cased_metadata_fields_are_read_as_go_reads_them() {
+    let f =
+        load(br#"{"a": "x", "sops": {"lastmodified": "bogus", "LastModified": "t", "MAC": "m"}}"#)
+            .expect("loads");
+    let Some(Value::Map(meta)) = f.metadata else {
+        panic!("metadata map")
+    };
+    assert_eq!(meta.get("lastmodified"), Some(&Value::str("t")));
+    assert_eq!(meta.get("mac"), Some(&Value::str("m")));
+    assert_eq!(meta.0.len(), 2);
+}
