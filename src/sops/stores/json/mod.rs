@@ -24,6 +24,8 @@ mod tests_emit;
 mod tests_fixtures;
 #[cfg(test)]
 mod tests_parse;
+#[cfg(test)]
+mod tests_random;
 
 use super::{LoadedFile, StoreError};
 use crate::secret_bytes::SecretBytes;
