@@ -82,10 +82,7 @@ pub fn emit_file(branches: &[Map]) -> Result<SecretBytes, StoreError> {
                 out.push(b'=');
                 let mut rendered = SecretBytes::new();
                 push_scalar(&mut rendered, value).map_err(|kind| {
-                    StoreError::new(format!(
-                        "item {}: a dotenv value cannot be a {kind}",
-                        n + 1
-                    ))
+                    StoreError::new(format!("item {}: a dotenv value cannot be a {kind}", n + 1))
                 })?;
                 for &b in rendered.as_bytes() {
                     if b == b'\n' {
@@ -139,7 +136,10 @@ mod tests {
     #[test]
     fn sops_lines_become_metadata_wherever_they_are() {
         let f = load(b"sops_version=3.11.0\nA=1\nsops_age__list_0__map_enc=x\\ny\n").unwrap();
-        assert_eq!(entries(&f.branches[0]), [("A".to_string(), "1".to_string())]);
+        assert_eq!(
+            entries(&f.branches[0]),
+            [("A".to_string(), "1".to_string())]
+        );
         let Some(Value::Map(md)) = f.metadata else {
             panic!("no metadata")
         };
@@ -169,7 +169,10 @@ mod tests {
         m.push("D", Value::Null);
         m.push("E", Value::Bool(false));
         let out = emit_file(&[m, Map::new()]).unwrap();
-        assert_eq!(out.as_bytes(), b"# c\nA=x\\ny\r\nB=5\nC=1.0\nD=<nil>\nE=false\n");
+        assert_eq!(
+            out.as_bytes(),
+            b"# c\nA=x\\ny\r\nB=5\nC=1.0\nD=<nil>\nE=false\n"
+        );
         assert!(emit_file(&[]).unwrap().is_empty());
     }
 

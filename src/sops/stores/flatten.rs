@@ -150,7 +150,9 @@ fn parse_threshold(s: &str) -> Result<i64, StoreError> {
     }
     match s.parse::<f64>() {
         Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => Ok(f as i64),
-        _ => Err(StoreError::new("sops metadata: shamir_threshold is not an integer")),
+        _ => Err(StoreError::new(
+            "sops metadata: shamir_threshold is not an integer",
+        )),
     }
 }
 
@@ -180,7 +182,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn s(v: &Value) -> &str {
@@ -229,7 +233,12 @@ mod tests {
         let names: Vec<&str> = top.pairs().map(|(k, _)| k).collect();
         assert_eq!(
             names,
-            ["key_groups", "shamir_threshold", "mac_only_encrypted", "lastmodified"]
+            [
+                "key_groups",
+                "shamir_threshold",
+                "mac_only_encrypted",
+                "lastmodified"
+            ]
         );
     }
 

@@ -93,13 +93,32 @@ fn show(bytes: &[u8]) -> String {
 fn the_plain_fixtures_print_exactly_as_sops_decrypt_does() {
     let dir = fixtures();
     for (plain, out, load, emit) in [
-        ("plain/basic.env", "out/dotenv-basic.out", dotenv::load as Loader, dotenv::emit_file as Emitter),
-        ("plain/empty.env", "out/dotenv-empty.out", dotenv::load, dotenv::emit_file),
-        ("plain/basic.ini", "out/ini-basic.out", ini::load, ini::emit_file),
+        (
+            "plain/basic.env",
+            "out/dotenv-basic.out",
+            dotenv::load as Loader,
+            dotenv::emit_file as Emitter,
+        ),
+        (
+            "plain/empty.env",
+            "out/dotenv-empty.out",
+            dotenv::load,
+            dotenv::emit_file,
+        ),
+        (
+            "plain/basic.ini",
+            "out/ini-basic.out",
+            ini::load,
+            ini::emit_file,
+        ),
     ] {
         let loaded = load(&read(&dir.join(plain))).unwrap();
         let printed = emit(&loaded.branches).unwrap();
-        assert_eq!(show(printed.as_bytes()), show(&read(&dir.join(out))), "{plain}");
+        assert_eq!(
+            show(printed.as_bytes()),
+            show(&read(&dir.join(out))),
+            "{plain}"
+        );
     }
 }
 
@@ -112,7 +131,13 @@ fn every_corpus_input_parses_and_prints_as_sops_does_or_fails_as_sops_does() {
             let input = read(&corpus().join(format!("in/{kind}/{name}.{ext}")));
             let err_file = corpus().join(format!("err/{kind}/{name}.err"));
             if err_file.exists() {
-                assert!(load(&input).is_err(), "{kind}/{name} should be refused");
+                let why = std::fs::read_to_string(&err_file).unwrap_or_default();
+                if why.contains("top-level entry called 'sops'") {
+                    // sops refuses to encrypt it again; to a loader it is metadata.
+                    assert!(load(&input).unwrap().metadata.is_some(), "{kind}/{name}");
+                } else {
+                    assert!(load(&input).is_err(), "{kind}/{name} should be refused");
+                }
                 continue;
             }
             let loaded = load(&input).unwrap_or_else(|e| panic!("{kind}/{name}: {e}"));
@@ -162,14 +187,20 @@ fn shape(m: &Map) -> Vec<String> {
 #[test]
 fn encrypted_corpus_files_have_the_shape_of_their_clear_twins() {
     for (kind, ext, load, _) in KINDS {
+        // sops itself cannot read some of its clear/ files back (see make.sh).
+        let not_fixpoint = listed("not-fixpoint.txt", kind);
         for name in cases(kind) {
             let enc_path = corpus().join(format!("enc/{kind}/{name}.{ext}"));
-            if !enc_path.exists() {
+            if !enc_path.exists() || not_fixpoint.contains(&name) {
                 continue;
             }
             let enc = load(&read(&enc_path)).unwrap_or_else(|e| panic!("{kind}/{name}: {e}"));
             let clear = load(&read(&corpus().join(format!("clear/{kind}/{name}.{ext}")))).unwrap();
-            assert_eq!(shape(&enc.branches[0]), shape(&clear.branches[0]), "{kind}/{name}");
+            assert_eq!(
+                shape(&enc.branches[0]),
+                shape(&clear.branches[0]),
+                "{kind}/{name}"
+            );
             let (Some(Value::Map(md)), Some(Value::Map(_))) = (&enc.metadata, &clear.metadata)
             else {
                 panic!("{kind}/{name}: metadata missing")

@@ -89,7 +89,11 @@ fn build_section<'a>(n: usize, name: &'a str, map: &'a Map) -> Result<OutSection
 fn push_comment(out: &mut SecretBytes, text: &[u8], trim_plain: bool) -> Result<(), StoreError> {
     for line in text.split(|&b| b == b'\n') {
         match line.first() {
-            None => return Err(StoreError::new("a comment with an empty line cannot be printed")),
+            None => {
+                return Err(StoreError::new(
+                    "a comment with an empty line cannot be printed",
+                ))
+            }
             Some(&marker @ (b';' | b'#')) => {
                 out.push(marker);
                 out.push(b' ');
