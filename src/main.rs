@@ -1,2 +1,175 @@
-//! The `sops-install` command line (placeholder until the CLI lands).
-fn main() {}
+//! The `sops-install` command line: parse arguments, set up logging, run, map errors to exit
+//! statuses. Everything else lives in the library.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sops_install::commands::install::{self as installer, Invocation};
+use sops_install::commands::{self, decrypt, CommandError};
+use sops_install::sops::stores::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "sops-install",
+    version,
+    about = "Decrypts sops files and installs their secrets"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a sops file decrypted, exactly as `sops decrypt` does.
+    Decrypt {
+        /// The store of the input (default: from the file extension, binary otherwise).
+        #[arg(long, value_enum)]
+        input_type: Option<FormatArg>,
+        /// The store to print (default: the input type).
+        #[arg(long, value_enum)]
+        output_type: Option<FormatArg>,
+        /// Print only this part, in sops' syntax: '["key"]["nested"][0]'.
+        #[arg(long)]
+        extract: Option<String>,
+        /// An age identity file (repeatable; also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).
+        #[arg(long = "age-key-file", value_name = "FILE")]
+        age_key_files: Vec<PathBuf>,
+        /// An OpenSSH private key, used natively and converted to age (repeatable; also
+        /// SOPS_AGE_SSH_PRIVATE_KEY_FILE).
+        #[arg(long = "ssh-key", value_name = "FILE")]
+        ssh_keys: Vec<PathBuf>,
+        /// The sops file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Yaml,
+    Json,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Yaml => Format::Yaml,
+            FormatArg::Json => Format::Json,
+            FormatArg::Dotenv => Format::Dotenv,
+            FormatArg::Ini => Format::Ini,
+            FormatArg::Binary => Format::Binary,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let program = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sops-install".to_string());
+    let is_subcommand = matches!(
+        args.get(1).and_then(|a| a.to_str()),
+        Some("decrypt" | "help")
+    );
+    let result = if is_subcommand {
+        run(Cli::parse())
+    } else {
+        run_installer(&program, &args[1.min(args.len())..])
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: {}", e.message);
+            ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOPS_INSTALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<(), CommandError> {
+    match cli.command {
+        Command::Decrypt {
+            input_type,
+            output_type,
+            extract,
+            age_key_files,
+            ssh_keys,
+            file,
+        } => {
+            let args = decrypt::DecryptArgs {
+                file,
+                input_type: input_type.map(Format::from),
+                output_type: output_type.map(Format::from),
+                extract,
+                age_key_files,
+                ssh_keys,
+            };
+            let (out, warnings) = decrypt::run(&args, &decrypt::KeyEnv::from_process())?;
+            for w in warnings {
+                eprintln!("sops-install: warning: {w}");
+            }
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| {
+                    commands::CommandError::new(1, format!("cannot write the output: {e}"))
+                })
+        }
+    }
+}
+
+/// The sops-install-secrets form: `[-check-mode=…] [-ignore-passwd] manifest.json`.
+fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
+    let (manifest, check_mode, ignore_passwd) = match installer::parse(args)? {
+        Invocation::Help => {
+            eprint!("{}", installer::usage(program));
+            return Ok(());
+        }
+        Invocation::Version => {
+            println!("sops-install {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        Invocation::Install {
+            manifest,
+            check_mode,
+            ignore_passwd,
+        } => (manifest, check_mode, ignore_passwd),
+    };
+    let opts = sops_install::Options {
+        manifest_path: manifest,
+        check_mode,
+        ignore_passwd,
+        dry: std::env::var("NIXOS_ACTION").is_ok_and(|v| v == "dry-activate"),
+        via_systemctl: std::env::var("SOPS_RESTART_UNITS_VIA_SYSTEMCTL").is_ok_and(|v| v == "1"),
+        nixos_run_dir: PathBuf::from("/run/nixos"),
+        env_keys: sops_install::keys::EnvKeys::from_process(),
+    };
+    let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
+    for note in &outcome.notes {
+        eprintln!("{program}: {note}");
+    }
+    for line in &outcome.change_lines {
+        println!("{line}");
+    }
+    Ok(())
+}

@@ -39,6 +39,11 @@ impl SecretBytes {
         &self.0
     }
 
+    /// Mutable access for in-place decryption.
+    pub fn as_mut_bytes(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
     /// The bytes as UTF-8, if they are.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.0).ok()

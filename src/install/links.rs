@@ -1,0 +1,124 @@
+//! Symlinks at custom paths (`path = "/var/lib/app/secret"` -> `/run/secrets/app-secret`).
+//!
+//! Made after the swap so links into the live tree resolve to the new generation. In system
+//! mode each link is built in a private temporary directory beside its final place, `lchown`ed
+//! to the secret's owner there, then renamed into place: it is never visible with the wrong
+//! owner, and a link already right (target and owner) is left alone. The links a run made are
+//! recorded on the secrets filesystem, so the next run removes the ones the manifest dropped.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{InstallError, Layout};
+
+/// One wanted link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub path: PathBuf,
+    pub target: PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+const RECORD: &str = "custom-links.json";
+
+/// Creates or fixes every link, then removes links an earlier run made that are gone now.
+pub fn apply(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
+    let mut errors = Vec::new();
+    for link in links {
+        if let Err(e) = ensure(layout, link) {
+            errors.push(e.0);
+        }
+    }
+    remove_stale(layout, links);
+    record(layout, links)?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(InstallError(format!(
+            "failed to prepare symlinks to secret store: {}",
+            errors.join("; ")
+        )))
+    }
+}
+
+fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
+    let path = &link.path;
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+    let (want_uid, want_gid) = if layout.user_mode {
+        (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        )
+    } else {
+        (link.uid, link.gid)
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let same_target = std::fs::read_link(path).is_ok_and(|t| t == link.target);
+            if same_target && m.uid() == want_uid && m.gid() == want_gid {
+                return Ok(());
+            }
+        }
+        Ok(m) if m.is_dir() => {
+            std::fs::remove_dir(path).map_err(|e| {
+                InstallError::io(
+                    "cannot override",
+                    path,
+                    format!("{e} (a directory is in the way)"),
+                )
+            })?;
+        }
+        _ => {}
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(".sops-install-link")
+        .tempdir_in(parent)
+        .map_err(|e| InstallError::io("cannot create a temporary directory in", parent, e))?;
+    let staged = tmp.path().join("link");
+    std::os::unix::fs::symlink(&link.target, &staged)
+        .map_err(|e| InstallError::io("cannot create symlink", &staged, e))?;
+    if !layout.user_mode {
+        std::os::unix::fs::lchown(&staged, Some(link.uid), Some(link.gid))
+            .map_err(|e| InstallError::io("cannot chown symlink", &staged, e))?;
+    }
+    std::fs::rename(&staged, path)
+        .map_err(|e| InstallError::io("cannot put the symlink at", path, e))
+}
+
+fn record_path(layout: &Layout) -> PathBuf {
+    layout.mount_point.join(RECORD)
+}
+
+fn remove_stale(layout: &Layout, links: &[Link]) {
+    let Ok(text) = std::fs::read_to_string(record_path(layout)) else {
+        return;
+    };
+    let Ok(old): Result<Vec<Link>, _> = serde_json::from_str(&text) else {
+        return;
+    };
+    for stale in old
+        .iter()
+        .filter(|o| !links.iter().any(|l| l.path == o.path))
+    {
+        let ours = std::fs::symlink_metadata(&stale.path).is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::read_link(&stale.path).is_ok_and(|t| t == stale.target);
+        if ours {
+            if let Err(e) = std::fs::remove_file(&stale.path) {
+                tracing::warn!("cannot remove the stale link {}: {e}", stale.path.display());
+            }
+        }
+    }
+}
+
+fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
+    let path = record_path(layout);
+    let tmp = layout.mount_point.join(format!(".{RECORD}.new"));
+    let text = serde_json::to_string(links)
+        .map_err(|e| InstallError(format!("cannot record links: {e}")))?;
+    std::fs::write(&tmp, text).map_err(|e| InstallError::io("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| InstallError::io("cannot write", &path, e))
+}

@@ -1,0 +1,47 @@
+//! The atomic switch of the symlink path to the new generation: a new symlink is made beside
+//! it and renamed over it, so readers see either the old or the new tree, never neither.
+
+use std::path::Path;
+
+use super::generation::Live;
+use super::{InstallError, Layout};
+
+/// Points `layout.symlink_path` at `generation`.
+pub fn swap(layout: &Layout, live: &Live, generation: &Path) -> Result<(), InstallError> {
+    let link = &layout.symlink_path;
+    let parent = link.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+    if *live == Live::NotASymlink {
+        clear_obstacle(link, layout.user_mode)?;
+    }
+    let name = link
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.new-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(generation, &tmp)
+        .map_err(|e| InstallError::io("cannot create the symlink", &tmp, e))?;
+    std::fs::rename(&tmp, link).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        InstallError::io("cannot update secrets symlink", link, e)
+    })
+}
+
+/// A real file or directory where the symlink belongs. In system mode it is removed (a stray
+/// `/run/secrets` directory, as sops-nix does); in user mode the path is in the home directory,
+/// so only an empty directory is removed and anything else is an error.
+fn clear_obstacle(link: &Path, user_mode: bool) -> Result<(), InstallError> {
+    let meta =
+        std::fs::symlink_metadata(link).map_err(|e| InstallError::io("cannot stat", link, e))?;
+    let result = if !meta.is_dir() {
+        std::fs::remove_file(link)
+    } else if user_mode {
+        std::fs::remove_dir(link).map_err(|_| {
+            std::io::Error::other("it is a directory that is not empty; move it away so the secrets symlink can take its place")
+        })
+    } else {
+        std::fs::remove_dir_all(link)
+    };
+    result.map_err(|e| InstallError::io("cannot replace", link, e))
+}

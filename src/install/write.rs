@@ -1,0 +1,66 @@
+//! Writing the files of a staged generation.
+//!
+//! Each file is created exclusively (`O_EXCL|O_NOFOLLOW`) with no permissions, given its final
+//! owner and exact mode on the open descriptor, and only then filled: no byte of plaintext is
+//! ever readable by anyone the final mode would not allow, and the umask plays no part.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use super::generation::make_dir;
+use super::{InstallError, Layout};
+use crate::render::files::GenerationFile;
+
+/// Writes every file below `dir`, creating sub-directories as needed.
+pub fn write_all(
+    dir: &Path,
+    files: &[GenerationFile],
+    layout: &Layout,
+) -> Result<(), InstallError> {
+    for f in files {
+        let target = dir.join(&f.rel);
+        create_parents(dir, &f.rel, layout)?;
+        write_one(&target, f, layout)?;
+    }
+    Ok(())
+}
+
+fn create_parents(dir: &Path, rel: &str, layout: &Layout) -> Result<(), InstallError> {
+    let mut current = dir.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        current.push(part);
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(InstallError(format!(
+                    "cannot create directory {}: a secret file has that name",
+                    current.display()
+                )))
+            }
+            Err(_) => make_dir(&current, layout)?,
+        }
+    }
+    Ok(())
+}
+
+fn write_one(path: &Path, f: &GenerationFile, layout: &Layout) -> Result<(), InstallError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o000)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| InstallError::io("cannot create", path, e))?;
+    if !layout.user_mode {
+        std::os::unix::fs::fchown(&file, Some(f.ids.uid), Some(f.ids.gid))
+            .map_err(|e| InstallError::io("cannot chown", path, e))?;
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(f.ids.mode))
+        .map_err(|e| InstallError::io("cannot chmod", path, e))?;
+    file.write_all(f.content.as_bytes())
+        .map_err(|e| InstallError::io("cannot write", path, e))?;
+    Ok(())
+}

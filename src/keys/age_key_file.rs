@@ -1,0 +1,104 @@
+//! age identity files and `SOPS_AGE_KEY` text.
+//!
+//! Like sops, a line that is not an identity, a comment or empty makes the whole source
+//! unusable; unlike sops, the reason names the line, so the user can fix it. Plugin and
+//! post-quantum identities are valid lines that this build cannot use yet: they are skipped
+//! and reported, not fatal.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use super::{LoadedIdentity, SourceProblem};
+
+pub struct Parsed {
+    pub identities: Vec<LoadedIdentity>,
+    pub skipped: Vec<SourceProblem>,
+}
+
+/// Reads a key file into a zeroizing buffer.
+pub fn read_file(path: &Path) -> Result<Zeroizing<String>, String> {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?);
+    match std::str::from_utf8(&bytes) {
+        Ok(s) => Ok(Zeroizing::new(s.to_string())),
+        Err(_) => Err("not a text file (invalid UTF-8)".to_string()),
+    }
+}
+
+/// Parses identity text; any malformed line rejects the whole source, naming the line.
+pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
+    let mut parsed = Parsed {
+        identities: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let number = index + 1;
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("AGE-SECRET-KEY-1") {
+            let identity = age::x25519::Identity::from_str(line)
+                .map_err(|_| format!("line {number}: malformed AGE-SECRET-KEY-1 identity"))?;
+            let recipient = identity.to_public().to_string();
+            parsed.identities.push(LoadedIdentity {
+                identity: Box::new(identity),
+                recipient,
+                source: source.to_string(),
+            });
+        } else if line.starts_with("AGE-PLUGIN-") || line.starts_with("AGE-SECRET-KEY-PQ-1") {
+            let kind = if line.starts_with("AGE-PLUGIN-") {
+                "age plugin identities are"
+            } else {
+                "post-quantum age identities are"
+            };
+            parsed.skipped.push(SourceProblem {
+                source: source.to_string(),
+                reason: format!("line {number}: {kind} not supported yet; skipped"),
+            });
+        } else {
+            return Err(format!(
+                "line {number}: not an age identity (expected AGE-SECRET-KEY-1…, a # comment or an empty line); the whole file is ignored"
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
+
+    #[test]
+    fn comments_blank_lines_and_crlf_are_accepted() {
+        let text = format!("# created: now\r\n\r\n{KEY}\r\n");
+        let parsed = parse(&text, "k").unwrap();
+        assert_eq!(parsed.identities.len(), 1);
+        assert!(parsed.identities[0].recipient.starts_with("age1"));
+    }
+
+    #[test]
+    fn one_junk_line_rejects_the_file_and_names_the_line() {
+        let text = format!("# ok\njunk\n{KEY}\n");
+        let err = parse(&text, "k").err().unwrap();
+        assert!(err.starts_with("line 2:"), "{err}");
+        assert!(!err.contains("junk"), "the line's content is never echoed");
+    }
+
+    #[test]
+    fn a_lower_case_or_indented_key_is_junk() {
+        assert!(parse(&KEY.to_lowercase(), "k").is_err());
+        assert!(parse(&format!(" {KEY}"), "k").is_err());
+    }
+
+    #[test]
+    fn plugin_lines_are_skipped_not_fatal() {
+        let text = format!("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n{KEY}\n");
+        let parsed = parse(&text, "k").unwrap();
+        assert_eq!(parsed.identities.len(), 1);
+        assert_eq!(parsed.skipped.len(), 1);
+    }
+}

@@ -1,0 +1,124 @@
+//! OpenSSH private keys (usually `/etc/ssh/ssh_host_ed25519_key`) as age identities.
+//!
+//! One host key yields up to two identities: the native age `ssh-ed25519` / `ssh-rsa` identity
+//! (for files whose recipient is the SSH public key line) and, for ed25519, the X25519 identity
+//! that ssh-to-age derives (for files encrypted to the converted `age1…` recipient). The two are
+//! not interchangeable, so both are loaded.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use super::LoadedIdentity;
+
+/// Both identities of a host key (native, then converted for ed25519).
+pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, String> {
+    let bytes = read(path)?;
+    let source = path.display().to_string();
+    let native = native_identity(&bytes, &source)?;
+    let mut found = vec![native];
+    if found[0].recipient.starts_with("ssh-ed25519 ") {
+        found.push(converted_identity(&bytes, &source)?);
+    }
+    Ok(found)
+}
+
+/// Only the ssh-to-age conversion (ed25519 keys only).
+pub fn load_converted(path: &Path) -> Result<LoadedIdentity, String> {
+    let bytes = read(path)?;
+    converted_identity(&bytes, &path.display().to_string())
+}
+
+fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("cannot read: {e}"))
+}
+
+fn native_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, String> {
+    let identity = age::ssh::Identity::from_buffer(bytes, Some(source.to_string()))
+        .map_err(|_| "not an OpenSSH private key".to_string())?;
+    let recipient = match &identity {
+        age::ssh::Identity::Unencrypted(_) => public_key_line(&identity)?,
+        age::ssh::Identity::Encrypted(_) => {
+            return Err(
+                "the key is protected by a passphrase, which cannot be asked for at activation"
+                    .to_string(),
+            )
+        }
+        age::ssh::Identity::Unsupported(_) => {
+            return Err(
+                "unsupported SSH key type (only ed25519 and rsa keys can open age files)"
+                    .to_string(),
+            )
+        }
+    };
+    Ok(LoadedIdentity {
+        identity: Box::new(identity),
+        recipient,
+        source: source.to_string(),
+    })
+}
+
+/// The OpenSSH public key line (`ssh-ed25519 AAAA…`) of an unencrypted key.
+fn public_key_line(identity: &age::ssh::Identity) -> Result<String, String> {
+    age::ssh::Recipient::try_from(identity.clone())
+        .map(|r| r.to_string())
+        .map_err(|_| "the public half of the SSH key is malformed or unsupported".to_string())
+}
+
+fn converted_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, String> {
+    let pair = ssh_to_age::convert::ssh_private_key_to_age(bytes)
+        .map_err(|_| "cannot convert to an age identity (only ed25519 keys convert)".to_string())?;
+    let secret = Zeroizing::new(pair.secret);
+    let identity = age::x25519::Identity::from_str(&secret)
+        .map_err(|_| "the converted age identity is malformed".to_string())?;
+    Ok(LoadedIdentity {
+        identity: Box::new(identity),
+        recipient: pair.recipient,
+        source: format!("{source} (converted to age)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/sops/keys")
+            .join(name)
+    }
+
+    #[test]
+    fn an_ed25519_host_key_gives_the_native_and_the_converted_recipient() {
+        let path = fixture("ssh_host_ed25519_key");
+        if !path.exists() {
+            return;
+        }
+        let found = load(&path).unwrap();
+        let public = std::fs::read_to_string(fixture("ssh_host_ed25519_key.pub")).unwrap();
+        let mut public_fields = public.split_whitespace();
+        let expected_native = format!(
+            "{} {}",
+            public_fields.next().unwrap(),
+            public_fields.next().unwrap()
+        );
+        assert_eq!(found[0].recipient, expected_native);
+        let age_txt = std::fs::read_to_string(fixture("ssh_host_ed25519_key.age.txt")).unwrap();
+        let expected_age = age_txt
+            .lines()
+            .find_map(|l| l.strip_prefix("# public key: "))
+            .unwrap();
+        assert_eq!(found[1].recipient, expected_age);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_key_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk");
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(load(&path).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! The sops-nix manifest: read (`raw`), expanded for user mode (`runtime_dir`), validated into
+//! the model below with every problem reported at once (`validate`), and owners resolved
+//! against the user database (`owners`).
+
+pub mod owners;
+pub mod raw;
+pub mod runtime_dir;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use crate::sops::stores::Format;
+
+/// A validated manifest. Paths are absolute, names are safe relative paths.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub secrets: Vec<Secret>,
+    pub templates: Vec<Template>,
+    pub secrets_mount_point: PathBuf,
+    pub symlink_path: PathBuf,
+    pub keep_generations: u64,
+    /// RSA SSH keys to use as PGP keys.
+    pub ssh_key_paths: Vec<PathBuf>,
+    pub gnupg_home: Option<PathBuf>,
+    pub age_key_file: Option<PathBuf>,
+    pub age_ssh_key_paths: Vec<PathBuf>,
+    pub use_tmpfs: bool,
+    pub user_mode: bool,
+    pub log_key_import: bool,
+    pub log_secret_changes: bool,
+}
+
+/// Who should own a file: a name (looked up) wins over a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Name(String),
+    Id(u32),
+}
+
+/// What a file is installed as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    pub owner: Principal,
+    pub group: Principal,
+    /// Permission bits (at most 0o777 are applied).
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Secret {
+    /// File name relative to a generation; may contain `/`.
+    pub name: String,
+    /// Lookup key (`a/b`), empty for the whole file.
+    pub key: String,
+    /// Where the user sees it; a symlink is made when it is not `<symlinkPath>/<name>`.
+    pub path: PathBuf,
+    pub ownership: Ownership,
+    pub sops_file: PathBuf,
+    pub format: Format,
+    pub restart_units: Vec<String>,
+    pub reload_units: Vec<String>,
+    /// The placeholder text that stands for this secret in templates.
+    pub placeholder: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// File name below `<generation>/rendered/`.
+    pub name: String,
+    /// The template text (`content`, or the contents of `file`).
+    pub text: String,
+    pub path: PathBuf,
+    pub ownership: Ownership,
+    pub restart_units: Vec<String>,
+    pub reload_units: Vec<String>,
+}
+
+/// The directory below a generation that holds rendered templates.
+pub const RENDERED_DIR: &str = "rendered";
+
+impl Manifest {
+    /// Where a secret lives inside the live tree (`<symlinkPath>/<name>`).
+    pub fn default_secret_path(&self, name: &str) -> PathBuf {
+        self.symlink_path.join(name)
+    }
+
+    /// Where a template lives inside the live tree (`<symlinkPath>/rendered/<name>`).
+    pub fn default_template_path(&self, name: &str) -> PathBuf {
+        self.symlink_path.join(RENDERED_DIR).join(name)
+    }
+}
+
+/// Lexically normalises an absolute path (`//`, `.`, trailing `/`), without touching the disk.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}

@@ -1,0 +1,142 @@
+//! Owner and group resolution against the user database (`nix::unistd::{User, Group}`).
+//!
+//! A name wins over a number; numbers are used as they are, even without a matching user.
+//! With `-ignore-passwd` (and in dry runs) everything is root. In user mode nothing is
+//! chowned, so nothing is looked up. All unknown names are reported together.
+
+use nix::unistd::{Group, User};
+
+use super::validate::{Problem, Problems};
+use super::{Manifest, Ownership, Principal};
+
+/// Numeric ownership and mode of one installed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileIds {
+    pub uid: u32,
+    pub gid: u32,
+    pub mode: u32,
+}
+
+/// Resolved ownership for every secret and template, in manifest order, plus the group that
+/// owns the secrets directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owners {
+    pub secrets: Vec<FileIds>,
+    pub templates: Vec<FileIds>,
+    pub keys_gid: u32,
+}
+
+/// How owners are resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Consult the user database.
+    Passwd,
+    /// Everything becomes root (`-ignore-passwd`, dry runs).
+    AllRoot,
+}
+
+pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners, Problems> {
+    let mut problems = Vec::new();
+    let mut one = |subject: String, o: &Ownership| -> FileIds {
+        if lookup == Lookup::AllRoot {
+            return FileIds {
+                uid: 0,
+                gid: 0,
+                mode: o.mode,
+            };
+        }
+        let uid = match &o.owner {
+            Principal::Id(id) => *id,
+            Principal::Name(n) => match User::from_name(n) {
+                Ok(Some(u)) => u.uid.as_raw(),
+                Ok(None) => {
+                    problems.push(Problem {
+                        subject: subject.clone(),
+                        field: "owner",
+                        message: format!("no user named {n:?}"),
+                    });
+                    0
+                }
+                Err(e) => {
+                    problems.push(Problem {
+                        subject: subject.clone(),
+                        field: "owner",
+                        message: format!("cannot look up user {n:?}: {e}"),
+                    });
+                    0
+                }
+            },
+        };
+        let gid = match &o.group {
+            Principal::Id(id) => *id,
+            Principal::Name(n) => match Group::from_name(n) {
+                Ok(Some(g)) => g.gid.as_raw(),
+                Ok(None) => {
+                    problems.push(Problem {
+                        subject: subject.clone(),
+                        field: "group",
+                        message: format!("no group named {n:?}"),
+                    });
+                    0
+                }
+                Err(e) => {
+                    problems.push(Problem {
+                        subject: subject.clone(),
+                        field: "group",
+                        message: format!("cannot look up group {n:?}: {e}"),
+                    });
+                    0
+                }
+            },
+        };
+        FileIds {
+            uid,
+            gid,
+            mode: o.mode,
+        }
+    };
+    let secrets = manifest
+        .secrets
+        .iter()
+        .map(|s| one(format!("secret {:?}", s.name), &s.ownership))
+        .collect();
+    let templates = manifest
+        .templates
+        .iter()
+        .map(|t| one(format!("template {:?}", t.name), &t.ownership))
+        .collect();
+    let keys_gid = if lookup == Lookup::AllRoot {
+        0
+    } else {
+        match keys_group() {
+            Ok(gid) => gid,
+            Err(message) => {
+                problems.push(Problem {
+                    subject: "manifest".into(),
+                    field: "keys group",
+                    message,
+                });
+                0
+            }
+        }
+    };
+    if problems.is_empty() {
+        Ok(Owners {
+            secrets,
+            templates,
+            keys_gid,
+        })
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// The group that may traverse the secrets directories: `keys`, else `nogroup`.
+fn keys_group() -> Result<u32, String> {
+    for name in ["keys", "nogroup"] {
+        if let Ok(Some(g)) = Group::from_name(name) {
+            return Ok(g.gid.as_raw());
+        }
+    }
+    Err("there is neither a \"keys\" nor a \"nogroup\" group".into())
+}

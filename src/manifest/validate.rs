@@ -1,0 +1,496 @@
+//! Raw manifest -> validated [`Manifest`], reporting every problem at once.
+//!
+//! Checks what sops-nix checks (mode syntax, gnupgHome exclusivity, one format per sops file,
+//! placeholders, template sources) and what it should have (unknown formats, names that escape
+//! the generation or collide, duplicate names, paths that are not absolute or that replace the
+//! symlink itself). Each problem names the secret or template and the field.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use super::raw::{RawManifest, RawSecret, RawTemplate};
+use super::{
+    normalize, runtime_dir, Manifest, Ownership, Principal, Secret, Template, RENDERED_DIR,
+};
+use crate::sops::stores::Format;
+
+/// One thing wrong with the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `secret "db/password"`, `template "app.env"` or `manifest`.
+    pub subject: String,
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.subject, self.field, self.message)
+    }
+}
+
+/// Every problem found, printed one per line after a summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(Problem::to_string).collect();
+        write!(f, "{}", lines.join("; "))
+    }
+}
+
+/// How %r is expanded in user mode.
+pub enum RuntimeDir {
+    /// Use this directory.
+    Known(String),
+    /// Not available: fatal for installing, `""` in check modes.
+    Unavailable(String),
+}
+
+struct Collector {
+    problems: Vec<Problem>,
+}
+
+impl Collector {
+    fn add(&mut self, subject: &str, field: &'static str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            subject: subject.to_string(),
+            field,
+            message: message.into(),
+        });
+    }
+}
+
+/// Validates a raw manifest. `runtime` is only used in user mode; `installing` makes a missing
+/// runtime directory fatal.
+pub fn validate(
+    raw: RawManifest,
+    runtime: &RuntimeDir,
+    installing: bool,
+) -> Result<Manifest, Problems> {
+    let mut c = Collector {
+        problems: Vec::new(),
+    };
+    let user_mode = raw.user_mode.unwrap_or(false);
+    let expand = |s: &str| -> String {
+        if !user_mode {
+            return s.to_string();
+        }
+        match runtime {
+            RuntimeDir::Known(dir) => runtime_dir::expand(s, dir),
+            RuntimeDir::Unavailable(_) => runtime_dir::expand(s, ""),
+        }
+    };
+    if user_mode && installing {
+        if let RuntimeDir::Unavailable(why) = runtime {
+            c.add("manifest", "userMode", why.clone());
+        }
+    }
+
+    let mount_point = absolute_path(
+        &mut c,
+        "manifest",
+        "secretsMountPoint",
+        &expand(raw.secrets_mount_point.as_deref().unwrap_or("")),
+    );
+    let symlink_path = absolute_path(
+        &mut c,
+        "manifest",
+        "symlinkPath",
+        &expand(raw.symlink_path.as_deref().unwrap_or("")),
+    );
+    if let (Some(m), Some(s)) = (&mount_point, &symlink_path) {
+        if s == m || s.starts_with(m) || m.starts_with(s) {
+            c.add(
+                "manifest",
+                "symlinkPath",
+                "must not be the secrets mount point, inside it, or above it",
+            );
+        }
+    }
+    let gnupg_home = raw.gnupg_home.filter(|s| !s.is_empty()).map(PathBuf::from);
+    let age_key_file = raw
+        .age_key_file
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from);
+    let ssh_key_paths: Vec<PathBuf> = raw
+        .ssh_key_paths
+        .unwrap_or_default()
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    if gnupg_home.is_some() && !ssh_key_paths.is_empty() {
+        c.add(
+            "manifest",
+            "gnupgHome",
+            "gnupgHome and sshKeyPaths were both specified; they are mutually exclusive",
+        );
+    }
+    if gnupg_home.is_some() && age_key_file.is_some() {
+        c.add(
+            "manifest",
+            "gnupgHome",
+            "gnupgHome and ageKeyFile were both specified; they are mutually exclusive",
+        );
+    }
+
+    let placeholders = raw.placeholder_by_secret_name.unwrap_or_default();
+    let raw_templates = raw.templates.unwrap_or_default();
+    let has_templates = !raw_templates.is_empty();
+    let symlink_for_defaults = symlink_path.clone().unwrap_or_default();
+
+    let mut names = HashSet::new();
+    let mut file_formats: HashMap<PathBuf, (Format, String)> = HashMap::new();
+    let mut secrets = Vec::new();
+    for (i, rs) in raw.secrets.unwrap_or_default().into_iter().enumerate() {
+        let subject = match rs.name.as_deref() {
+            Some(n) if !n.is_empty() => format!("secret {n:?}"),
+            _ => format!("secret #{}", i + 1),
+        };
+        if let Some(s) = secret(
+            &mut c,
+            &subject,
+            rs,
+            &expand,
+            &symlink_for_defaults,
+            &placeholders,
+            has_templates,
+        ) {
+            if !names.insert(s.name.clone()) {
+                c.add(&subject, "name", "another secret has the same name");
+            }
+            match file_formats.get(&s.sops_file) {
+                Some((f, first)) if *f != s.format => c.add(
+                    &subject,
+                    "format",
+                    format!(
+                        "{} is read as {} here but as {f} by secret {first:?}",
+                        s.sops_file.display(),
+                        s.format
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    file_formats.insert(s.sops_file.clone(), (s.format, s.name.clone()));
+                }
+            }
+            secrets.push(s);
+        }
+    }
+
+    let mut template_names = HashSet::new();
+    let mut templates = Vec::new();
+    for (i, rt) in raw_templates.into_iter().enumerate() {
+        let subject = match rt.name.as_deref() {
+            Some(n) if !n.is_empty() => format!("template {n:?}"),
+            _ => format!("template #{}", i + 1),
+        };
+        if let Some(t) = template(&mut c, &subject, rt, &expand, &symlink_for_defaults) {
+            if !template_names.insert(t.name.clone()) {
+                c.add(&subject, "name", "another template has the same name");
+            }
+            templates.push(t);
+        }
+    }
+
+    check_prefix_collisions(&mut c, "secret", secrets.iter().map(|s| s.name.as_str()));
+    check_prefix_collisions(
+        &mut c,
+        "template",
+        templates.iter().map(|t| t.name.as_str()),
+    );
+    check_template_placeholders(&mut c, &templates, &secrets, &placeholders);
+    if !c.problems.is_empty() {
+        return Err(Problems(c.problems));
+    }
+    let logging = raw.logging.unwrap_or_default();
+    Ok(Manifest {
+        secrets,
+        templates,
+        secrets_mount_point: mount_point.unwrap_or_default(),
+        symlink_path: symlink_path.unwrap_or_default(),
+        keep_generations: raw.keep_generations.unwrap_or(0),
+        ssh_key_paths,
+        gnupg_home,
+        age_key_file,
+        age_ssh_key_paths: raw
+            .age_ssh_key_paths
+            .unwrap_or_default()
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        use_tmpfs: raw.use_tmpfs.unwrap_or(false),
+        user_mode,
+        log_key_import: logging.key_import.unwrap_or(false),
+        log_secret_changes: logging.secret_changes.unwrap_or(false),
+    })
+}
+
+fn secret(
+    c: &mut Collector,
+    subject: &str,
+    rs: RawSecret,
+    expand: &dyn Fn(&str) -> String,
+    symlink_path: &Path,
+    placeholders: &BTreeMap<String, String>,
+    has_templates: bool,
+) -> Option<Secret> {
+    let name = safe_name(c, subject, rs.name.as_deref().unwrap_or(""));
+    if let Some(n) = &name {
+        if n == RENDERED_DIR || n.starts_with("rendered/") {
+            c.add(
+                subject,
+                "name",
+                "\"rendered\" is reserved for the rendered templates directory",
+            );
+        }
+    }
+    let format = match rs.format.as_deref().unwrap_or("") {
+        "" => Some(Format::Yaml),
+        f => Format::from_name(f).or_else(|| {
+            c.add(
+                subject,
+                "format",
+                format!("unknown format {f:?} (expected yaml, json, binary, dotenv or ini)"),
+            );
+            None
+        }),
+    };
+    let sops_file = match rs.sops_file.as_deref().unwrap_or("") {
+        "" => {
+            c.add(subject, "sopsFile", "is empty");
+            None
+        }
+        f => Some(PathBuf::from(f)),
+    };
+    let mode = mode(c, subject, rs.mode.as_deref());
+    let path = custom_path(
+        c,
+        subject,
+        rs.path.as_deref(),
+        expand,
+        symlink_path,
+        name.as_deref().map(|n| symlink_path.join(n)),
+    );
+    let placeholder = name.as_ref().and_then(|n| placeholders.get(n).cloned());
+    if has_templates && placeholder.is_none() {
+        if let Some(n) = &name {
+            c.add(
+                subject,
+                "placeholderBySecretName",
+                format!("no placeholder for {n:?} although the manifest has templates"),
+            );
+        }
+    }
+    Some(Secret {
+        name: name?,
+        key: rs.key.unwrap_or_default(),
+        path: path?,
+        ownership: Ownership {
+            owner: principal(rs.owner, rs.uid),
+            group: principal(rs.group, rs.gid),
+            mode: mode?,
+        },
+        sops_file: sops_file?,
+        format: format?,
+        restart_units: rs.restart_units.unwrap_or_default(),
+        reload_units: rs.reload_units.unwrap_or_default(),
+        placeholder,
+    })
+}
+
+fn template(
+    c: &mut Collector,
+    subject: &str,
+    rt: RawTemplate,
+    expand: &dyn Fn(&str) -> String,
+    symlink_path: &Path,
+) -> Option<Template> {
+    let name = safe_name(c, subject, rt.name.as_deref().unwrap_or(""));
+    let mode = mode(c, subject, rt.mode.as_deref());
+    let default = name
+        .as_deref()
+        .map(|n| symlink_path.join(RENDERED_DIR).join(n));
+    let path = custom_path(
+        c,
+        subject,
+        rt.path.as_deref(),
+        expand,
+        symlink_path,
+        default,
+    );
+    let text = match (
+        rt.content.filter(|s| !s.is_empty()),
+        rt.file.filter(|s| !s.is_empty()),
+    ) {
+        (Some(content), _) => Some(content),
+        (None, Some(file)) => match std::fs::read_to_string(&file) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                c.add(subject, "file", format!("cannot read {file}: {e}"));
+                None
+            }
+        },
+        (None, None) => {
+            c.add(subject, "content", "neither content nor file is given");
+            None
+        }
+    };
+    Some(Template {
+        name: name?,
+        text: text?,
+        path: path?,
+        ownership: Ownership {
+            owner: principal(rt.owner, rt.uid),
+            group: principal(rt.group, rt.gid),
+            mode: mode?,
+        },
+        restart_units: rt.restart_units.unwrap_or_default(),
+        reload_units: rt.reload_units.unwrap_or_default(),
+    })
+}
+
+/// `a` and `a/b` cannot both be files.
+fn check_prefix_collisions<'a>(
+    c: &mut Collector,
+    kind: &str,
+    names: impl Iterator<Item = &'a str>,
+) {
+    let all: HashSet<&str> = names.collect();
+    let mut sorted: Vec<&str> = all.iter().copied().collect();
+    sorted.sort_unstable();
+    for name in sorted {
+        let mut prefix = name;
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            if all.contains(parent) {
+                c.add(
+                    &format!("{kind} {name:?}"),
+                    "name",
+                    format!("{parent:?} is also a {kind}, so it cannot be a directory"),
+                );
+                break;
+            }
+            prefix = parent;
+        }
+    }
+}
+
+/// A template may only use placeholders of secrets this manifest installs (sops-nix would leave
+/// the placeholder text in the file).
+fn check_template_placeholders(
+    c: &mut Collector,
+    templates: &[Template],
+    secrets: &[Secret],
+    all: &BTreeMap<String, String>,
+) {
+    for t in templates {
+        for (name, placeholder) in all {
+            if t.text.contains(placeholder.as_str())
+                && !secrets
+                    .iter()
+                    .any(|s| s.placeholder.as_deref() == Some(placeholder))
+            {
+                c.add(
+                    &format!("template {:?}", t.name),
+                    "content",
+                    format!("uses the placeholder of {name:?}, which this manifest does not install (a neededForUsers secret?)"),
+                );
+            }
+        }
+    }
+}
+
+fn principal(name: Option<String>, id: Option<u32>) -> Principal {
+    match name {
+        Some(n) => Principal::Name(n),
+        None => Principal::Id(id.unwrap_or(0)),
+    }
+}
+
+/// A relative path that stays inside the generation: no `..`, `.`, empty or absolute parts.
+fn safe_name(c: &mut Collector, subject: &str, name: &str) -> Option<String> {
+    let problem = if name.is_empty() {
+        Some("is empty")
+    } else if name.starts_with('/') {
+        Some("must be relative (it names a file inside the secrets directory)")
+    } else if name
+        .split('/')
+        .any(|p| p.is_empty() || p == "." || p == "..")
+    {
+        Some("must not contain empty, \".\" or \"..\" components")
+    } else if name.contains('\0') {
+        Some("must not contain NUL")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => {
+            c.add(subject, "name", p);
+            None
+        }
+        None => Some(name.to_string()),
+    }
+}
+
+/// An octal mode string such as `0400` or `400`.
+fn mode(c: &mut Collector, subject: &str, text: Option<&str>) -> Option<u32> {
+    let text = text.unwrap_or("");
+    match u32::from_str_radix(text, 8) {
+        Ok(m) if m <= 0o7777 && !text.is_empty() => Some(m & 0o777),
+        _ => {
+            c.add(
+                subject,
+                "mode",
+                format!("{text:?} is not an octal mode such as \"0400\""),
+            );
+            None
+        }
+    }
+}
+
+fn absolute_path(
+    c: &mut Collector,
+    subject: &str,
+    field: &'static str,
+    s: &str,
+) -> Option<PathBuf> {
+    let p = Path::new(s);
+    if s.is_empty() {
+        c.add(subject, field, "is empty");
+        None
+    } else if !p.is_absolute() {
+        c.add(subject, field, format!("{s:?} is not an absolute path"));
+        None
+    } else if p.components().any(|x| x == Component::ParentDir) {
+        c.add(subject, field, format!("{s:?} must not contain \"..\""));
+        None
+    } else {
+        Some(normalize(p))
+    }
+}
+
+/// The user-visible path; empty means the default place in the live tree.
+fn custom_path(
+    c: &mut Collector,
+    subject: &str,
+    path: Option<&str>,
+    expand: &dyn Fn(&str) -> String,
+    symlink_path: &Path,
+    default: Option<PathBuf>,
+) -> Option<PathBuf> {
+    let text = expand(path.unwrap_or(""));
+    if text.is_empty() {
+        return default;
+    }
+    let p = absolute_path(c, subject, "path", &text)?;
+    if p == symlink_path {
+        c.add(subject, "path", "must not be the symlink path itself");
+        return None;
+    }
+    Some(p)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+use super::*;
+use crate::manifest::raw;
+
+fn parse(json: &str) -> RawManifest {
+    raw::parse(json).unwrap()
+}
+
+fn base(secrets: &str) -> String {
+    format!(
+        r#"{{"secretsMountPoint": "/run/secrets.d", "symlinkPath": "/run/secrets", "secrets": [{secrets}]}}"#
+    )
+}
+
+fn ok(json: &str) -> Manifest {
+    validate(parse(json), &RuntimeDir::Unavailable("unset".into()), true).unwrap()
+}
+
+fn problems(json: &str) -> Vec<String> {
+    match validate(parse(json), &RuntimeDir::Unavailable("unset".into()), true) {
+        Ok(_) => panic!("expected problems"),
+        Err(p) => p.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_sops_nix_secret_validates_with_defaults() {
+    let m = ok(&base(
+        r#"{"name": "db/password", "key": "db/password", "sopsFile": "/s.yaml", "mode": "0400", "owner": "postgres", "path": "/run/secrets/db/password"}"#,
+    ));
+    let s = &m.secrets[0];
+    assert_eq!(s.format, Format::Yaml);
+    assert_eq!(s.ownership.mode, 0o400);
+    assert_eq!(s.ownership.owner, Principal::Name("postgres".into()));
+    assert_eq!(s.ownership.group, Principal::Id(0));
+    assert_eq!(s.path, PathBuf::from("/run/secrets/db/password"));
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_secret_and_field() {
+    let p = problems(&base(
+        r#"{"name": "../x", "sopsFile": "/s.yaml", "mode": "0400"},
+           {"name": "b", "sopsFile": "/s.yaml", "mode": "banana", "format": "toml"},
+           {"name": "rendered", "sopsFile": "", "mode": "0400"}"#,
+    ));
+    assert!(
+        p.iter().any(|l| l.starts_with("secret \"../x\": name:")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|l| l.starts_with("secret \"b\": mode:")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("secret \"b\": format: unknown format \"toml\"")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("secret \"rendered\": name:")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("secret \"rendered\": sopsFile:")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn duplicate_names_and_conflicting_formats_are_rejected() {
+    let p = problems(&base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400"},
+           {"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "format": "json"}"#,
+    ));
+    assert!(p.iter().any(|l| l.contains("same name")), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|l| l.contains("format:") && l.contains("as yaml by secret \"a\"")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn absolute_names_and_empty_components_are_rejected() {
+    for name in ["/etc/passwd", "a//b", "a/./b", "a/", ""] {
+        let json = base(&format!(
+            r#"{{"name": "{name}", "sopsFile": "/s.yaml", "mode": "0400"}}"#
+        ));
+        assert!(!problems(&json).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn a_custom_path_equal_to_the_symlink_path_is_rejected() {
+    let p = problems(&base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "path": "/run/secrets/"}"#,
+    ));
+    assert!(p.iter().any(|l| l.contains("symlink path itself")), "{p:?}");
+}
+
+#[test]
+fn gnupg_home_excludes_ssh_key_paths_and_age_key_file() {
+    let p = problems(
+        r#"{"secretsMountPoint": "/a", "symlinkPath": "/b", "gnupgHome": "/g", "sshKeyPaths": ["/k"], "ageKeyFile": "/f"}"#,
+    );
+    assert_eq!(p.len(), 2, "{p:?}");
+}
+
+#[test]
+fn templates_need_a_placeholder_for_every_secret() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "secrets": [{"name": "s", "sopsFile": "/s.yaml", "mode": "0400"}],
+        "templates": [{"name": "t", "content": "x", "mode": "0400"}]}"#;
+    let p = problems(json);
+    assert!(
+        p.iter().any(|l| l.contains("placeholderBySecretName")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn template_content_wins_over_file_and_missing_both_is_an_error() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "templates": [{"name": "t", "content": "x", "file": "/nonexistent", "mode": "0400"},
+                      {"name": "u", "mode": "0400"}]}"#;
+    let p = problems(json);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("template \"u\": content:"));
+}
+
+#[test]
+fn user_mode_expands_percent_r_and_needs_a_runtime_dir_to_install() {
+    let json = r#"{"userMode": true, "secretsMountPoint": "%r/secrets.d", "symlinkPath": "/home/a/.config/sops-nix/secrets",
+        "secrets": [{"name": "s", "sopsFile": "/s.yaml", "mode": "0400", "path": "%r/s"}]}"#;
+    let m = validate(
+        parse(json),
+        &RuntimeDir::Known("/run/user/1000".into()),
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        m.secrets_mount_point,
+        PathBuf::from("/run/user/1000/secrets.d")
+    );
+    assert_eq!(m.secrets[0].path, PathBuf::from("/run/user/1000/s"));
+    assert!(validate(
+        parse(json),
+        &RuntimeDir::Unavailable("no runtime dir".into()),
+        true
+    )
+    .is_err());
+}
+
+#[test]
+fn a_name_that_is_also_a_directory_of_another_is_rejected() {
+    let p = problems(&base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400"},
+           {"name": "a/b", "sopsFile": "/s.yaml", "mode": "0400"}"#,
+    ));
+    assert_eq!(
+        p,
+        vec!["secret \"a/b\": name: \"a\" is also a secret, so it cannot be a directory"]
+    );
+}
+
+#[test]
+fn a_template_using_a_placeholder_of_a_secret_not_installed_here_is_rejected() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "placeholderBySecretName": {"for-users": "<SOPS:ff:PLACEHOLDER>"},
+        "templates": [{"name": "t", "content": "x=<SOPS:ff:PLACEHOLDER>", "mode": "0400"}]}"#;
+    let p = problems(json);
+    assert!(p[0].contains("\"for-users\""), "{p:?}");
+}

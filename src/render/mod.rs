@@ -1,0 +1,117 @@
+//! Templates: every placeholder of the manifest's secrets replaced by the secret's bytes.
+//!
+//! One left-to-right scan over the template text (leftmost-longest match), so the result does
+//! not depend on any iteration order and a secret value that happens to contain another
+//! placeholder is never substituted again. A sops-nix placeholder (`<SOPS:…:PLACEHOLDER>`)
+//! that matches no secret of this manifest is an error rather than text left in the file.
+
+pub mod files;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::secret_bytes::SecretBytes;
+
+/// A placeholder and the value that replaces it.
+pub struct Substitution<'a> {
+    pub placeholder: &'a str,
+    pub value: &'a SecretBytes,
+}
+
+/// Renders `text`, or says which unknown placeholder it contains (never any value).
+pub fn render(text: &str, substitutions: &[Substitution<'_>]) -> Result<SecretBytes, String> {
+    let mut out = SecretBytes::with_capacity(text.len());
+    let patterns: Vec<&str> = substitutions.iter().map(|s| s.placeholder).collect();
+    let mut last = 0;
+    if !patterns.is_empty() {
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| format!("cannot build the placeholder matcher: {e}"))?;
+        for m in matcher.find_iter(text) {
+            let literal = &text[last..m.start()];
+            check_no_unknown_placeholder(literal)?;
+            out.push_str(literal);
+            out.extend_from_slice(substitutions[m.pattern().as_usize()].value.as_bytes());
+            last = m.end();
+        }
+    }
+    let rest = &text[last..];
+    check_no_unknown_placeholder(rest)?;
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// sops-nix placeholders look like `<SOPS:` + 64 hex digits + `:PLACEHOLDER>`.
+fn check_no_unknown_placeholder(literal: &str) -> Result<(), String> {
+    let mut rest = literal;
+    while let Some(start) = rest.find("<SOPS:") {
+        let candidate = &rest[start..];
+        let hex = candidate.get(6..70).unwrap_or("");
+        if hex.len() == 64
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            && candidate
+                .get(70..)
+                .is_some_and(|t| t.starts_with(":PLACEHOLDER>"))
+        {
+            return Err(format!(
+                "it contains the placeholder {} of a secret that is not in this manifest (a neededForUsers secret, or a secret that was removed)",
+                &candidate[..83]
+            ));
+        }
+        rest = &candidate[6..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ph(c: char) -> String {
+        format!("<SOPS:{}:PLACEHOLDER>", c.to_string().repeat(64))
+    }
+
+    #[test]
+    fn every_occurrence_is_replaced_in_one_pass() {
+        let a = SecretBytes::from("alpha");
+        let (pa, pb) = (ph('a'), ph('b'));
+        // b's value contains a's placeholder: it must not be substituted again.
+        let b = SecretBytes::from(pa.as_str());
+        let subs = [
+            Substitution {
+                placeholder: &pa,
+                value: &a,
+            },
+            Substitution {
+                placeholder: &pb,
+                value: &b,
+            },
+        ];
+        let out = render(&format!("x={pa} y={pb} z={pa}\n"), &subs).unwrap();
+        assert_eq!(
+            out.as_bytes(),
+            format!("x=alpha y={pa} z=alpha\n").as_bytes()
+        );
+    }
+
+    #[test]
+    fn an_unknown_sops_placeholder_is_an_error_without_values() {
+        let a = SecretBytes::from("secret-value");
+        let pa = ph('a');
+        let subs = [Substitution {
+            placeholder: &pa,
+            value: &a,
+        }];
+        let err = render(&format!("{pa} {}", ph('c')), &subs).unwrap_err();
+        assert!(err.contains(&ph('c')));
+        assert!(!err.contains("secret-value"));
+    }
+
+    #[test]
+    fn text_without_placeholders_is_copied() {
+        assert_eq!(
+            render("plain <SOPS:not-one>", &[]).unwrap().as_bytes(),
+            b"plain <SOPS:not-one>"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! Change detection: the new generation (in memory) against the live one (on disk).
+//!
+//! A secret is added when the live tree lacks it, modified when its bytes differ or (system
+//! mode) its owner, group or mode does, removed when the live tree has a file the manifest no
+//! longer names. Symlinks inside the live tree (custom paths that point back into it) are not
+//! secrets and are never reported. Nothing is compared on the first activation after boot,
+//! when the symlink path does not resolve.
+
+use std::collections::HashSet;
+use std::io::ErrorKind;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use crate::manifest::owners::FileIds;
+use crate::manifest::RENDERED_DIR;
+use crate::secret_bytes::SecretBytes;
+
+/// One installed file as the report sees it.
+pub struct Tracked<'a> {
+    pub name: &'a str,
+    pub rendered: bool,
+    /// Path relative to a generation.
+    pub rel: &'a str,
+    pub content: &'a SecretBytes,
+    pub ids: FileIds,
+    pub restart: &'a [String],
+    pub reload: &'a [String],
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub modified: Vec<String>,
+    pub removed: Vec<String>,
+    pub added_rendered: Vec<String>,
+    pub modified_rendered: Vec<String>,
+    pub removed_rendered: Vec<String>,
+    /// Units to restart / reload, in manifest order (duplicates kept, as sops-nix does).
+    pub restart: Vec<String>,
+    pub reload: Vec<String>,
+}
+
+/// Compares `files` with the tree `live` resolves to. `compare_owners` is off in user mode.
+pub fn compare(
+    live: &Path,
+    files: &[Tracked<'_>],
+    compare_owners: bool,
+) -> Result<Changes, String> {
+    let mut c = Changes::default();
+    if std::fs::metadata(live).is_err() {
+        return Ok(c);
+    }
+    for f in files {
+        let path = live.join(f.rel);
+        let state = match std::fs::metadata(&path) {
+            Err(_) => Some(true),
+            Ok(m) if !m.is_file() => Some(true),
+            Ok(m) => {
+                let old = std::fs::read(&path).map(SecretBytes::from_vec);
+                match old {
+                    Err(e) if e.kind() == ErrorKind::NotFound => Some(true),
+                    Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+                    Ok(old) => {
+                        let owner_changed =
+                            compare_owners && (m.uid() != f.ids.uid || m.gid() != f.ids.gid);
+                        let mode_changed = m.permissions().mode() & 0o7777 != f.ids.mode;
+                        (old != *f.content || owner_changed || mode_changed).then_some(false)
+                    }
+                }
+            }
+        };
+        let Some(added) = state else { continue };
+        let list = match (f.rendered, added) {
+            (false, true) => &mut c.added,
+            (false, false) => &mut c.modified,
+            (true, true) => &mut c.added_rendered,
+            (true, false) => &mut c.modified_rendered,
+        };
+        list.push(f.name.to_string());
+        c.restart.extend(f.restart.iter().cloned());
+        c.reload.extend(f.reload.iter().cloned());
+    }
+    let secrets: HashSet<&str> = files
+        .iter()
+        .filter(|f| !f.rendered)
+        .map(|f| f.rel)
+        .collect();
+    let templates: HashSet<&str> = files
+        .iter()
+        .filter(|f| f.rendered)
+        .map(|f| f.name)
+        .collect();
+    let mut found = Vec::new();
+    walk(live, "", &mut found);
+    for rel in found {
+        match rel.strip_prefix(&format!("{RENDERED_DIR}/")) {
+            Some(t) if !templates.contains(t) => c.removed_rendered.push(t.to_string()),
+            Some(_) => {}
+            None if !secrets.contains(rel.as_str()) => c.removed.push(rel),
+            None => {}
+        }
+    }
+    for list in [
+        &mut c.added,
+        &mut c.modified,
+        &mut c.removed,
+        &mut c.added_rendered,
+        &mut c.modified_rendered,
+        &mut c.removed_rendered,
+    ] {
+        list.sort();
+    }
+    Ok(c)
+}
+
+/// Regular files below `dir` (relative paths), not following symlinks.
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&entry.path(), &rel, out),
+            Ok(t) if t.is_file() => out.push(rel),
+            _ => {}
+        }
+    }
+}
+
+impl Changes {
+    /// The lines sops-nix prints, in its order; `dry` uses the `would …` forms.
+    pub fn lines(&self, dry: bool) -> Vec<String> {
+        let verbs: [(&str, &str); 3] = if dry {
+            [
+                ("would add", ""),
+                ("would modify", ""),
+                ("would remove", ""),
+            ]
+        } else {
+            [("adding", ""), ("modifying", ""), ("removing", "")]
+        };
+        let groups = [
+            (verbs[0].0, "secret", &self.added),
+            (verbs[1].0, "secret", &self.modified),
+            (verbs[2].0, "secret", &self.removed),
+            (verbs[0].0, "rendered secret", &self.added_rendered),
+            (verbs[1].0, "rendered secret", &self.modified_rendered),
+            (verbs[2].0, "rendered secret", &self.removed_rendered),
+        ];
+        groups
+            .iter()
+            .filter(|(_, _, names)| !names.is_empty())
+            .map(|(verb, noun, names)| {
+                let plural = if names.len() == 1 { "" } else { "s" };
+                format!("{verb} {noun}{plural}: {}", names.join(", "))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_pluralised_sorted_and_in_sops_nix_order() {
+        let c = Changes {
+            added: vec!["a".into(), "b".into()],
+            removed: vec!["x".into()],
+            added_rendered: vec!["t".into()],
+            ..Changes::default()
+        };
+        assert_eq!(
+            c.lines(false),
+            vec![
+                "adding secrets: a, b",
+                "removing secret: x",
+                "adding rendered secret: t"
+            ]
+        );
+        assert_eq!(
+            c.lines(true),
+            vec![
+                "would add secrets: a, b",
+                "would remove secret: x",
+                "would add rendered secret: t"
+            ]
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Asking for units to be restarted or reloaded after their secrets changed.
+//!
+//! With `SOPS_RESTART_UNITS_VIA_SYSTEMCTL=1` (the systemd units) `systemctl --no-block
+//! try-restart` / `try-reload-or-restart` are called (dry runs only print what would be
+//! done); otherwise the units are appended to the lists `switch-to-configuration` reads,
+//! `/run/nixos/activation-{restart,reload}-list` (or the `dry-activation-…` lists), when that
+//! directory exists.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// How units are asked for.
+pub struct UnitRequests<'a> {
+    pub dry: bool,
+    pub via_systemctl: bool,
+    /// Normally `/run/nixos`.
+    pub nixos_run_dir: &'a Path,
+}
+
+impl UnitRequests<'_> {
+    pub fn request(&self, restart: &[String], reload: &[String]) -> Result<(), String> {
+        if self.via_systemctl {
+            if self.dry {
+                for u in restart {
+                    eprintln!("would restart {u}");
+                }
+                for u in reload {
+                    eprintln!("would reload {u}");
+                }
+                return Ok(());
+            }
+            systemctl("try-restart", restart)?;
+            return systemctl("try-reload-or-restart", reload);
+        }
+        let prefix = if self.dry {
+            "dry-activation"
+        } else {
+            "activation"
+        };
+        append(
+            &self.nixos_run_dir.join(format!("{prefix}-restart-list")),
+            restart,
+        )?;
+        append(
+            &self.nixos_run_dir.join(format!("{prefix}-reload-list")),
+            reload,
+        )
+    }
+}
+
+fn systemctl(verb: &str, units: &[String]) -> Result<(), String> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    let shown = format!("systemctl --no-block {verb} {}", units.join(" "));
+    let out = Command::new("systemctl")
+        .arg("--no-block")
+        .arg(verb)
+        .args(units)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run '{shown}': {e}"))?;
+    let _ = std::io::stderr().write_all(&out.stdout);
+    let _ = std::io::stderr().write_all(&out.stderr);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("error running '{shown}': {}", out.status))
+    }
+}
+
+fn append(list: &Path, units: &[String]) -> Result<(), String> {
+    if units.is_empty() || !list.parent().is_some_and(Path::is_dir) {
+        return Ok(());
+    }
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(list)
+        .map_err(|e| format!("cannot open {}: {e}", list.display()))?;
+    let text: String = units.iter().map(|u| format!("{u}\n")).collect();
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", list.display()))
+}

@@ -1,0 +1,201 @@
+//! Recovering the 32-byte data key from the key groups with the loaded identities.
+//!
+//! Each group yields one part (every master key in a group wraps the same bytes): with one
+//! group the part is the data key, with several the parts are Shamir shares and at least
+//! `shamir_threshold` of them are combined. When nothing opens the file, the report lists the
+//! file's recipients and every identity tried, so the user sees which key is missing.
+
+use std::fmt;
+use std::io::Read;
+
+use zeroize::Zeroize;
+
+use crate::keys::{Identities, SourceProblem};
+use crate::secret_bytes::SecretBytes;
+use crate::sops::metadata::{KeyGroup, Metadata};
+use crate::sops::shamir;
+
+/// The data key; wiped on drop.
+pub struct DataKey([u8; 32]);
+
+impl DataKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> DataKey {
+        DataKey(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn from_secret(part: &SecretBytes) -> Option<DataKey> {
+        let bytes: [u8; 32] = part.as_bytes().try_into().ok()?;
+        Some(DataKey(bytes))
+    }
+}
+
+impl Drop for DataKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+/// Why no data key could be recovered, with everything needed to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoKeyReport {
+    /// Every recipient of the file, group by group.
+    pub recipients: Vec<String>,
+    /// Every loaded identity: (recipient, source).
+    pub loaded: Vec<(String, String)>,
+    /// Key sources that could not be loaded.
+    pub problems: Vec<SourceProblem>,
+    /// With several groups: (parts recovered, parts needed).
+    pub shamir: Option<(usize, usize)>,
+    /// True when the file has no age recipient at all (only pgp, kms, …).
+    pub no_age_recipients: bool,
+    /// Something more specific than "no key matched" (a corrupt `enc`, bad parts).
+    pub detail: Option<String>,
+}
+
+impl fmt::Display for NoKeyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.no_age_recipients {
+            write!(f, "it is encrypted only to master keys sops-install cannot use yet (age is supported)")?;
+        } else if let Some(detail) = &self.detail {
+            write!(f, "{detail}")?;
+        } else if let Some((found, needed)) = self.shamir {
+            write!(
+                f,
+                "the loaded keys open {found} of the {needed} key groups needed"
+            )?;
+        } else if self.loaded.is_empty() {
+            write!(f, "no key was loaded to open it")?;
+        } else {
+            write!(f, "no loaded key can open it")?;
+        }
+        write!(f, "; recipients: {}", self.recipients.join(", "))?;
+        let loaded: Vec<String> = self
+            .loaded
+            .iter()
+            .map(|(r, s)| format!("{r} (from {s})"))
+            .collect();
+        if loaded.is_empty() {
+            write!(f, "; loaded: none")?;
+        } else {
+            write!(f, "; loaded: {}", loaded.join(", "))?;
+        }
+        for p in &self.problems {
+            write!(f, "; {}: {}", p.source, p.reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the data key with whatever identities fit.
+pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<NoKeyReport>> {
+    let mut parts = Vec::new();
+    let mut detail = None;
+    for group in &meta.key_groups {
+        match open_group(group, identities) {
+            Ok(Some(part)) => parts.push(part),
+            Ok(None) => {}
+            Err(e) => detail = Some(e),
+        }
+    }
+    let report = |shamir, detail| {
+        Box::new(NoKeyReport {
+            recipients: meta
+                .key_groups
+                .iter()
+                .flat_map(KeyGroup::recipients)
+                .collect(),
+            loaded: identities
+                .loaded()
+                .iter()
+                .map(|l| (l.recipient.clone(), l.source.clone()))
+                .collect(),
+            problems: identities.problems().to_vec(),
+            shamir,
+            no_age_recipients: meta.key_groups.iter().all(|g| g.age.is_empty()),
+            detail,
+        })
+    };
+    if meta.key_groups.len() == 1 {
+        return match parts.first() {
+            Some(part) => DataKey::from_secret(part).ok_or_else(|| {
+                report(
+                    None,
+                    Some("the recovered data key is not 32 bytes long".into()),
+                )
+            }),
+            None => Err(report(None, detail)),
+        };
+    }
+    let needed = meta.shamir_threshold.max(2);
+    if parts.len() < needed {
+        return Err(report(Some((parts.len(), needed)), None));
+    }
+    let secret = shamir::combine(&parts).map_err(|e| {
+        report(
+            None,
+            Some(format!("cannot combine the key groups' parts: {e}")),
+        )
+    })?;
+    DataKey::from_secret(&secret).ok_or_else(|| {
+        report(
+            None,
+            Some("the combined data key is not 32 bytes long".into()),
+        )
+    })
+}
+
+/// The group's part, `None` if no identity fits, an error if an entry is corrupt.
+fn open_group(group: &KeyGroup, identities: &Identities) -> Result<Option<SecretBytes>, String> {
+    let mut corrupt = None;
+    for key in &group.age {
+        let armored = age::armor::ArmoredReader::new(key.enc.as_bytes());
+        let decryptor = match age::Decryptor::new(armored) {
+            Ok(d) => d,
+            Err(_) => {
+                corrupt = Some(format!(
+                    "the age entry for {} is not a valid age file",
+                    key.recipient
+                ));
+                continue;
+            }
+        };
+        let Ok(mut reader) = decryptor.decrypt(identities.as_age_identities()) else {
+            continue;
+        };
+        let mut part = SecretBytes::with_capacity(64);
+        let mut chunk = [0u8; 64];
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => part.extend_from_slice(&chunk[..n]),
+                Err(_) => {
+                    chunk.zeroize();
+                    return Err(format!("the age entry for {} is corrupt", key.recipient));
+                }
+            }
+        }
+        chunk.zeroize();
+        return Ok(Some(part));
+    }
+    match corrupt {
+        Some(e)
+            if identities
+                .loaded()
+                .iter()
+                .any(|l| group.age.iter().any(|k| k.recipient == l.recipient)) =>
+        {
+            Err(e)
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,160 @@
+//! Selecting part of a decrypted file: sops' `--extract '["a"][0]'` paths and sops-nix's
+//! `a/b/c` keys, and printing the selection as sops does (strings raw, maps as a whole
+//! document of the output store, anything else through the store's value printer).
+
+use crate::secret_bytes::SecretBytes;
+use crate::sops::stores::{self, Format};
+use crate::sops::tree::{Map, Value};
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses sops' `--extract` syntax: `["key"]`, `['key']` and `[0]`, repeated.
+pub fn parse_extract_path(s: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        let inner = rest
+            .strip_prefix('[')
+            .ok_or_else(|| format!("invalid --extract path {s:?}: expected '['"))?;
+        if let Some(q @ ('"' | '\'')) = inner.chars().next() {
+            let body = &inner[1..];
+            let end = body
+                .find(q)
+                .ok_or_else(|| format!("invalid --extract path {s:?}: unterminated quote"))?;
+            steps.push(Step::Key(body[..end].to_string()));
+            rest = body[end + 1..]
+                .strip_prefix(']')
+                .ok_or_else(|| format!("invalid --extract path {s:?}: expected ']'"))?;
+        } else {
+            let end = inner
+                .find(']')
+                .ok_or_else(|| format!("invalid --extract path {s:?}: expected ']'"))?;
+            let index = inner[..end].trim().parse().map_err(|_| {
+                format!(
+                    "invalid --extract path {s:?}: {:?} is not a quoted key or an index",
+                    &inner[..end]
+                )
+            })?;
+            steps.push(Step::Index(index));
+            rest = &inner[end + 1..];
+        }
+    }
+    Ok(steps)
+}
+
+/// sops-nix keys: `a/b/c` walks nested maps; the empty key is the whole file.
+pub fn parse_secret_key(key: &str) -> Vec<Step> {
+    if key.is_empty() {
+        return Vec::new();
+    }
+    key.split('/').map(|k| Step::Key(k.to_string())).collect()
+}
+
+fn describe(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The value `steps` select (`None` for the whole file); errors name the failing step.
+pub fn lookup<'a>(branches: &'a [Map], steps: &[Step]) -> Result<Option<&'a Value>, String> {
+    let Some(first) = branches.first() else {
+        return Err("the file has no data".into());
+    };
+    let mut current: Option<&Value> = None;
+    for (i, step) in steps.iter().enumerate() {
+        let found = match (current, step) {
+            (None, Step::Key(k)) => first.get(k),
+            (Some(Value::Map(m)), Step::Key(k)) => m.get(k),
+            (Some(Value::List(items)), Step::Index(n)) => items.get(*n),
+            (None, Step::Index(_)) => {
+                return Err("the top level is a map: the first step must be a key".into())
+            }
+            (Some(other), _) => {
+                return Err(format!(
+                    "{} is a {}, so it has no {}",
+                    describe(&steps[..i]),
+                    other.kind_name(),
+                    match step {
+                        Step::Key(k) => format!("key {k:?}"),
+                        Step::Index(n) => format!("element {n}"),
+                    }
+                ))
+            }
+        };
+        current = Some(found.ok_or_else(|| format!("key {} not found", describe(&steps[..=i])))?);
+    }
+    Ok(current)
+}
+
+/// Prints the part of `branches` that `steps` select, in `format`.
+pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<SecretBytes, String> {
+    match lookup(branches, steps)? {
+        None => stores::emit_file(format, branches).map_err(|e| e.to_string()),
+        Some(Value::Str(s)) => Ok(s.clone()),
+        Some(Value::Map(m)) => {
+            stores::emit_file(format, std::slice::from_ref(m)).map_err(|e| e.to_string())
+        }
+        Some(Value::Comment(_)) => Err(format!("{} is a comment", describe(steps))),
+        Some(v) => stores::emit_value(format, v).map_err(|e| e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extract_paths_parse_keys_and_indices() {
+        assert_eq!(
+            parse_extract_path(r#"["a"][0]['b c']"#).unwrap(),
+            vec![
+                Step::Key("a".into()),
+                Step::Index(0),
+                Step::Key("b c".into())
+            ]
+        );
+        assert!(parse_extract_path("a").is_err());
+        assert!(parse_extract_path(r#"["a""#).is_err());
+        assert!(parse_extract_path("[x]").is_err());
+    }
+
+    #[test]
+    fn secret_keys_split_on_slashes_and_empty_means_whole_file() {
+        assert_eq!(parse_secret_key(""), vec![]);
+        assert_eq!(
+            parse_secret_key("a/b"),
+            vec![Step::Key("a".into()), Step::Key("b".into())]
+        );
+    }
+
+    #[test]
+    fn a_string_is_printed_raw_and_a_missing_key_is_named() {
+        let mut inner = Map::new();
+        inner.push("b", Value::str("secret"));
+        let mut top = Map::new();
+        top.push("a", Value::Map(inner));
+        let branches = vec![top];
+        let out = extract(&branches, &parse_secret_key("a/b"), Format::Yaml).unwrap();
+        assert_eq!(out.as_bytes(), b"secret");
+        let err = extract(&branches, &parse_secret_key("a/c"), Format::Yaml).unwrap_err();
+        assert_eq!(err, "key a/c not found");
+        let err = extract(&branches, &parse_secret_key("a/b/c"), Format::Yaml).unwrap_err();
+        assert_eq!(err, "a/b is a string, so it has no key \"c\"");
+    }
+}

@@ -1,0 +1,11 @@
+//! Installer integration tests: the real binary, as root, in a private mount namespace with a
+//! real ramfs, against sops files made by the real sops. See `harness` for how.
+
+mod harness;
+
+mod changes;
+mod failures;
+mod generations;
+mod keys_and_owners;
+mod templates_and_links;
+mod user_mode;

@@ -1,0 +1,97 @@
+//! Templates (owners, external paths) and custom-path symlinks, as sops-nix's templates VM
+//! test checks them, plus stale link removal.
+
+use std::os::unix::fs::MetadataExt;
+
+use serde_json::{json, Value};
+
+use crate::harness::{fixtures, owner_mode, secret, Env};
+use crate::ns_test;
+
+const PH: &str =
+    "<SOPS:1111111111111111111111111111111111111111111111111111111111111111:PLACEHOLDER>";
+
+fn template(name: &str, content: &str) -> Value {
+    json!({
+        "name": name, "content": content, "file": "", "path": "", "mode": "0400",
+        "owner": null, "uid": 0, "group": null, "gid": 0, "restartUnits": [], "reloadUnits": []
+    })
+}
+
+ns_test! {
+    fn templates_render_with_owners_and_external_paths() {
+        let env = Env::new();
+        let s = secret("test_key", &fixtures().join("enc/basic.yaml"), "db/password", "yaml");
+        let mut owned = template("test_template", &format!("This line is not modified.\nThe next value will be replaced by {PH}\nThis line is also not modified.\n"));
+        owned["owner"] = json!("nobody");
+        owned["group"] = json!("nogroup");
+        let mut linked = template("test_default", &format!("Test value: {PH}"));
+        linked["path"] = json!(env.path("etc/externally/linked"));
+        let mut ids = template("test_uid_gid", "x");
+        ids["uid"] = json!(420);
+        ids["gid"] = json!(420);
+        ids["mode"] = json!("0444");
+        let mut m = env.manifest(json!([s]), json!([owned, linked, ids]));
+        m["placeholderBySecretName"] = json!({ "test_key": PH });
+        env.install(&m, &[]).ok();
+        let rendered = env.symlink().join("rendered");
+        assert_eq!(
+            env.read(rendered.join("test_template")),
+            "This line is not modified.\nThe next value will be replaced by hunter2\nThis line is also not modified.\n"
+        );
+        assert_eq!(owner_mode(&rendered.join("test_template")), (65534, 65534, 0o400));
+        assert_eq!(owner_mode(&rendered.join("test_uid_gid")), (420, 420, 0o444));
+        let link = env.path("etc/externally/linked");
+        assert_eq!(std::fs::canonicalize(&link).unwrap(), env.mount_point().join("1/rendered/test_default"));
+        assert_eq!(env.read(&link), "Test value: hunter2");
+    }
+
+    fn custom_paths_become_owned_symlinks_and_replace_what_was_there() {
+        let env = Env::new();
+        let mut s = secret("s", &fixtures().join("enc/basic.yaml"), "api_key", "yaml");
+        s["owner"] = json!("nobody");
+        s["path"] = json!(env.path("var/lib/app/secret"));
+        std::fs::create_dir_all(env.path("var/lib/app")).unwrap();
+        std::fs::write(env.path("var/lib/app/secret"), "an existing regular file").unwrap();
+        let m = env.manifest(json!([s]), json!([]));
+        env.install(&m, &[]).ok();
+        let link = env.path("var/lib/app/secret");
+        let meta = std::fs::symlink_metadata(&link).unwrap();
+        assert!(meta.file_type().is_symlink());
+        assert_eq!(meta.uid(), 65534, "the link itself is owned by the secret's owner");
+        assert_eq!(std::fs::read_link(&link).unwrap(), env.symlink().join("s"));
+        assert_eq!(env.read(&link), "abc123");
+        let leftovers: Vec<_> = std::fs::read_dir(env.path("var/lib/app")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "no temporary directory is left: {leftovers:?}");
+    }
+
+    fn links_the_manifest_no_longer_has_are_removed() {
+        let env = Env::new();
+        let file = fixtures().join("enc/basic.yaml");
+        let mut a = secret("a", &file, "api_key", "yaml");
+        a["path"] = json!(env.path("links/a"));
+        let mut b = secret("b", &file, "api_key", "yaml");
+        b["path"] = json!(env.path("links/b"));
+        env.install(&env.manifest(json!([a.clone(), b]), json!([])), &[]).ok();
+        assert!(env.path("links/b").exists());
+        std::os::unix::fs::symlink("/somewhere/else", env.path("links/user-made")).unwrap();
+        env.install(&env.manifest(json!([a]), json!([])), &[]).ok();
+        assert!(std::fs::symlink_metadata(env.path("links/b")).is_err(), "the stale link is gone");
+        assert!(env.path("links/a").exists());
+        assert!(std::fs::symlink_metadata(env.path("links/user-made")).is_ok(), "links we did not make stay");
+    }
+
+    fn secrets_for_users_install_under_their_own_mount_point() {
+        let env = Env::new();
+        let mut s = secret("test_key", &fixtures().join("enc/basic.yaml"), "db/password", "yaml");
+        s["path"] = json!(env.path("secrets-for-users/test_key"));
+        s["neededForUsers"] = json!(true);
+        let mut m = env.manifest(json!([s]), json!([]));
+        m["secretsMountPoint"] = json!(env.path("secrets-for-users.d"));
+        m["symlinkPath"] = json!(env.path("secrets-for-users"));
+        env.install(&m, &["-ignore-passwd"]).ok();
+        assert_eq!(env.read(env.path("secrets-for-users/test_key")), "hunter2");
+        assert_eq!(std::fs::read_link(env.path("secrets-for-users")).unwrap(), env.path("secrets-for-users.d/1"));
+        assert!(crate::harness::is_ramfs(&env.path("secrets-for-users.d")));
+    }
+}
