@@ -11,6 +11,8 @@ pub(super) mod text;
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
+mod end_to_end_tests;
+#[cfg(test)]
 mod tests;
 
 use super::flatten::unflatten;
