@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Writes the plaintext inputs in/ini/*.ini and in/dotenv/*.env (run from this directory).
+
+Each case is a name and the exact bytes of the file; make.sh then runs the real sops on them.
+"""
+import os
+
+INI = {
+    "default-only": "a = 1\nb = 2\n",
+    "default-comment-then-section": "; top\n\n[s]\nk = v\n",
+    "default-comment-only": "; only a comment\n",
+    "explicit-default-first": "[DEFAULT]\na = 1\n[s]\nb = 2\n",
+    "explicit-default-later": "x = 0\n[s]\nb = 2\n[DEFAULT]\na = 1\n",
+    "lowercase-default": "[default]\na = 1\n[s]\nb = 2\n",
+    "duplicate-keys": "[s]\na = 1\nb = 2\na = 3\n",
+    "duplicate-sections": "[s]\na = 1\n[t]\nb = 2\n[s]\nc = 3\n[s]\n",
+    "colon-delimiter": "[s]\na: 1\nb :2\nc=3:4\nd:5=6\n",
+    "inline-comments": "[s]\na = b ; c\nd = e # f\ng = h;i\nj = k#l\nm = n ;o ; p\n",
+    "quoted-values": "[s]\na = \"x ; y\" ; c\nb = \"\"\nc = \"a\"b\"\nd = \"abc\ne = 'single'\nf = \" spaced \"\n",
+    "backquoted-values": "[s]\na = `x\"y`\nb = `a # b` # c\nc = ``\nd = `x` y `z`\ne = `a\nb`\n",
+    "backquote-unterminated": "[s]\nd = `unterminated\n",
+    "triple-quoted": "[s]\na = \"\"\"one\ntwo\n three \"\"\"\nb = \"\"\"single\"\"\"\nc = \"\"\"\"\"\"\nd = after\n",
+    "triple-unterminated": "[s]\na = \"\"\"open\nb = c\n",
+    "trailing-spaces": "[s]\na = b   \nc =   d\ne =\t\tf\t\n",
+    "indented-lines": "[s]\n  a = 1\n\tb = 2\n    [t]\n  c = 3\n",
+    "continuation": "[s]\na = one \\\n  two\nb = x\\\ny\nc = end\\\n",
+    "key-with-spaces": "[s]\nmy key = v\n  spaced key   =   w\n",
+    "quoted-keys": "[s]\n\"a=b\" = c\n`d:e` = f\n\"g\" = h\n`i` = j\n\"k`l\" = m\n",
+    "key-needs-triple": "[s]\n\"a`b\" = c\nd = e\n",
+    "empty-key": "[s]\n= v\n",
+    "no-delimiter": "[s]\nflag\n",
+    "section-spaces": "[ a b ]\nk = v\n",
+    "section-trailing-comment": "[s] ; comment\nk = v\n[t] # other\nj = w\n",
+    "section-unclosed": "[s\nk = v\n",
+    "section-empty-name": "[]\nk = v\n",
+    "comment-indented": "[s]\n   ; indented\na = 1\n\t# tabbed\nb = 2\n",
+    "comment-multiline-key": "[s]\n; one\n# two\n;three\na = 1\n",
+    "comment-multiline-section": "; one\n#  two\n[s]\na = 1\n",
+    "comment-end-of-file": "[s]\na = 1\n; dangling\n",
+    "comment-before-and-inline": "[s]\n; before\na = 1 ; inline\n",
+    "comment-then-blank": "[s]\n; c\n\n\na = 1\n",
+    "comment-markers": "[s]\n;;double\na = 1\n##hash\nb = 2\n; ;x\nc = 3\n#;mixed\nd = 4\n",
+    "section-and-key-comment": "; sec\n[s]\n; key\na = 1\n",
+    "crlf": "; c\r\n[s]\r\na = 1\r\nb = \"q\"\r\n\r\n[t]\r\nc = 2\r\n",
+    "bom": "\ufeff[s]\na = 1\n",
+    "bom-default": "\ufeffa = 1\n",
+    "unicode-align": "[s]\nünï = 1\nab = 2\n日本 = 3\n",
+    "value-specials": "[s]\na = x=y\nb = \"in\"side\nc = a\\nb\nd = tab\there\ne = back`tick\n",
+    "empty-values": "[s]\na =\nb = \nc = \"\"\nd = ``\n",
+    "empty-file": "",
+    "blank-lines-only": "\n\n   \n",
+    "dotted-names": "[a.b.c]\nx.y = z\n[a]\n",
+    "bracket-names": "[a]b]\nk = v\n[[x]]\nj = w\n",
+    "leading-hash-value": "[s]\na = #x\nb = ;y\nc = \" #z\"\n",
+    "value-leading-quote-only": "[s]\na = \"\nc = \"\"\"",
+    "continuation-details": "[s]\na = x  \\\n   y   \nb = x\\\n\\\nc\nd = \"q\" \\\n  r\ne = x ; c \\\n y\nf = x\\\n ; c\ng = x\\\n\nh = 1\n",
+    "multiline-closing-comment": "[s]\na = \"\"\"x  \n  y  \n z \"\"\" ; c\nb = \"\"\"x\ny\"\"\"z\"\"\"w\nc = `x\ny`z`w\n",
+    "comment-strip-rules": ";#x\n[s]\n;\tx\na = 1\n;\nb = 2\n#;y\nc = 3\n[t]\n; \u00a0z\nd = 4\n",
+    "quoted-key-details": "[s]\n\"a\":1\n\"a\\\"b\" = 2\n`a\"b` = 3\n\"\"\"a`b\"c\"\"\" = 4\n\" x y \" = 5\n\"q\" junk = 6\nm\"n = 7\n",
+    "duplicate-key-comments": "[s]\n; c1\na = 1\n; c2\na = 2\nb = 3\n; c3\nb = 4\n",
+    "no-trailing-newline": "[s]\na = \"\"\"x\ny\"\"\"",
+    "empty-quoted-key": "[s]\n\"\" = 1\n",
+    "crlf-comments": "; a\r\n; b\r\nk = v\r\n; c\r\n; d\r\n[s]\r\n; e\r\n; f\r\na = 1\r\nb = \"\"\"x\r\ny\"\"\"\r\n",
+    "key-case": "[S]\nKey = 1\nkey = 2\n[s]\nKEY = 3\n",
+    "many-sections-comments": "; f\n[a]\n; ka\nx = 1\n\n; sb\n[b]\ny = 2 ; iy\n; kz\nz = 3\n\n[c]\n",
+    "special-key-chars": "[s]\na;b = 1\nc#d = 2\ne[f] = 3\n",
+    "value-with-semicolon-quoted": "[s]\na = \"x;y\"\nb = 'x;y'\nc = x\\;y\n",
+    "long-key-align": "[s]\na = 1\nthis_is_a_really_long_key_name_here = 2\n`q:k` = 3\n",
+    "only-section-headers": "[a]\n[b]\n[a]\n",
+    "default-and-empty-section": "k = v\n[empty]\n",
+    "carriage-return-value": "[s]\na = x\ry\n",
+    "python-multiline": "[s]\na = first\n  second\nb = 2\n",
+}
+
+ENV = {
+    "crlf": "A=1\r\nB=two\r\n#c\r\n",
+    "no-trailing-newline": "A=1\nB=2",
+    "comment-variants": "#plain\n# spaced\n#\n##double\n#=eq\n",
+    "leading-space-key": " KEY=v\n\tTAB=w\n",
+    "empty-key": "=value\n",
+    "only-equals": "=\n",
+    "no-equals": "A=1\nBROKEN\n",
+    "double-equals": "A==\nB==c=\n",
+    "backslashes": "A=\\\\n\nB=\\n\\n\nC=\\\nD=\\t\nE=a\\\\\\nb\n",
+    "lone-cr": "A=1\n\r\nB=2\n",
+    "unicode": "ÜNÏ=日本\nK=☃\n",
+    "spaces-line": "A=1\n   \nB=2\n",
+    "export-quotes": "export A=\"x\"\nexport  B='y'\nexport C\n",
+    "hash-value": "A=#x\nB=a#b\n",
+    "tab-key": "A\tB=1\n",
+    "multiple-equals": "A=b=c=d\n==\n",
+    "trailing-backslash": "A=x\\\n",
+    "bom": "\ufeffA=1\n",
+    "comment-only": "# just a comment\n",
+    "blank-lines": "\n\nA=1\n\n\nB=2\n\n",
+    "sops-prefixed-key": "sops_thing=1\nA=2\n",
+    "sops-like-key": "SOPS_A=1\nsopsA=2\n",
+    "long-value": "A=" + "x" * 5000 + "\n",
+    "empty-values": "A=\nB=\nC=\n",
+    "duplicate-keys": "A=1\nA=2\n",
+    "space-before-hash": " #not a comment=1\n",
+    "nul-byte": "A=x\x00y\n",
+    "dollar-interp": "A=$B\nB=${C}\n",
+}
+
+def write(dirname, ext, cases):
+    os.makedirs(dirname, exist_ok=True)
+    for name, text in cases.items():
+        with open(os.path.join(dirname, name + ext), "wb") as f:
+            f.write(text.encode("utf-8"))
+
+write("in/ini", ".ini", INI)
+write("in/dotenv", ".env", ENV)
