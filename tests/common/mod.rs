@@ -140,6 +140,11 @@ impl Sandbox {
         Sandbox { dir }
     }
 
+    /// Keeps the directory after the test (for a failure report) and returns its path.
+    pub fn keep(self) -> PathBuf {
+        self.dir.keep()
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
