@@ -9,6 +9,8 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 /// Plaintext values of the shared fixtures that must never appear on stderr.
 pub const KNOWN_SECRETS: &[&str] = &["hunter2", "abc123", "s3cr3t", "cGFzc3dvcmQ="];
@@ -192,15 +194,38 @@ impl Outcome {
     }
 }
 
+/// How long a child may run before it is killed (a hang is reported, not waited out).
+pub const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
+
 pub fn run(cmd: &mut Command) -> Outcome {
-    let out = cmd
-        .output()
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let (done, finished) = mpsc::channel::<()>();
+    // The child is not reaped before `done` is sent, so its pid cannot have been reused.
+    let watchdog = std::thread::spawn(move || {
+        let hung = finished.recv_timeout(CHILD_TIMEOUT) == Err(RecvTimeoutError::Timeout);
+        if hung {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        hung
+    });
+    let out = child.wait_with_output();
+    let _ = done.send(());
+    let hung = watchdog.join().unwrap_or(false);
+    let out = out.unwrap_or_else(|e| panic!("cannot wait for {:?}: {e}", cmd.get_program()));
+    let mut stderr = out.stderr;
+    if hung {
+        stderr.extend_from_slice(format!("[killed after {CHILD_TIMEOUT:?}]\n").as_bytes());
+    }
     Outcome {
         // A signal (no code) is reported as -1, never confused with an exit status.
         status: out.status.code().unwrap_or(-1),
         stdout: out.stdout,
-        stderr: out.stderr,
+        stderr,
     }
 }
 
