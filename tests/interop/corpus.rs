@@ -169,7 +169,7 @@ fn fill(rng: &mut Rng, doc: &mut Doc, convert: bool) {
                 (0..count).map(|_| tree::gen_map(rng, 0, false)).collect();
             doc.plain = tree::to_yaml(rng, &docs).into_bytes();
             if count == 1 {
-                doc.extracts = tree::extract_paths(rng, &docs[0], 4);
+                doc.extracts = tree::extract_paths(rng, &docs[0], 5);
             }
             if convert {
                 doc.conversions.push(Store::Json);
@@ -178,7 +178,7 @@ fn fill(rng: &mut Rng, doc: &mut Doc, convert: bool) {
         Store::Json => {
             let items = tree::gen_map(rng, 0, true);
             doc.plain = tree::to_json(rng, &items).into_bytes();
-            doc.extracts = tree::extract_paths(rng, &items, 4);
+            doc.extracts = tree::extract_paths(rng, &items, 5);
             if convert {
                 doc.conversions.push(Store::Yaml);
             }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 const DEFAULT_SEED: u64 = 0x5eed_2026;
-const DEFAULT_DOCS: usize = 224;
+const DEFAULT_DOCS: usize = 320;
 const WORKERS: usize = 2;
 
 fn env_number(name: &str, default: u64) -> u64 {
