@@ -1,9 +1,11 @@
 //! The interop corpus: which store, encryption option, plaintext, `--extract` paths and output
-//! conversions each generated document gets. Deterministic for a given seed and size.
+//! conversions each generated document gets (extract paths: one per kind of value found).
+//! Deterministic for a given seed and size.
 
 use crate::flat;
+use crate::pools;
 use crate::pools::Rng;
-use crate::tree;
+use crate::tree::{self, Item, Node, Scalar};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Store {
@@ -169,7 +171,7 @@ fn fill(rng: &mut Rng, doc: &mut Doc, convert: bool) {
                 (0..count).map(|_| tree::gen_map(rng, 0, false)).collect();
             doc.plain = tree::to_yaml(rng, &docs).into_bytes();
             if count == 1 {
-                doc.extracts = tree::extract_paths(rng, &docs[0], 5);
+                doc.extracts = extract_paths(rng, &docs[0], 5);
             }
             if convert {
                 doc.conversions.push(Store::Json);
@@ -178,7 +180,7 @@ fn fill(rng: &mut Rng, doc: &mut Doc, convert: bool) {
         Store::Json => {
             let items = tree::gen_map(rng, 0, true);
             doc.plain = tree::to_json(rng, &items).into_bytes();
-            doc.extracts = tree::extract_paths(rng, &items, 5);
+            doc.extracts = extract_paths(rng, &items, 5);
             if convert {
                 doc.conversions.push(Store::Yaml);
             }
@@ -197,4 +199,54 @@ fn fill(rng: &mut Rng, doc: &mut Doc, convert: bool) {
         }
         Store::Binary => doc.plain = flat::binary(rng),
     }
+}
+
+/// Up to `max` `--extract` paths of different kinds (string, map, list, number, bool, ...).
+pub fn extract_paths(rng: &mut Rng, items: &[Item], max: usize) -> Vec<String> {
+    let mut found: Vec<(u8, String)> = Vec::new();
+    collect_paths(items, String::new(), 0, &mut found);
+    let mut chosen: Vec<String> = Vec::new();
+    let mut kinds: Vec<u8> = found.iter().map(|(k, _)| *k).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let of_kind: Vec<&String> = found
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, p)| p)
+            .collect();
+        chosen.push(of_kind[rng.below(of_kind.len())].clone());
+    }
+    while chosen.len() > max {
+        chosen.remove(rng.below(chosen.len()));
+    }
+    chosen
+}
+
+fn collect_paths(items: &[Item], prefix: String, depth: usize, found: &mut Vec<(u8, String)>) {
+    for item in items.iter().filter(|i| pools::is_path_safe(&i.key)) {
+        let path = format!("{prefix}[\"{}\"]", item.key);
+        collect_node(&item.value, path, depth, found);
+    }
+}
+
+fn collect_node(node: &Node, path: String, depth: usize, found: &mut Vec<(u8, String)>) {
+    let kind = match node {
+        Node::Scalar(Scalar::Str(_)) => 0,
+        Node::Scalar(Scalar::Int(_) | Scalar::Float(_)) => 1,
+        Node::Scalar(Scalar::Bool(_)) => 2,
+        Node::Scalar(_) => 3,
+        Node::Map(_) => 4,
+        Node::List(_) => 5,
+    };
+    match node {
+        Node::Map(m) if depth < 6 => collect_paths(m, path.clone(), depth + 1, found),
+        Node::List(l) if depth < 6 => {
+            for (i, n) in l.iter().enumerate() {
+                collect_node(n, format!("{path}[{i}]"), depth + 1, found);
+            }
+        }
+        _ => {}
+    }
+    found.push((kind, path));
 }

@@ -1,6 +1,6 @@
 //! The seeded generator of structured documents (maps, lists, scalars and comments) and its
-//! YAML and JSON renderings, plus the `--extract` paths worth asking for. The scalar and key
-//! pools live in `pools`; the random source is `Rng`.
+//! YAML and JSON renderings. The scalar and key pools live in `pools`; the random source is
+//! `Rng`.
 
 use crate::pools::{self, Rng};
 
@@ -357,54 +357,4 @@ fn json_node(node: &Node, indent: &str, level: usize, out: &mut String) {
             out.push_str(t)
         }
     }
-}
-
-/// Up to `max` `--extract` paths of different kinds (string, map, list, number, bool, ...).
-pub fn extract_paths(rng: &mut Rng, items: &[Item], max: usize) -> Vec<String> {
-    let mut found: Vec<(u8, String)> = Vec::new();
-    collect_paths(items, String::new(), 0, &mut found);
-    let mut chosen: Vec<String> = Vec::new();
-    let mut kinds: Vec<u8> = found.iter().map(|(k, _)| *k).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    for kind in kinds {
-        let of_kind: Vec<&String> = found
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, p)| p)
-            .collect();
-        chosen.push(of_kind[rng.below(of_kind.len())].clone());
-    }
-    while chosen.len() > max {
-        chosen.remove(rng.below(chosen.len()));
-    }
-    chosen
-}
-
-fn collect_paths(items: &[Item], prefix: String, depth: usize, found: &mut Vec<(u8, String)>) {
-    for item in items.iter().filter(|i| pools::is_path_safe(&i.key)) {
-        let path = format!("{prefix}[\"{}\"]", item.key);
-        collect_node(&item.value, path, depth, found);
-    }
-}
-
-fn collect_node(node: &Node, path: String, depth: usize, found: &mut Vec<(u8, String)>) {
-    let kind = match node {
-        Node::Scalar(Scalar::Str(_)) => 0,
-        Node::Scalar(Scalar::Int(_) | Scalar::Float(_)) => 1,
-        Node::Scalar(Scalar::Bool(_)) => 2,
-        Node::Scalar(_) => 3,
-        Node::Map(_) => 4,
-        Node::List(_) => 5,
-    };
-    match node {
-        Node::Map(m) if depth < 6 => collect_paths(m, path.clone(), depth + 1, found),
-        Node::List(l) if depth < 6 => {
-            for (i, n) in l.iter().enumerate() {
-                collect_node(n, format!("{path}[{i}]"), depth + 1, found);
-            }
-        }
-        _ => {}
-    }
-    found.push((kind, path));
 }
