@@ -103,10 +103,10 @@ rec {
         hint = sourceHint s.sopsFile;
         user = attr;
       }) secrets;
-      grouped = builtins.groupBy (e: e.file) entries;
+      grouped = builtins.groupBy (e: builtins.unsafeDiscardStringContext e.file) entries;
     in
-    mapAttrsToList (file: es: {
-      inherit file;
+    mapAttrsToList (_: es: {
+      file = (builtins.head es).file;
       hint = (builtins.head es).hint;
       users = map (e: e.user) es;
     }) grouped;
