@@ -494,3 +494,33 @@ fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
         .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
     assert_check_passes(&r["manifest"]);
 }
+
+#[test]
+fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
+    let Some(r) = eval("darwin") else { return };
+    let m = &r["manifest"];
+    let s = secret(m, "test_key");
+    assert_eq!(s["owner"], "root");
+    assert_eq!(s["group"], "staff");
+    assert!(s.get("restartUnits").is_none());
+    assert_eq!(m["useTmpfs"], false);
+    assert_check_passes(m);
+    assert_check_passes(&r["manifestForUsers"]);
+    let post = r["postActivation"].as_str().unwrap_or("");
+    assert!(post.contains("echo \"Setting up secrets...\""), "{post}");
+    assert!(
+        post.contains("echo \"Setting up secrets for users\""),
+        "{post}"
+    );
+    // Plugins do not hide the system tools the installer needs.
+    assert!(
+        post.contains("age-plugin-yubikey/bin:/usr/bin:/bin:/usr/sbin:/sbin'"),
+        "{post}"
+    );
+    assert!(post.contains("/bin/mkdir -p"), "{post}");
+    let d = &r["daemons"]["sops-install-secrets"]["serviceConfig"];
+    assert_eq!(d["RunAtLoad"], true);
+    assert_eq!(d["KeepAlive"], false);
+    assert_eq!(d["ProgramArguments"][0], "/bin/sh");
+    assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+}

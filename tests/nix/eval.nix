@@ -13,8 +13,12 @@ let
   ex = examples.${example};
   evaluated = lib.evalModules {
     modules = [
-      (if ex.kind == "home" then stubs.home else stubs.nixos)
-      (if ex.kind == "home" then ../../nix/modules/home-manager else ../../nix/modules/nixos)
+      stubs.${ex.kind}
+      {
+        nixos = ../../nix/modules/nixos;
+        darwin = ../../nix/modules/nix-darwin;
+        home = ../../nix/modules/home-manager;
+      }.${ex.kind}
       { _module.args.pkgs = stubs.pkgs // (ex.pkgs or { }); }
       ex.config
     ];
@@ -34,6 +38,15 @@ if ex.kind == "home" then
     agent = config.launchd.agents.sops-nix or null;
     activation = config.home.activation.sops-nix or null;
     script = config.sops.internal.script.text;
+  }
+else if ex.kind == "darwin" then
+  {
+    inherit failing;
+    inherit (config) warnings;
+    manifest = config.sops.internal.manifest;
+    manifestForUsers = config.sops.internal.manifestForUsers;
+    postActivation = config.system.activationScripts.postActivation.text;
+    daemons = config.launchd.daemons;
   }
 else
   {

@@ -231,4 +231,29 @@ in
       };
     };
   };
+
+  # The darwin check configuration of sops-nix (checks/darwin.nix), with a key file and a plugin.
+  darwin = {
+    kind = "darwin";
+    config =
+      { config, ... }:
+      {
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          age.generateKey = true;
+          age.plugins = [ { type = "derivation"; name = "age-plugin-yubikey"; outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey"; } ];
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = { };
+          secrets.password = {
+            key = "test_key";
+            neededForUsers = true;
+          };
+          templates."template.toml".content = "password = \"${config.sops.placeholder.test_key}\"\n";
+          templates."template-with-uid.toml" = {
+            content = "x";
+            uid = 1000;
+          };
+        };
+      };
+  };
 }

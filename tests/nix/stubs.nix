@@ -113,6 +113,31 @@ in
       };
     };
 
+  darwin =
+    { ... }:
+    {
+      options = {
+        assertions = mkOption {
+          type = types.listOf types.unspecified;
+          default = [ ];
+        };
+        warnings = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+        };
+        users.users = anyAttrs;
+        launchd.daemons = anyAttrs;
+        system.activationScripts.postActivation.text = mkOption {
+          type = types.lines;
+          default = "";
+        };
+        system.build = mkOption {
+          type = types.attrsOf types.unspecified;
+          default = { };
+        };
+      };
+    };
+
   home =
     { ... }:
     {
