@@ -225,6 +225,7 @@ let
       name = "sops-pruning";
       nodes.machine = {
         imports = [ ageKey ];
+        system.switch.enable = true;
         sops.keepGenerations = lib.mkDefault 0;
         sops.secrets.test_key = { };
         specialisation.pruning.configuration.sops.keepGenerations = 10;
