@@ -38,7 +38,6 @@ rustPlatform.buildRustPackage {
 
   meta = {
     description = cargoToml.package.description;
-    homepage = "https://github.com/Mic92/sops-nix";
     license = lib.licenses.mit;
     mainProgram = "sops-install";
     platforms = lib.platforms.linux ++ lib.platforms.darwin;
