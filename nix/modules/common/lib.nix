@@ -1,0 +1,151 @@
+# Helpers shared by the NixOS, nix-darwin and home-manager modules: placeholders, the shell
+# export block, the manifest attrset and its checked derivation, and the host-recipient check.
+{ lib }:
+let
+  inherit (lib)
+    concatStringsSep
+    concatMapStringsSep
+    escapeShellArg
+    mapAttrsToList
+    ;
+in
+rec {
+  # The text a template uses for a secret; keyed by the secret's attribute name, as in sops-nix.
+  placeholderFor = attrName: "<SOPS:${builtins.hashString "sha256" attrName}:PLACEHOLDER>";
+
+  # A path value or a string outside the Nix store (age keys must never be world-readable).
+  pathNotInStore = lib.mkOptionType {
+    name = "pathNotInStore";
+    description = "path not in the Nix store";
+    descriptionClass = "noun";
+    check = x: lib.isStringLike x && !(lib.hasPrefix builtins.storeDir (toString x));
+    merge = lib.mergeEqualOption;
+  };
+
+  # `export NAME='value'` lines. The value goes between single quotes without escaping, on
+  # purpose and as in sops-nix: a value may close the quotes to use command substitution.
+  exportLines = env: concatStringsSep "\n" (mapAttrsToList (n: v: "export ${n}='${v}'") env);
+
+  # Runs `command` in a subshell with `env` exported (just `command` when env is empty).
+  withEnvironment =
+    env: command:
+    if env == { } then
+      command
+    else
+      ''
+        (
+        ${exportLines env}
+        ${command}
+        )'';
+
+  # The path as the user would pass it to `sops updatekeys`: the part after the flake source's
+  # store directory when the file comes from a flake, else the path itself.
+  sourceHint =
+    file:
+    let
+      s = toString file;
+      m = builtins.match "${builtins.storeDir}/[a-z0-9]{32}-[^/]*/(.*)" s;
+    in
+    if m == null then s else builtins.head m;
+
+  # An ssh public key line reduced to what sops stores as the recipient ("type base64"); age
+  # recipients are kept as they are.
+  normaliseRecipient =
+    r:
+    let
+      words = builtins.filter (w: builtins.isString w && w != "") (builtins.split "[ \t]+" r);
+    in
+    if lib.hasPrefix "ssh-" r && builtins.length words >= 2 then
+      "${builtins.elemAt words 0} ${builtins.elemAt words 1}"
+    else
+      lib.trim r;
+
+  # Shell that fails when a sops file is not encrypted to any of `recipients`. sops writes each
+  # recipient on a line of its own holding the word "recipient" in all five formats:
+  #   yaml `- recipient: age1…`, json/binary `"recipient": "age1…"`,
+  #   dotenv `sops_age__list_0__map_recipient=age1…`, ini `age__list_0__map_recipient = age1…`.
+  # `files` is a list of { file = <store path string>; hint = <path for the message>; users = [names]; }.
+  hostRecipientCheck =
+    recipients: files:
+    let
+      rs = map normaliseRecipient recipients;
+      one = f: ''
+        sops_host_check ${escapeShellArg f.file} ${escapeShellArg f.hint} ${escapeShellArg (concatStringsSep ", " f.users)} || sops_host_failed=1
+      '';
+    in
+    if recipients == [ ] || files == [ ] then
+      ""
+    else
+      ''
+        sops_host_failed=0
+        sops_host_check() {
+          for r in ${concatMapStringsSep " " escapeShellArg rs}; do
+            if grep -F recipient "$1" | grep -qF -- "$r"; then
+              return 0
+            fi
+          done
+          echo "error: $2 (used by $3) is not encrypted to this host: none of sops.hostRecipients is among its recipients." >&2
+          echo "  Add this host's key to .sops.yaml and run: sops updatekeys $2" >&2
+          return 1
+        }
+        ${concatStringsSep "" (map one files)}
+        if [ "$sops_host_failed" != 0 ]; then
+          exit 1
+        fi
+      '';
+
+  # The sops files of a secret set, grouped: one entry per distinct file.
+  sopsFilesOf =
+    secrets:
+    let
+      entries = mapAttrsToList (attr: s: {
+        file = "${s.sopsFile}";
+        hint = sourceHint s.sopsFile;
+        user = attr;
+      }) secrets;
+      grouped = builtins.groupBy (e: builtins.unsafeDiscardStringContext e.file) entries;
+    in
+    mapAttrsToList (_: es: {
+      file = (builtins.head es).file;
+      hint = (builtins.head es).hint;
+      users = map (e: e.user) es;
+    }) grouped;
+
+  # `placeholderBySecretName`: the installer looks placeholders up by each secret's `name`
+  # while sops-nix keys them by attribute name (they differ when `name` is set). We key every
+  # secret's placeholder by its `name`; with default names this is the map sops-nix writes.
+  placeholderMap =
+    allSecrets: placeholders:
+    lib.listToAttrs (
+      lib.filter (e: e.value != null) (
+        mapAttrsToList (attr: s: {
+          name = s.name;
+          value = placeholders.${attr} or null;
+        }) allSecrets
+      )
+    )
+    // lib.filterAttrs (n: _: !(allSecrets ? ${n})) placeholders;
+
+  # The manifest file: the JSON of `data`, checked at build time by the installer (sopsfile mode
+  # reads each sops file and checks every key exists) and, with host recipients, by the
+  # recipient check above.
+  manifestFile =
+    {
+      writeTextFile,
+      name,
+      data,
+      validationPackage,
+      validateSopsFiles,
+      extraCheck ? "",
+    }:
+    writeTextFile {
+      inherit name;
+      text = builtins.toJSON data;
+      checkPhase = ''
+        ${validationPackage}/bin/sops-install -check-mode=${
+          if validateSopsFiles then "sopsfile" else "manifest"
+        } "$out"
+        ${extraCheck}
+      '';
+    };
+}

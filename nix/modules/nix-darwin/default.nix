@@ -1,0 +1,86 @@
+# The nix-darwin module: sops-nix's darwin `sops.*` options; secrets are installed by
+# sops-install from postActivation and from the launchd daemons sops-install-secrets and
+# sops-install-secrets-for-users (so they are back after a reboot). System tools are called by
+# absolute path and the system directories stay on PATH, so age.plugins cannot hide them.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  cfg = config.sops;
+  sopsLib = import ../common/lib.nix { inherit lib; };
+
+  regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
+  secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
+  manifest = config.system.build.sops-nix-manifest;
+  manifestForUsers = config.system.build.sops-nix-users-manifest;
+
+  # Fixed host key paths (nix-darwin does not describe OpenSSH host keys), minus keys that
+  # sops itself deploys.
+  hostKeys =
+    _: type:
+    lib.filter (p: !(lib.hasPrefix "/run/secrets" p)) (
+      if type == "ed25519" then [ "/etc/ssh/ssh_host_ed25519_key" ] else [ "/etc/ssh/ssh_host_rsa_key" ]
+    );
+
+  environment =
+    cfg.environment
+    // lib.optionalAttrs (cfg.age.plugins != [ ]) {
+      PATH = "${lib.makeBinPath cfg.age.plugins}:/usr/bin:/bin:/usr/sbin:/sbin";
+    };
+
+  generatesKey = cfg.age.generateKey && cfg.age.keyFile != null;
+  keyFile = lib.escapeShellArg (toString cfg.age.keyFile);
+  generateKey = lib.optionalString generatesKey ''
+    if [[ ! -f ${keyFile} ]]; then
+      echo generating machine-specific age key...
+      ${pkgs.coreutils}/bin/mkdir -p "$(${pkgs.coreutils}/bin/dirname ${keyFile})"
+      ${pkgs.age}/bin/age-keygen -o ${keyFile}
+    fi
+  '';
+
+  installScript = ''
+    ${generateKey}
+    echo "Setting up secrets..."
+    ${sopsLib.withEnvironment environment "${cfg.package}/bin/sops-install-secrets ${manifest}"}
+  '';
+  installForUsersScript = ''
+    echo "Setting up secrets for users"
+    ${sopsLib.withEnvironment environment "${cfg.package}/bin/sops-install-secrets -ignore-passwd ${manifestForUsers}"}
+  '';
+
+  daemon = script: {
+    serviceConfig = {
+      ProgramArguments = [
+        "/bin/sh"
+        "-c"
+        script
+      ];
+      RunAtLoad = true;
+      KeepAlive = false;
+    };
+  };
+in
+{
+  imports = [
+    (import ../common/system-options.nix {
+      platform = "darwin";
+      defaultKeyPaths = hostKeys;
+    })
+    ../common/system-manifest.nix
+    ../nixos/templates.nix
+  ];
+
+  config = lib.mkMerge [
+    (lib.mkIf (regularSecrets != { }) {
+      system.activationScripts.postActivation.text = lib.mkAfter installScript;
+      launchd.daemons.sops-install-secrets = daemon installScript;
+    })
+    (lib.mkIf (secretsForUsers != { }) {
+      system.activationScripts.postActivation.text = lib.mkAfter installForUsersScript;
+      launchd.daemons.sops-install-secrets-for-users = daemon installForUsersScript;
+    })
+  ];
+}

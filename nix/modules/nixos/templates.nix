@@ -1,0 +1,127 @@
+# `sops.templates` and `sops.placeholder` (NixOS and nix-darwin): files rendered from text in
+# which `config.sops.placeholder.<secret>` stands for the secret's content.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  inherit (lib) mkOption types;
+  cfg = config.sops;
+  sopsLib = import ../common/lib.nix { inherit lib; };
+  users = config.users.users;
+  hasUnits = cfg.internal.platform == "nixos";
+  templateType = types.submodule (
+    { config, name, ... }:
+    {
+      options = {
+        name = mkOption {
+          type = types.singleLineStr;
+          default = name;
+          description = "File name of the rendered template below `<symlink path>/rendered`.";
+        };
+        path = mkOption {
+          type = types.singleLineStr;
+          default = "${cfg.defaultSymlinkPath}/rendered/${config.name}";
+          defaultText = "/run/secrets/rendered/<name>";
+          description = "Where the rendered file appears; anything but the default is a symlink to it.";
+        };
+        content = mkOption {
+          type = types.lines;
+          default = "";
+          description = "Text of the template; `config.sops.placeholder.<secret>` marks where a secret goes.";
+        };
+        mode = mkOption {
+          type = types.singleLineStr;
+          default = "0400";
+          description = "Permissions of the rendered file, in octal.";
+        };
+        owner = mkOption {
+          type = types.nullOr types.singleLineStr;
+          default = null;
+          description = "User owning the rendered file (wins over `uid`).";
+        };
+        uid = mkOption {
+          type = types.nullOr types.int;
+          default = 0;
+          description = "Numeric user owning the rendered file, used when `owner` is null.";
+        };
+        group = mkOption {
+          type = types.nullOr types.singleLineStr;
+          default =
+            if config.owner != null then
+              (if cfg.internal.platform == "darwin" then "staff" else users.${config.owner}.group or null)
+            else
+              null;
+          defaultText = lib.literalExpression "config.users.users.\${owner}.group when owner is set, else null";
+          description = "Group owning the rendered file (wins over `gid`).";
+        };
+        gid = mkOption {
+          type = types.nullOr types.int;
+          default = 0;
+          description = "Numeric group owning the rendered file, used when `group` is null.";
+        };
+        file = mkOption {
+          type = types.path;
+          default = pkgs.writeText (lib.replaceStrings [ "/" ] [ "-" ] config.name) config.content;
+          defaultText = lib.literalExpression "a store file holding `content`";
+          description = "File holding the template text; used when `content` is empty.";
+        };
+      }
+      // lib.optionalAttrs hasUnits {
+        restartUnits = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+          example = [ "sshd.service" ];
+          description = "Units to restart when the rendered file is added or changes.";
+        };
+        reloadUnits = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+          example = [ "sshd.service" ];
+          description = "Units to reload when the rendered file is added or changes.";
+        };
+      };
+    }
+  );
+in
+{
+  options.sops = {
+    templates = mkOption {
+      type = types.attrsOf templateType;
+      default = { };
+      description = "Templates rendered with the secrets' contents in place of their placeholders.";
+    };
+    placeholder = mkOption {
+      type = types.lazyAttrsOf (
+        types.mkOptionType {
+          name = "coercibleToString";
+          description = "value that can be coerced to string";
+          check = lib.strings.isConvertibleWithToString;
+          merge = lib.mergeEqualOption;
+        }
+      );
+      default = { };
+      visible = false;
+      description = "The placeholder text of each secret, by attribute name (defined when templates exist).";
+    };
+  };
+
+  config = lib.mkIf (cfg.templates != { }) {
+    sops.placeholder = lib.mapAttrs (attr: _: lib.mkDefault (sopsLib.placeholderFor attr)) cfg.secrets;
+
+    assertions = lib.concatLists (
+      lib.mapAttrsToList (name: t: [
+        {
+          assertion = !(t.owner != null && t.uid != null && t.uid != 0);
+          message = "In sops.templates.${name}: set only one of owner and uid";
+        }
+        {
+          assertion = !(t.group != null && t.gid != null && t.gid != 0);
+          message = "In sops.templates.${name}: set only one of group and gid";
+        }
+      ]) cfg.templates
+    );
+  };
+}

@@ -1,0 +1,516 @@
+# NixOS VM tests (pkgs.testers.runNixOSTest): ports of sops-nix's installer tests plus ours.
+# `tests` are wired into checks.<linux system>; `pending` need installer work first (PGP).
+{ pkgs, lib }:
+let
+  assets = ./assets;
+
+  # Puts the throwaway age key at /run/age-keys.txt before the secrets are installed (the
+  # activation scripts run again on every switch, so the key is always there).
+  ageKey =
+    { ... }:
+    {
+      imports = [ ../modules/nixos ];
+      sops.age.keyFile = "/run/age-keys.txt";
+      sops.defaultSopsFile = assets + "/secrets.yaml";
+      system.activationScripts.installAgeKey = lib.stringAfter [ "specialfs" ] ''
+        install -m 600 ${assets + "/age-keys.txt"} /run/age-keys.txt
+      '';
+      system.activationScripts.setupSecrets.deps = [ "installAgeKey" ];
+    };
+
+  # Units touching marker files, restarted/reloaded by the secrets (as in sops-nix's test).
+  markerUnits = {
+    restart-unit = {
+      description = "Restarted when the secret changes";
+      serviceConfig = {
+        Type = "oneshot";
+        ExecStart = "${pkgs.coreutils}/bin/touch /restarted";
+      };
+    };
+    reload-unit = {
+      description = "Reloaded (restart requested, reloadIfChanged)";
+      wantedBy = [ "multi-user.target" ];
+      reloadIfChanged = true;
+      serviceConfig = {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        ExecStart = "${pkgs.coreutils}/bin/true";
+        ExecReload = "${pkgs.coreutils}/bin/true";
+      };
+    };
+    reload-trigger = {
+      description = "Reloaded when the secret changes";
+      wantedBy = [ "multi-user.target" ];
+      serviceConfig = {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        ExecStart = "${pkgs.coreutils}/bin/true";
+        ExecReload = "${pkgs.coreutils}/bin/touch /reloaded";
+      };
+    };
+  };
+
+  # Python helper: the change lines of an activation's output.
+  changesHelper = ''
+    def changes(out):
+        prefixes = ("adding ", "modifying ", "removing ", "would ")
+        return [l for l in out.splitlines() if l.startswith(prefixes)]
+  '';
+
+  userPasswordsScript = ''
+    start_all()
+    machine.wait_for_unit("multi-user.target")
+    machine.succeed("getent shadow example-user | grep -q :test_value:")
+    machine.succeed("test \"$(cat /run/secrets-for-users/test_key)\" = test_value")
+    machine.succeed("test \"$(cat /run/secrets/nested/test/file)\" = 'another value'")
+    machine.succeed("test \"$(stat -c %U /run/secrets/nested/test/file)\" = example-user")
+  '';
+
+  userPasswordsMachine =
+    { config, ... }:
+    {
+      imports = [ ../modules/nixos ];
+      sops.age.keyFile = "/run/age-keys.txt";
+      sops.defaultSopsFile = assets + "/secrets.yaml";
+      sops.secrets.test_key.neededForUsers = true;
+      sops.secrets."nested/test/file".owner = config.users.users.example-user.name;
+      users.users.example-user.hashedPasswordFile = config.sops.secrets.test_key.path;
+    };
+
+  tests = {
+    age-keys = pkgs.testers.runNixOSTest {
+      name = "sops-age-keys";
+      nodes.machine =
+        { config, ... }:
+        {
+          imports = [ ageKey ];
+          users.users.someuser = {
+            isSystemUser = true;
+            uid = 1000;
+            group = "somegroup";
+          };
+          users.groups.somegroup.gid = 1000;
+          # A real directory where the symlink goes: the installer replaces it.
+          system.activationScripts.installAgeKey.text = lib.mkAfter ''
+            [ -e /run/secrets ] || mkdir /run/secrets
+          '';
+          sops.secrets = {
+            test_key = { };
+            test_key_someuser_somegroup = {
+              key = "test_key";
+              uid = config.users.users.someuser.uid;
+              gid = config.users.groups.somegroup.gid;
+            };
+            test_key_someuser_root = {
+              key = "test_key";
+              uid = config.users.users.someuser.uid;
+            };
+            test_key_root_root.key = "test_key";
+            test_key_1001_1001 = {
+              key = "test_key";
+              uid = 1001;
+              gid = 1001;
+            };
+          };
+        };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test \"$(cat /run/secrets/test_key)\" = test_value")
+        machine.succeed("test -L /run/secrets")
+        def owner(name):
+            return machine.succeed(f"stat -c '%U:%G %u:%g' /run/secrets/{name}").strip()
+        assert owner("test_key_someuser_somegroup") == "someuser:somegroup 1000:1000", owner("test_key_someuser_somegroup")
+        assert owner("test_key_someuser_root") == "someuser:root 1000:0"
+        assert owner("test_key_root_root") == "root:root 0:0"
+        assert owner("test_key_1001_1001") == "UNKNOWN:UNKNOWN 1001:1001"
+      '';
+    };
+
+    age-ssh-keys = pkgs.testers.runNixOSTest {
+      name = "sops-age-ssh-keys";
+      nodes.machine = {
+        imports = [ ../modules/nixos ];
+        services.openssh = {
+          enable = true;
+          hostKeys = [
+            {
+              type = "ed25519";
+              path = "/etc/ssh/ssh_host_ed25519_key";
+            }
+          ];
+        };
+        system.activationScripts.installSshKey = lib.stringAfter [ "specialfs" ] ''
+          mkdir -p /etc/ssh
+          install -m 600 ${assets + "/ssh-ed25519-key"} /etc/ssh/ssh_host_ed25519_key
+        '';
+        system.activationScripts.setupSecrets.deps = [ "installSshKey" ];
+        sops = {
+          defaultSopsFile = assets + "/secrets.yaml";
+          # An unrelated key generated on the machine sits next to the ssh key.
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          age.generateKey = true;
+          secrets.test_key = { };
+        };
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test -f /var/lib/sops-nix/key.txt")
+        machine.succeed("test \"$(cat /run/secrets/test_key)\" = test_value")
+      '';
+    };
+
+    templates = pkgs.testers.runNixOSTest {
+      name = "sops-templates";
+      nodes.machine =
+        { config, ... }:
+        {
+          imports = [ ageKey ];
+          system.activationScripts.setupSecretsForUsers.deps = [ "installAgeKey" ];
+          users.users.someuser = {
+            isSystemUser = true;
+            group = "somegroup";
+          };
+          users.groups.somegroup = { };
+          sops.secrets.test_key = { };
+          # Regression test of sops-nix issue 659: a neededForUsers secret next to templates.
+          sops.secrets."nested/test/file".neededForUsers = true;
+          sops.templates = {
+            test_template = {
+              content = ''
+                This line is not modified.
+                The next value will be replaced by ${config.sops.placeholder.test_key}
+                This line is also not modified.
+              '';
+              mode = "0400";
+              owner = "someuser";
+              group = "somegroup";
+            };
+            test_default = {
+              content = "Test value: ${config.sops.placeholder.test_key}";
+              path = "/etc/externally/linked";
+            };
+            test_uid_gid = {
+              content = "${config.sops.placeholder.test_key}";
+              uid = 420;
+              gid = 420;
+            };
+          };
+        };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        def owner(path):
+            return machine.succeed(f"stat -c '%U:%G' {path}").strip()
+        def ids(path):
+            return machine.succeed(f"stat -c '%u:%g' {path}").strip()
+        assert owner("/run/secrets/rendered/test_template") == "someuser:somegroup"
+        assert owner("/run/secrets/rendered/test_default") == "root:root"
+        assert ids("/run/secrets/rendered/test_uid_gid") == "420:420"
+        expected = """\
+        This line is not modified.
+        The next value will be replaced by test_value
+        This line is also not modified.
+        """
+        rendered = machine.succeed("cat /run/secrets/rendered/test_template")
+        assert rendered == expected, repr(rendered)
+        assert machine.succeed("cat /run/secrets/rendered/test_default") == "Test value: test_value"
+        assert machine.succeed("realpath /etc/externally/linked").strip() == "/run/secrets.d/1/rendered/test_default"
+        assert machine.succeed("cat /run/secrets-for-users/nested/test/file") == "another value"
+      '';
+    };
+
+    pruning = pkgs.testers.runNixOSTest {
+      name = "sops-pruning";
+      nodes.machine = {
+        imports = [ ageKey ];
+        system.switch.enable = true;
+        sops.keepGenerations = lib.mkDefault 0;
+        sops.secrets.test_key = { };
+        specialisation.pruning.configuration.sops.keepGenerations = 10;
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("mkdir /run/secrets.d/{2..99} /run/secrets.d/non-numeric")
+        machine.succeed("ln -sfn /run/secrets.d/99 /run/secrets")
+        machine.succeed("/run/current-system/activate")
+        machine.succeed("test -d /run/secrets.d/100")
+        machine.succeed("test -d /run/secrets.d/1 && test -d /run/secrets.d/90")
+        machine.succeed("test -d /run/secrets.d/non-numeric")
+
+        machine.succeed("/run/current-system/specialisation/pruning/bin/switch-to-configuration test")
+        machine.succeed("test -d /run/secrets.d/101")
+        machine.fail("test -d /run/secrets.d/91")
+        machine.succeed("test -d /run/secrets.d/92")
+        machine.succeed("test -d /run/secrets.d/non-numeric")
+      '';
+    };
+
+    restart-and-reload = pkgs.testers.runNixOSTest {
+      name = "sops-restart-and-reload";
+      nodes.machine =
+        { config, ... }:
+        {
+          imports = [ ageKey ];
+          system.switch.enable = true;
+          sops.secrets.test_key = {
+            restartUnits = [ "restart-unit.service" "reload-unit.service" ];
+            reloadUnits = [ "reload-trigger.service" ];
+          };
+          sops.templates.test_template = {
+            content = "this is a template with a secret: ${config.sops.placeholder.test_key}";
+            restartUnits = [ "restart-unit.service" "reload-unit.service" ];
+            reloadUnits = [ "reload-trigger.service" ];
+          };
+          systemd.services = markerUnits;
+        };
+      testScript = changesHelper + ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.fail("test -f /restarted")
+        machine.fail("test -f /reloaded")
+        machine.fail("test -f /run/nixos/activation-restart-list")
+        machine.fail("test -f /run/nixos/activation-reload-list")
+
+        switch = "/run/current-system/bin/switch-to-configuration test 2>&1"
+
+        # Nothing changed: nothing is restarted.
+        machine.succeed(switch)
+        machine.fail("test -f /restarted")
+        machine.fail("test -f /reloaded")
+
+        # The secret changed.
+        machine.succeed(": > /run/secrets/test_key")
+        machine.succeed(switch)
+        machine.succeed("test -f /restarted")
+        machine.succeed("test -f /reloaded")
+        machine.succeed("rm /restarted /reloaded")
+
+        # The rendered template changed.
+        machine.succeed(": > /run/secrets/rendered/test_template")
+        machine.succeed(switch)
+        machine.succeed("test -f /restarted")
+        machine.succeed("test -f /reloaded")
+        machine.succeed("rm /restarted /reloaded")
+
+        with subtest("change detection"):
+            machine.succeed("rm /run/secrets/test_key /run/secrets/rendered/test_template")
+            out = machine.succeed(switch)
+            assert changes(out) == ["adding secret: test_key", "adding rendered secret: test_template"], out
+            machine.succeed(": > /run/secrets/test_key")
+            machine.succeed(": > /run/secrets/rendered/test_template")
+            out = machine.succeed(switch)
+            assert changes(out) == ["modifying secret: test_key", "modifying rendered secret: test_template"], out
+            machine.succeed("echo x > /run/secrets/another_key")
+            machine.succeed("echo x > /run/secrets/rendered/another_template")
+            out = machine.succeed(switch)
+            assert changes(out) == ["removing secret: another_key", "removing rendered secret: another_template"], out
+            machine.succeed("rm -f /restarted /reloaded")
+
+        with subtest("dry activation"):
+            machine.succeed("rm /run/secrets/test_key /run/secrets/rendered/test_template")
+            machine.succeed("echo x > /run/secrets/another_key")
+            machine.succeed("echo x > /run/secrets/rendered/another_template")
+            out = machine.succeed("/run/current-system/bin/switch-to-configuration dry-activate 2>&1")
+            assert changes(out) == [
+                "would add secret: test_key",
+                "would remove secret: another_key",
+                "would add rendered secret: test_template",
+                "would remove rendered secret: another_template",
+            ], out
+            machine.fail("test -e /run/secrets/test_key")
+            machine.succeed("test -e /run/secrets/another_key")
+            machine.succeed(switch)
+            machine.succeed("test -e /run/secrets/test_key")
+            machine.fail("test -e /run/secrets/another_key")
+            machine.succeed("rm -f /restarted /reloaded")
+            machine.succeed(": > /run/secrets/test_key")
+            out = machine.succeed("/run/current-system/bin/switch-to-configuration dry-activate 2>&1")
+            assert changes(out) == ["would modify secret: test_key"], out
+            machine.succeed("test ! -s /run/secrets/test_key")
+            machine.fail("test -f /restarted")
+            machine.fail("test -f /reloaded")
+      '';
+    };
+
+    # Ours: dry activation leaves the secrets filesystem exactly as it was.
+    dry-activate-writes-nothing = pkgs.testers.runNixOSTest {
+      name = "sops-dry-activate-writes-nothing";
+      nodes.machine =
+        { config, ... }:
+        {
+          imports = [ ageKey ];
+          system.switch.enable = true;
+          sops.secrets.test_key = { };
+          specialisation.changed.configuration = {
+            sops.secrets.test_key.mode = "0440";
+            sops.secrets.another.key = "test_key";
+            sops.templates.t.content = "${config.sops.placeholder.test_key}";
+          };
+        };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        snapshot = "readlink /run/secrets; find /run/secrets.d /run/secrets/ -printf '%p %y %m %s %T@\\n' | sort"
+        before = machine.succeed(snapshot)
+        out = machine.succeed("/run/current-system/specialisation/changed/bin/switch-to-configuration dry-activate 2>&1")
+        assert "would add secret: another" in out, out
+        assert machine.succeed(snapshot) == before
+        machine.fail("test -e /run/secrets.d/2")
+      '';
+    };
+
+    # Ours: a change of owner restarts the secret's units.
+    restart-on-owner-change = pkgs.testers.runNixOSTest {
+      name = "sops-restart-on-owner-change";
+      nodes.machine = {
+        imports = [ ageKey ];
+        system.switch.enable = true;
+        users.users.someuser = {
+          isSystemUser = true;
+          group = "someuser";
+        };
+        users.groups.someuser = { };
+        sops.secrets.test_key.restartUnits = [ "restart-unit.service" ];
+        systemd.services.restart-unit = markerUnits.restart-unit;
+        specialisation.owned.configuration.sops.secrets.test_key.owner = "someuser";
+      };
+      testScript = changesHelper + ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.fail("test -f /restarted")
+        out = machine.succeed("/run/current-system/specialisation/owned/bin/switch-to-configuration test 2>&1")
+        assert changes(out) == ["modifying secret: test_key"], out
+        machine.succeed("test -f /restarted")
+        assert machine.succeed("stat -c %U /run/secrets/test_key").strip() == "someuser"
+      '';
+    };
+
+    # Ours: a custom-path symlink the configuration no longer has is removed.
+    stale-link-removal = pkgs.testers.runNixOSTest {
+      name = "sops-stale-link-removal";
+      nodes.machine = {
+        imports = [ ageKey ];
+        system.switch.enable = true;
+        sops.secrets.test_key.path = "/var/lib/custom/test_key";
+        specialisation.moved.configuration.sops.secrets.test_key.path = lib.mkForce "/var/lib/custom/moved";
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test \"$(cat /var/lib/custom/test_key)\" = test_value")
+        machine.succeed("/run/current-system/specialisation/moved/bin/switch-to-configuration test")
+        machine.succeed("test \"$(cat /var/lib/custom/moved)\" = test_value")
+        machine.fail("test -L /var/lib/custom/test_key")
+      '';
+    };
+
+    user-passwords = pkgs.testers.runNixOSTest {
+      name = "sops-user-passwords";
+      nodes.machine = {
+        imports = [ userPasswordsMachine ];
+        system.switch.enable = true;
+        system.activationScripts.installAgeKey = lib.stringAfter [ "specialfs" ] ''
+          install -m 600 ${assets + "/age-keys.txt"} /run/age-keys.txt
+        '';
+        system.activationScripts.setupSecretsForUsers.deps = [ "installAgeKey" ];
+        system.activationScripts.setupSecrets.deps = [ "installAgeKey" ];
+        users.users.example-user.isNormalUser = true;
+      };
+      testScript = userPasswordsScript + ''
+        machine.succeed("/run/current-system/bin/switch-to-configuration test")
+        machine.succeed("getent shadow example-user | grep -q :test_value:")
+        machine.succeed("test \"$(cat /run/secrets-for-users/test_key)\" = test_value")
+        machine.succeed("test \"$(cat /run/secrets/nested/test/file)\" = 'another value'")
+      '';
+    };
+
+    user-passwords-sysusers = pkgs.testers.runNixOSTest {
+      name = "sops-user-passwords-sysusers";
+      nodes.machine = {
+        imports = [ userPasswordsMachine ];
+        systemd.sysusers.enable = true;
+        users.mutableUsers = true;
+        system.etc.overlay.enable = true;
+        boot.initrd.systemd.enable = true;
+        boot.kernelPackages = pkgs.linuxPackages_latest;
+        users.users.example-user = {
+          isSystemUser = true;
+          group = "users";
+        };
+        systemd.services.sops-install-secrets-for-users.preStart = ''
+          install -m 600 ${assets + "/age-keys.txt"} /run/age-keys.txt
+        '';
+      };
+      testScript = userPasswordsScript + ''
+        # Ordered before sysinit.target, and before the users are created.
+        machine.succeed("systemctl show -p Before sops-install-secrets-for-users.service | grep -q sysinit.target")
+        machine.succeed("systemctl show -p Before sops-install-secrets.service | grep -q sysinit.target")
+      '';
+    };
+
+    user-passwords-userborn = pkgs.testers.runNixOSTest {
+      name = "sops-user-passwords-userborn";
+      nodes.machine = {
+        imports = [ userPasswordsMachine ];
+        services.userborn.enable = true;
+        users.mutableUsers = false;
+        system.etc.overlay.enable = true;
+        boot.initrd.systemd.enable = true;
+        boot.kernelPackages = pkgs.linuxPackages_latest;
+        users.users.example-user.isNormalUser = true;
+        systemd.services.sops-install-secrets-for-users.preStart = ''
+          install -m 600 ${assets + "/age-keys.txt"} /run/age-keys.txt
+        '';
+      };
+      testScript = userPasswordsScript + ''
+        machine.succeed("systemctl show -p Before sops-install-secrets-for-users.service | grep -q userborn.service")
+      '';
+    };
+  };
+in
+{
+  inherit tests;
+
+  # sops-nix's pgp-keys and ssh-keys tests: they need PGP decryption in the installer (not
+  # implemented yet), so they are not part of `checks`.
+  pending = {
+    pgp-keys = pkgs.testers.runNixOSTest {
+      name = "sops-pgp-keys";
+      nodes.machine = {
+        imports = [ ../modules/nixos ];
+        users.users.someuser = {
+          isSystemUser = true;
+          group = "nogroup";
+        };
+        system.activationScripts.gnupghome = lib.stringAfter [ "specialfs" ] ''
+          mkdir -p -m 700 /run/gpghome
+          ${pkgs.gnupg}/bin/gpg --homedir /run/gpghome --batch --import ${assets + "/key.asc"}
+          [ -e /run/existing-file ] || echo original > /run/existing-file
+        '';
+        system.activationScripts.setupSecrets.deps = [ "gnupghome" ];
+        sops = {
+          gnupg.home = "/run/gpghome";
+          gnupg.sshKeyPaths = [ ];
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key.owner = "someuser";
+          secrets."nested/test/file".owner = "someuser";
+          secrets.existing-file = {
+            key = "test_key";
+            path = "/run/existing-file";
+          };
+        };
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        assert machine.succeed("cat /run/secrets/test_key") == "test_value"
+        machine.succeed("runuser -u someuser -- cat /run/secrets/test_key")
+        assert machine.succeed("cat /run/secrets/nested/test/file") == "another value"
+        assert machine.succeed("readlink -f /run/existing-file").strip() == "/run/secrets.d/1/existing-file"
+      '';
+    };
+  };
+}

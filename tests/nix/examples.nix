@@ -1,0 +1,259 @@
+# Example configurations the evaluation test runs through the modules. `kind` picks the stubs
+# and module; `config` is the user's configuration.
+{ lib }:
+let
+  assets = ../../nix/tests/assets;
+  ageRecipient = "age19dv623ttvfx52krhzxqqcy6eta2q3wze2tf22qu7njx6y7e2up4ss5k5ak";
+  sshRecipient = lib.removeSuffix "\n" (builtins.readFile (assets + "/ssh-ed25519-key.pub"));
+in
+{
+  # The system of the behaviour spec, section 2.7.
+  spec-example = {
+    kind = "nixos";
+    config = {
+      services.openssh.enable = true;
+      users.users = {
+        postgres.group = "postgres";
+        hass.group = "hass";
+        grafana.group = "grafana";
+      };
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets = {
+          "db/password" = {
+            owner = "postgres";
+            restartUnits = [ "postgresql.service" ];
+          };
+          hass-secrets = {
+            key = "";
+            owner = "hass";
+            path = "/var/lib/hass/secrets.yaml";
+            sopsFile = assets + "/secrets.json";
+            format = "json";
+          };
+          wg-private-key = {
+            sopsFile = assets + "/secrets.bin";
+            format = "binary";
+            group = "systemd-network";
+            mode = "0440";
+            reloadUnits = [ "systemd-networkd.service" ];
+          };
+          admin-password.neededForUsers = true;
+        };
+        templates."grafana.env" = {
+          owner = "grafana";
+          content = "GF_DATABASE_PASSWORD=${
+            "<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>"
+          }\n";
+          restartUnits = [ "grafana.service" ];
+        };
+      };
+    };
+  };
+
+  # Templates refer to config.sops.placeholder, and a secret whose `name` is not its attribute.
+  placeholders = {
+    kind = "nixos";
+    config =
+      { config, ... }:
+      {
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = { };
+          secrets.renamed = {
+            name = "on-disk-name";
+            key = "test_key";
+          };
+          templates.both.content = "${config.sops.placeholder.test_key} ${config.sops.placeholder.renamed}\n";
+        };
+      };
+  };
+
+  # systemd-sysusers: both manifests are installed from units ordered before sysinit.target.
+  sysusers = {
+    kind = "nixos";
+    config = {
+      systemd.sysusers.enable = true;
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        age.generateKey = true;
+        age.plugins = [ { type = "derivation"; name = "age-plugin-yubikey"; outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey"; } ];
+        defaultSopsFile = assets + "/secrets.yaml";
+        environment.FOO = "bar";
+        secrets.test_key = { };
+        secrets.password = {
+          key = "test_key";
+          neededForUsers = true;
+        };
+      };
+    };
+  };
+
+  # Activation scripts, our mount point and symlink path options, keepGenerations and log.
+  custom-paths = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];
+        defaultSopsFile = assets + "/secrets.yaml";
+        defaultSymlinkPath = "/run/keys/sops";
+        defaultSecretsMountPoint = "/run/keys/sops.d";
+        keepGenerations = 3;
+        log = [ "secretChanges" ];
+        useTmpfs = true;
+        environment.SOPS_AGE_KEY_CMD = "$(cat /etc/cmd)";
+        secrets.test_key = { };
+        secrets.password = {
+          key = "test_key";
+          neededForUsers = true;
+        };
+      };
+    };
+  };
+
+  # No validation: sops files may be strings outside the store; the check is manifest-only.
+  no-validation = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        validateSopsFiles = false;
+        secrets.runtime = {
+          sopsFile = "/etc/secrets/runtime.yaml";
+          uid = 1000;
+          owner = "someone";
+        };
+      };
+    };
+  };
+
+  # hostRecipients: one file is encrypted to this host, one is not.
+  host-recipients = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        hostRecipients = [
+          ageRecipient
+          sshRecipient
+        ];
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        secrets.dotenv = {
+          sopsFile = assets + "/secrets.env";
+          format = "dotenv";
+        };
+        secrets.ini = {
+          sopsFile = assets + "/secrets.ini";
+          format = "ini";
+        };
+        secrets.json = {
+          sopsFile = assets + "/secrets.json";
+          format = "json";
+          key = "test_key";
+        };
+        secrets.bin = {
+          sopsFile = assets + "/secrets.bin";
+          format = "binary";
+        };
+        secrets.foreign = {
+          sopsFile = assets + "/foreign.yaml";
+          key = "test_key";
+        };
+      };
+    };
+  };
+
+  # Only the ssh recipient of this host: matched without its comment.
+  host-recipients-ssh-only = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        hostRecipients = [ "${sshRecipient} extra-comment" ];
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+      };
+    };
+  };
+
+  # No key source at all.
+  no-key-source = {
+    kind = "nixos";
+    config = {
+      sops = {
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+      };
+    };
+  };
+
+  # The home-manager example of the behaviour spec, section 2.8.
+  home-example = {
+    kind = "home";
+    config =
+      { config, ... }:
+      {
+        sops = {
+          age.keyFile = "/home/alice/.config/sops/age/keys.txt";
+          age.generateKey = true;
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.github_token = { };
+          secrets.smtp_password.path = "%r/smtp_password";
+          templates.git-credentials.content = "https://alice:${config.sops.placeholder.github_token}@github.com\n";
+        };
+      };
+  };
+
+  home-darwin = {
+    kind = "home";
+    pkgs.stdenv = {
+      buildPlatform = {
+        system = "aarch64-darwin";
+        isDarwin = true;
+        isLinux = false;
+      };
+      hostPlatform = {
+        system = "aarch64-darwin";
+        isDarwin = true;
+        isLinux = false;
+      };
+      isDarwin = true;
+      isLinux = false;
+    };
+    config = {
+      sops = {
+        gnupg.home = "/Users/alice/.gnupg";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+      };
+    };
+  };
+
+  # The darwin check configuration of sops-nix (checks/darwin.nix), with a key file and a plugin.
+  darwin = {
+    kind = "darwin";
+    config =
+      { config, ... }:
+      {
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          age.generateKey = true;
+          age.plugins = [ { type = "derivation"; name = "age-plugin-yubikey"; outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey"; } ];
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = { };
+          secrets.password = {
+            key = "test_key";
+            neededForUsers = true;
+          };
+          templates."template.toml".content = "password = \"${config.sops.placeholder.test_key}\"\n";
+          templates."template-with-uid.toml" = {
+            content = "x";
+            uid = 1000;
+          };
+        };
+      };
+  };
+}
