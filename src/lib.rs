@@ -14,6 +14,8 @@ pub mod render;
 pub mod report;
 pub mod secret_bytes;
 pub mod sops;
+#[cfg(test)]
+mod test_fixtures;
 
 use std::path::PathBuf;
 

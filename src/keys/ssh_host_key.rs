@@ -86,9 +86,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/sops/keys")
-            .join(name)
+        crate::test_fixtures::fixtures_dir().join("keys").join(name)
     }
 
     #[test]

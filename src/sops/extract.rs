@@ -110,8 +110,24 @@ pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<Secre
         Some(Value::Map(m)) => {
             stores::emit_file(format, std::slice::from_ref(m)).map_err(|e| e.to_string())
         }
-        Some(Value::Comment(_)) => Err(format!("{} is a comment", describe(steps))),
+        Some(Value::Comment(text)) => comment_as_sops_prints_it(text, format)
+            .ok_or_else(|| format!("{} is a comment", describe(steps))),
         Some(v) => stores::emit_value(format, v).map_err(|e| e.to_string()),
+    }
+}
+
+/// A comment in a list selected on its own: sops marshals its `Comment{Value}` struct, which
+/// yaml.v3 writes as `value: …` and encoding/json as `{"Value": …}`. Other stores refuse it.
+fn comment_as_sops_prints_it(text: &SecretBytes, format: Format) -> Option<SecretBytes> {
+    let field = |name: &str| {
+        let mut m = Map::new();
+        m.push(name, Value::Str(text.clone()));
+        m
+    };
+    match format {
+        Format::Yaml => stores::emit_file(format, &[field("value")]).ok(),
+        Format::Json => stores::emit_value(format, &Value::Map(field("Value"))).ok(),
+        Format::Dotenv | Format::Ini | Format::Binary => None,
     }
 }
 

@@ -62,9 +62,14 @@ pub fn enter_namespace(test: &str) -> bool {
 }
 
 pub fn fixtures() -> PathBuf {
-    std::env::var_os("SOPS_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sops"))
+    if let Some(dir) = std::env::var_os("SOPS_FIXTURES") {
+        return PathBuf::from(dir);
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .map(|a| a.join("shared/fixtures/sops"))
+        .find(|d| d.join("cases.tsv").is_file())
+        .unwrap_or_else(|| here.join("../shared/fixtures/sops"))
 }
 
 /// A temporary root with a mount point and a symlink path, and helpers to run the installer.
@@ -158,6 +163,9 @@ impl Env {
     }
 
     pub fn run_cmd(&self, cmd: &mut Command) -> Run {
+        // Clear the caller's key and activation variables, but keep what the test itself set.
+        let set_by_test: Vec<std::ffi::OsString> =
+            cmd.get_envs().map(|(k, _)| k.to_owned()).collect();
         for var in [
             "SOPS_AGE_KEY",
             "SOPS_AGE_KEY_FILE",
@@ -165,7 +173,9 @@ impl Env {
             "NIXOS_ACTION",
             "SOPS_RESTART_UNITS_VIA_SYSTEMCTL",
         ] {
-            cmd.env_remove(var);
+            if !set_by_test.iter().any(|k| k == var) {
+                cmd.env_remove(var);
+            }
         }
         let out: Output = cmd
             .env("HOME", self.root.path())

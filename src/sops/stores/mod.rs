@@ -119,7 +119,8 @@ pub fn emit_file(format: Format, branches: &[Map]) -> Result<SecretBytes, StoreE
 pub fn emit_value(format: Format, value: &Value) -> Result<SecretBytes, StoreError> {
     match format {
         Format::Yaml => yaml::emit_value(value),
-        Format::Json | Format::Binary => json::emit_value(value),
+        Format::Json => json::emit_value(value),
+        Format::Binary => binary::emit_value(value),
         Format::Dotenv | Format::Ini => Err(StoreError::new(format!(
             "the {format} store can only print strings and whole files"
         ))),

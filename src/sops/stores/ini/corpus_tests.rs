@@ -7,14 +7,7 @@ use crate::sops::stores::{dotenv, ini, LoadedFile, StoreError};
 use crate::sops::tree::{Entry, Map, Value};
 
 pub fn fixtures() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SOPS_FIXTURES") {
-        return PathBuf::from(dir);
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sops");
-    if beside.is_dir() {
-        return beside;
-    }
-    PathBuf::from("/work/shared/fixtures/sops")
+    crate::test_fixtures::fixtures_dir()
 }
 
 pub fn corpus() -> PathBuf {

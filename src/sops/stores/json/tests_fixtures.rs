@@ -14,14 +14,7 @@ use crate::sops::tree::{Map, Value};
 /// `$SOPS_FIXTURES`, else `shared/fixtures/sops` next to the crate or to one of its parents
 /// (the crate may be a worktree one level deeper than the main checkout).
 fn fixtures() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SOPS_FIXTURES") {
-        return PathBuf::from(dir);
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/sops"))
-        .find(|d| d.is_dir())
-        .unwrap_or_else(|| here.join("../shared/fixtures/sops"))
+    crate::test_fixtures::fixtures_dir()
 }
 
 fn read(rel: &str) -> Vec<u8> {

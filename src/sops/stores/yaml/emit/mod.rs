@@ -158,6 +158,14 @@ fn split_list(items: &[Value]) -> (Comments<'_>, Vec<Elem<'_>>, Comments<'_>) {
     if elems.is_empty() {
         return (pending, elems, Vec::new());
     }
+    if let Some(Value::List(inner)) = elems.first().map(|e| e.value) {
+        // The first item is a nested list with leading comments of its own: they take the
+        // head slot this list's leading comments would have used [verified with sops 3.11].
+        let (own, inner_elems, _) = split_list(inner);
+        if !own.is_empty() && !inner_elems.is_empty() {
+            head.clear();
+        }
+    }
     (head, elems, pending)
 }
 

@@ -12,6 +12,9 @@ pub(super) enum Ctx {
     MapValue,
     SeqItem,
     ExplicitKey,
+    /// The value after the `: ` of a `? key` entry: like a sequence item, a compact
+    /// collection may start on the indicator's line (`: - a` or `:   k: v`).
+    ExplicitValue,
 }
 
 impl<'a> Parser<'a> {
@@ -27,7 +30,10 @@ impl<'a> Parser<'a> {
         let c = self.col() as isize;
         let nested = !self.eof()
             && !self.at_doc_marker()
-            && (c > n || (c == n && ctx == Ctx::MapValue && self.at_indicator(b'-')));
+            && (c > n
+                || (c == n
+                    && matches!(ctx, Ctx::MapValue | Ctx::ExplicitValue)
+                    && self.at_indicator(b'-')));
         if nested {
             self.node_content(n, ctx, props, true)
         } else {
@@ -45,7 +51,7 @@ impl<'a> Parser<'a> {
         line_start: bool,
     ) -> PResult<Value> {
         let c = self.col();
-        let compact_ok = line_start || ctx == Ctx::SeqItem;
+        let compact_ok = line_start || matches!(ctx, Ctx::SeqItem | Ctx::ExplicitValue);
         if self.at_indicator(b'-') || self.at_indicator(b'?') {
             if !compact_ok {
                 return Err(self.err_col("block collection not allowed on this line"));
@@ -118,14 +124,13 @@ impl<'a> Parser<'a> {
         let mut is_first = true;
         loop {
             let saved = std::mem::take(&mut self.trailing);
-            let (key, has_value) = match first.take() {
-                Some(k) => (k, true),
+            let (key, value_ctx) = match first.take() {
+                Some(k) => (k, Some(Ctx::MapValue)),
                 None => self.block_key(c)?,
             };
-            let value = if has_value {
-                self.block_value(c as isize, Ctx::MapValue)?
-            } else {
-                Value::Null
+            let value = match value_ctx {
+                Some(ctx) => self.block_value(c as isize, ctx)?,
+                None => Value::Null,
             };
             self.skip_to_content(true)?;
             self.expect_line_end()?;
@@ -158,8 +163,8 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads a key at column `c`: `? key` (then an optional `: ` line) or an implicit key.
-    /// Returns the key and whether a value follows (`pos` after the `:`).
-    fn block_key(&mut self, c: usize) -> PResult<(String, bool)> {
+    /// Returns the key and, when a value follows (`pos` after the `:`), where that value sits.
+    fn block_key(&mut self, c: usize) -> PResult<(String, Option<Ctx>)> {
         if self.at_indicator(b'?') {
             self.pos += 1;
             let v = self.block_value(c as isize, Ctx::ExplicitKey)?;
@@ -167,15 +172,15 @@ impl<'a> Parser<'a> {
             self.skip_to_content(true)?;
             if !self.eof() && self.col() == c && self.at_indicator(b':') {
                 self.pos += 1;
-                return Ok((key, true));
+                return Ok((key, Some(Ctx::ExplicitValue)));
             }
-            return Ok((key, false));
+            return Ok((key, None));
         }
         let props = self.parse_props()?;
         match self.candidate(props, usize::MAX)? {
             Cand::Key(k) => {
                 self.pos += 1;
-                Ok((k, true))
+                Ok((k, Some(Ctx::MapValue)))
             }
             Cand::Node(_) => Err(self.err("could not find the ':' of a mapping entry")),
         }

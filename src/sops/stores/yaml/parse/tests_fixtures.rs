@@ -7,7 +7,7 @@ use serde_json::Value as J;
 use std::path::PathBuf;
 
 pub(super) fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/sops")
+    crate::test_fixtures::fixtures_dir()
 }
 
 pub(super) fn read(rel: &str) -> Vec<u8> {
