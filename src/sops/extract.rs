@@ -160,6 +160,27 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_in_a_list_prints_as_the_struct_sops_marshals() {
+        let mut top = Map::new();
+        top.push(
+            "a",
+            Value::List(vec![
+                Value::Comment(SecretBytes::from(" hello: there".as_bytes().to_vec())),
+                Value::str("x"),
+            ]),
+        );
+        let branches = vec![top];
+        let path = parse_extract_path(r#"["a"][0]"#).unwrap();
+        // Bytes printed by sops 3.11 for the same file.
+        let yaml = extract(&branches, &path, Format::Yaml).unwrap();
+        assert_eq!(yaml.as_bytes(), b"value: ' hello: there'\n");
+        let json = extract(&branches, &path, Format::Json).unwrap();
+        assert_eq!(json.as_bytes(), b"{\n\t\"Value\": \" hello: there\"\n}");
+        let err = extract(&branches, &path, Format::Dotenv).unwrap_err();
+        assert_eq!(err, "a[0] is a comment");
+    }
+
+    #[test]
     fn a_string_is_printed_raw_and_a_missing_key_is_named() {
         let mut inner = Map::new();
         inner.push("b", Value::str("secret"));

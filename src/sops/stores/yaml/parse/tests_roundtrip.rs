@@ -47,3 +47,40 @@ fn known_loss(name: &str, got: &[u8]) -> Vec<u8> {
     }
     got.to_vec()
 }
+
+/// Layouts found by the interop corpus, with the bytes sops 3.11 printed for them.
+#[test]
+fn sops_layouts_found_by_the_interop_corpus_print_as_sops_printed_them() {
+    let long = "k".repeat(130);
+    let cases: Vec<(String, String)> = vec![
+        // The value of a `? key` entry opens a compact collection on the `: ` line.
+        (
+            format!("? {long}\n:   - a\n    - - b\n      - 1\n"),
+            format!("? {long}\n:   - a\n    - - b\n      - 1\n"),
+        ),
+        (
+            format!("? {long}\n:   a: 1\n    b: 2\n"),
+            format!("? {long}\n:   a: 1\n    b: 2\n"),
+        ),
+        // A list whose first item is a list with leading comments of its own: the inner
+        // comments take the head slot, the outer ones are lost.
+        (
+            "k:\n    # c1\n    -\n      # c2\n      # c3\n      - x\n    - x\n".into(),
+            "k:\n    # c2\n    # c3\n    - - x\n    - x\n".into(),
+        ),
+        // ... but before a later item, both are kept.
+        (
+            "k:\n    - x\n    # c1\n    -\n      # c2\n      - z\n".into(),
+            "k:\n    - x\n    # c1\n    # c2\n    - - z\n".into(),
+        ),
+    ];
+    for (src, want) in cases {
+        let loaded = load(src.as_bytes()).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let got = emit_file(&loaded.branches).unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert_eq!(
+            String::from_utf8_lossy(got.as_bytes()),
+            want,
+            "from:\n{src}"
+        );
+    }
+}
