@@ -52,6 +52,31 @@ ns_test! {
         assert!(env.mount_point().join("non-numeric").is_dir());
     }
 
+    fn concurrent_runs_are_serialised_by_the_lock() {
+        let env = Env::new();
+        let path = env.write_manifest(&one_secret(&env, 0));
+        // Eight runs started at once: each must take the lock in turn, so they make
+        // generations 1..8 without clashing on a number or a half-swapped symlink.
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                    .arg(&path)
+                    .env("HOME", env.path(""))
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        assert_eq!(env.generations(), (1..=8).collect::<Vec<u64>>());
+        assert_eq!(env.live_generation(), env.mount_point().join("8"));
+        assert_eq!(env.read(env.symlink().join("s")), "abc123");
+    }
+
     fn a_real_directory_at_the_symlink_path_is_replaced_in_system_mode() {
         let env = Env::new();
         std::fs::create_dir_all(env.symlink().join("junk")).unwrap();
