@@ -23,6 +23,11 @@ impl SecretBytes {
         SecretBytes(Vec::with_capacity(n))
     }
 
+    /// `n` zero bytes, to be overwritten in place (for example by a read).
+    pub fn zeroed(n: usize) -> Self {
+        SecretBytes(vec![0; n])
+    }
+
     /// Takes ownership of `v` (no copy is made).
     pub fn from_vec(v: Vec<u8>) -> Self {
         SecretBytes(v)

@@ -4,10 +4,11 @@
 //! owner and exact mode on the open descriptor, and only then filled: no byte of plaintext is
 //! ever readable by anyone the final mode would not allow, and the umask plays no part.
 
+use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::generation::make_dir;
 use super::{InstallError, Layout};
@@ -19,19 +20,34 @@ pub fn write_all(
     files: &[GenerationFile],
     layout: &Layout,
 ) -> Result<(), InstallError> {
+    // Directories made or checked already: many secrets usually share a few directories.
+    let mut known_dirs: HashSet<PathBuf> = HashSet::new();
+    let me = (
+        nix::unistd::geteuid().as_raw(),
+        nix::unistd::getegid().as_raw(),
+    );
     for f in files {
         let target = dir.join(&f.rel);
-        create_parents(dir, &f.rel, layout)?;
-        write_one(&target, f, layout)?;
+        create_parents(dir, &f.rel, layout, &mut known_dirs)?;
+        write_one(&target, f, layout, me)?;
     }
     Ok(())
 }
 
-fn create_parents(dir: &Path, rel: &str, layout: &Layout) -> Result<(), InstallError> {
+fn create_parents(
+    dir: &Path,
+    rel: &str,
+    layout: &Layout,
+    known_dirs: &mut HashSet<PathBuf>,
+) -> Result<(), InstallError> {
     let mut current = dir.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for part in &parts[..parts.len().saturating_sub(1)] {
         current.push(part);
+        if known_dirs.contains(&current) {
+            continue;
+        }
+        known_dirs.insert(current.clone());
         match std::fs::symlink_metadata(&current) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
@@ -46,7 +62,13 @@ fn create_parents(dir: &Path, rel: &str, layout: &Layout) -> Result<(), InstallE
     Ok(())
 }
 
-fn write_one(path: &Path, f: &GenerationFile, layout: &Layout) -> Result<(), InstallError> {
+/// `me` is this process's effective uid and gid, which a new file already has.
+fn write_one(
+    path: &Path,
+    f: &GenerationFile,
+    layout: &Layout,
+    me: (u32, u32),
+) -> Result<(), InstallError> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -54,7 +76,7 @@ fn write_one(path: &Path, f: &GenerationFile, layout: &Layout) -> Result<(), Ins
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| InstallError::io("cannot create", path, e))?;
-    if !layout.user_mode {
+    if !layout.user_mode && (f.ids.uid, f.ids.gid) != me {
         std::os::unix::fs::fchown(&file, Some(f.ids.uid), Some(f.ids.gid))
             .map_err(|e| InstallError::io("cannot chown", path, e))?;
     }

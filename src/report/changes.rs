@@ -7,8 +7,8 @@
 //! when the symlink path does not resolve.
 
 use std::collections::HashSet;
-use std::io::ErrorKind;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use crate::manifest::owners::FileIds;
@@ -52,22 +52,9 @@ pub fn compare(
     }
     for f in files {
         let path = live.join(f.rel);
-        let state = match std::fs::metadata(&path) {
-            Err(_) => Some(true),
-            Ok(m) if !m.is_file() => Some(true),
-            Ok(m) => {
-                let old = std::fs::read(&path).map(SecretBytes::from_vec);
-                match old {
-                    Err(e) if e.kind() == ErrorKind::NotFound => Some(true),
-                    Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-                    Ok(old) => {
-                        let owner_changed =
-                            compare_owners && (m.uid() != f.ids.uid || m.gid() != f.ids.gid);
-                        let mode_changed = m.permissions().mode() & 0o7777 != f.ids.mode;
-                        (old != *f.content || owner_changed || mode_changed).then_some(false)
-                    }
-                }
-            }
+        let state = match live_state(&path, f, compare_owners) {
+            Ok(state) => state,
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
         let Some(added) = state else { continue };
         let list = match (f.rendered, added) {
@@ -111,6 +98,39 @@ pub fn compare(
         list.sort();
     }
     Ok(c)
+}
+
+/// `Some(true)`: not in the live tree (added); `Some(false)`: there but different in content,
+/// owner or mode (modified); `None`: unchanged. One open, one fstat and, only when size,
+/// owner and mode agree, one read of the live file.
+fn live_state(path: &Path, f: &Tracked<'_>, compare_owners: bool) -> std::io::Result<Option<bool>> {
+    // O_NONBLOCK: a FIFO planted in the live tree must not hang the activation.
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(file) => file,
+        // Missing, a dangling link, or unreadable: sops-nix counts all of these as added.
+        Err(_) => return Ok(Some(true)),
+    };
+    let m = file.metadata()?;
+    if !m.is_file() {
+        return Ok(Some(true));
+    }
+    let owner_changed = compare_owners && (m.uid() != f.ids.uid || m.gid() != f.ids.gid);
+    let mode_changed = m.permissions().mode() & 0o7777 != f.ids.mode;
+    if owner_changed || mode_changed || m.len() != f.content.len() as u64 {
+        return Ok(Some(false));
+    }
+    // Same size: read exactly that many bytes into a zeroizing buffer and compare.
+    let mut old = SecretBytes::zeroed(f.content.len());
+    let mut file = file;
+    match file.read_exact(old.as_mut_bytes()) {
+        Ok(()) => Ok((old != *f.content).then_some(false)),
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(Some(false)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Regular files below `dir` (relative paths), not following symlinks.

@@ -4,7 +4,35 @@
 
 use crate::secret_bytes::SecretBytes;
 use crate::sops::stores::{self, Format};
-use crate::sops::tree::{Map, Value};
+use crate::sops::tree::{Entry, Map, Value};
+use std::collections::HashMap;
+
+/// Positions of the top-level keys of a file's first branch, for files that many secrets are
+/// taken from (a linear scan per secret would make 1000 secrets cost a million comparisons).
+#[derive(Debug, Default)]
+pub struct TopIndex(HashMap<String, usize>);
+
+impl TopIndex {
+    /// Indexes the first occurrence of each key, as [`Map::get`] finds it.
+    pub fn new(branches: &[Map]) -> TopIndex {
+        let mut index = HashMap::new();
+        if let Some(first) = branches.first() {
+            for (i, e) in first.0.iter().enumerate() {
+                if let Entry::Pair(k, _) = e {
+                    index.entry(k.clone()).or_insert(i);
+                }
+            }
+        }
+        TopIndex(index)
+    }
+
+    fn get<'a>(&self, first: &'a Map, key: &str) -> Option<&'a Value> {
+        match first.0.get(*self.0.get(key)?) {
+            Some(Entry::Pair(_, v)) => Some(v),
+            _ => None,
+        }
+    }
+}
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +101,25 @@ fn describe(steps: &[Step]) -> String {
 
 /// The value `steps` select (`None` for the whole file); errors name the failing step.
 pub fn lookup<'a>(branches: &'a [Map], steps: &[Step]) -> Result<Option<&'a Value>, String> {
+    lookup_indexed(branches, None, steps)
+}
+
+/// [`lookup`], finding the first key through `index` when one was built for `branches`.
+pub fn lookup_indexed<'a>(
+    branches: &'a [Map],
+    index: Option<&TopIndex>,
+    steps: &[Step],
+) -> Result<Option<&'a Value>, String> {
     let Some(first) = branches.first() else {
         return Err("the file has no data".into());
     };
     let mut current: Option<&Value> = None;
     for (i, step) in steps.iter().enumerate() {
         let found = match (current, step) {
-            (None, Step::Key(k)) => first.get(k),
+            (None, Step::Key(k)) => match index {
+                Some(index) => index.get(first, k),
+                None => first.get(k),
+            },
             (Some(Value::Map(m)), Step::Key(k)) => m.get(k),
             (Some(Value::List(items)), Step::Index(n)) => items.get(*n),
             (None, Step::Index(_)) => {
@@ -104,7 +144,17 @@ pub fn lookup<'a>(branches: &'a [Map], steps: &[Step]) -> Result<Option<&'a Valu
 
 /// Prints the part of `branches` that `steps` select, in `format`.
 pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<SecretBytes, String> {
-    match lookup(branches, steps)? {
+    extract_indexed(branches, None, steps, format)
+}
+
+/// [`extract`] with a [`TopIndex`] of `branches`.
+pub fn extract_indexed(
+    branches: &[Map],
+    index: Option<&TopIndex>,
+    steps: &[Step],
+    format: Format,
+) -> Result<SecretBytes, String> {
+    match lookup_indexed(branches, index, steps)? {
         None => stores::emit_file(format, branches).map_err(|e| e.to_string()),
         Some(Value::Str(s)) => Ok(s.clone()),
         Some(Value::Map(m)) => {

@@ -94,14 +94,21 @@ impl ParsedFiles {
     /// Every yaml/json secret's key must exist in its (encrypted) file.
     pub fn check_keys(&self, manifest: &Manifest) -> Result<(), Problems> {
         let mut problems = Vec::new();
+        let indexes: Vec<extract::TopIndex> = self
+            .files
+            .iter()
+            .map(|(_, parsed)| extract::TopIndex::new(&parsed.loaded.branches))
+            .collect();
         for s in &manifest.secrets {
             if !matches!(s.format, Format::Yaml | Format::Json) || s.key.is_empty() {
                 continue;
             }
-            let Some((_, parsed)) = self.files.iter().find(|(p, _)| p == &s.sops_file) else {
+            let Some(n) = self.files.iter().position(|(p, _)| p == &s.sops_file) else {
                 continue;
             };
-            if let Err(e) = extract::lookup(&parsed.loaded.branches, &parse_secret_key(&s.key)) {
+            let (branches, index) = (&self.files[n].1.loaded.branches, &indexes[n]);
+            let steps = parse_secret_key(&s.key);
+            if let Err(e) = extract::lookup_indexed(branches, Some(index), &steps) {
                 problems.push(Problem {
                     subject: format!("secret {:?}", s.name),
                     field: "key",

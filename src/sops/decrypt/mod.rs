@@ -21,6 +21,8 @@ pub struct DecryptedFile {
     pub branches: Vec<Map>,
     /// Non-fatal oddities (comments that could not be decrypted).
     pub warnings: Vec<String>,
+    /// Built on the first [`DecryptedFile::secret`] call, for the secrets that follow.
+    top_index: std::sync::OnceLock<extract::TopIndex>,
 }
 
 /// Parses `input` as `format` and decrypts it with `identities`.
@@ -66,6 +68,7 @@ pub fn decrypt_with_key(
         format,
         branches,
         warnings: walked.warnings,
+        top_index: std::sync::OnceLock::new(),
     })
 }
 
@@ -100,7 +103,12 @@ impl DecryptedFile {
     pub fn secret(&self, key: &str) -> Result<SecretBytes, SopsError> {
         match self.format {
             Format::Yaml | Format::Json => {
-                self.extract(&extract::parse_secret_key(key), self.format)
+                let index = self
+                    .top_index
+                    .get_or_init(|| extract::TopIndex::new(&self.branches));
+                let steps = extract::parse_secret_key(key);
+                extract::extract_indexed(&self.branches, Some(index), &steps, self.format)
+                    .map_err(SopsError::Extract)
             }
             Format::Dotenv | Format::Ini | Format::Binary => self.emit(self.format),
         }
