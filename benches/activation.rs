@@ -589,7 +589,10 @@ fn floor(spec: &Path, mount_point: &Path) {
             .expect("create file");
         let uid = e["uid"].as_u64().expect("uid") as u32;
         let gid = e["gid"].as_u64().expect("gid") as u32;
-        std::os::unix::fs::fchown(&f, Some(uid), Some(gid)).expect("fchown");
+        // A new file is already ours (root:root here): only other owners need a chown.
+        if (uid, gid) != (0, 0) {
+            std::os::unix::fs::fchown(&f, Some(uid), Some(gid)).expect("fchown");
+        }
         let mode = e["mode"].as_u64().expect("mode") as u32;
         f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
             .expect("fchmod");
