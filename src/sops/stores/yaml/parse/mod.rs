@@ -42,6 +42,8 @@ use crate::sops::stores::{LoadedFile, StoreError};
 use crate::sops::tree::{Entry, Map, Value};
 
 /// Parses a YAML file into its documents and the `sops` metadata of the first one.
+pub(super) use resolve::yaml_float;
+
 pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
     if let Err(e) = std::str::from_utf8(input) {
         let line = 1 + input[..e.valid_up_to()]

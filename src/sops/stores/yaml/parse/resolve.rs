@@ -195,8 +195,8 @@ fn go_parse_int(s: &str) -> IntParse {
 }
 
 /// A float in yaml.v3's syntax `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` that Go
-/// parses without a range error.
-fn yaml_float(s: &str) -> Option<f64> {
+/// parses without a range error. The emitter asks the same question to decide quoting.
+pub(in crate::sops::stores::yaml) fn yaml_float(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let mut i = 0;
     if matches!(b.first(), Some(b'-' | b'+')) {
