@@ -199,9 +199,15 @@ fn lines(m: &manifest::Manifest, changes: &Changes, dry: bool) -> Vec<String> {
     }
 }
 
+/// Imported ssh keys (with `keyImport` logging) and, always, every key source that could not
+/// be used, so a missing plugin or key is visible before a file needs it.
 fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
+    let problems = ids
+        .problems()
+        .iter()
+        .map(|p| format!("warning: key source {} not used: {}", p.source, p.reason));
     if !m.log_key_import {
-        return Vec::new();
+        return problems.collect();
     }
     ids.loaded()
         .iter()
@@ -218,6 +224,7 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
                 l.recipient
             )
         })
+        .chain(problems)
         .collect()
 }
 

@@ -524,3 +524,69 @@ fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
     assert_eq!(d["ProgramArguments"][0], "/bin/sh");
     assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
 }
+
+/// The activation snippet run by bash with the installer swapped for a probe printing the
+/// PATH it was started with.
+fn path_seen_by_installer(text: &str, installer_args: &str) -> String {
+    let installer = format!(
+        "{}/bin/sops-install-secrets {installer_args}",
+        fake_store_path("sops-install-0.1.0")
+    );
+    assert!(text.contains(&installer), "{text}");
+    let probe = text.replace(&installer, "printf 'PATH=%s\\n' \"$PATH\" # ");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(probe)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PATH="))
+        .unwrap_or_else(|| panic!("the probe did not run: {stdout}"))
+        .to_string()
+}
+
+fn fake_store_path(name: &str) -> String {
+    format!("/nix/store/00000000000000000000000000000000-{name}")
+}
+
+#[test]
+fn age_plugins_are_on_the_installers_path_in_every_module() {
+    let Some(r) = eval("plugins") else { return };
+    let bins = format!(
+        "{}/bin:{}/bin",
+        fake_store_path("age-plugin-yubikey"),
+        fake_store_path("age-plugin-sopstest")
+    );
+    let a = &r["activationScripts"];
+    let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
+    assert_eq!(path_seen_by_installer(text, "/nix/store/"), bins);
+    let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
+    assert_eq!(path_seen_by_installer(users, "-ignore-passwd"), bins);
+
+    // From units, systemd's `path` holds the plugin packages.
+    let Some(s) = eval("sysusers") else { return };
+    for unit in ["sops-install-secrets", "sops-install-secrets-for-users"] {
+        let path = s["services"][unit]["path"].to_string();
+        assert!(path.contains("age-plugin-yubikey"), "{unit}: {path}");
+    }
+
+    // home-manager's unit: the plugins, then the user's PATH.
+    let Some(h) = eval("home-plugins") else {
+        return;
+    };
+    assert_eq!(
+        h["service"]["Service"]["Environment"],
+        format!(
+            "'PATH={}/bin:/home/alice/bin'",
+            fake_store_path("age-plugin-sopstest")
+        )
+    );
+}

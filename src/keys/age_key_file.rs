@@ -1,9 +1,10 @@
 //! age identity files and `SOPS_AGE_KEY` text.
 //!
 //! Like sops, a line that is not an identity, a comment or empty makes the whole source
-//! unusable; unlike sops, the reason names the line, so the user can fix it. Plugin and
-//! post-quantum identities are valid lines that this build cannot use yet: they are skipped
-//! and reported, not fatal.
+//! unusable; unlike sops, the reason names the line, so the user can fix it. Plugin identities
+//! are collected for the plugin protocol (`age_plugin`), with the recipient a `# recipient:`
+//! comment above them names, if any (plugins print one when they make a key). Post-quantum
+//! identities are valid lines this build cannot use yet: they are skipped and reported.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -15,6 +16,10 @@ use super::{LoadedIdentity, SourceProblem};
 pub struct Parsed {
     pub identities: Vec<LoadedIdentity>,
     pub skipped: Vec<SourceProblem>,
+    /// Plugin identities in file order, with the line number.
+    pub plugins: Vec<(age::plugin::Identity, usize)>,
+    /// Recipients named by `# recipient: age1…` comments right above plugin identities.
+    pub plugin_recipients: Vec<String>,
 }
 
 /// Reads a key file into a zeroizing buffer.
@@ -31,13 +36,21 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
     let mut parsed = Parsed {
         identities: Vec::new(),
         skipped: Vec::new(),
+        plugins: Vec::new(),
+        plugin_recipients: Vec::new(),
     };
+    let mut hint: Option<String> = None;
     for (index, raw) in text.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let number = index + 1;
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() {
             continue;
         }
+        if let Some(comment) = line.strip_prefix('#') {
+            hint = recipient_comment(comment).or(hint);
+            continue;
+        }
+        let hinted = hint.take();
         if line.starts_with("AGE-SECRET-KEY-1") {
             let identity = age::x25519::Identity::from_str(line)
                 .map_err(|_| format!("line {number}: malformed AGE-SECRET-KEY-1 identity"))?;
@@ -47,15 +60,17 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
                 recipient,
                 source: source.to_string(),
             });
-        } else if line.starts_with("AGE-PLUGIN-") || line.starts_with("AGE-SECRET-KEY-PQ-1") {
-            let kind = if line.starts_with("AGE-PLUGIN-") {
-                "age plugin identities are"
-            } else {
-                "post-quantum age identities are"
-            };
+        } else if line.starts_with("AGE-PLUGIN-") {
+            let identity = age::plugin::Identity::from_str(line)
+                .map_err(|_| format!("line {number}: malformed AGE-PLUGIN- identity"))?;
+            parsed.plugins.push((identity, number));
+            parsed.plugin_recipients.extend(hinted);
+        } else if line.starts_with("AGE-SECRET-KEY-PQ-1") {
             parsed.skipped.push(SourceProblem {
                 source: source.to_string(),
-                reason: format!("line {number}: {kind} not supported yet; skipped"),
+                reason: format!(
+                    "line {number}: post-quantum age identities are not supported yet; skipped"
+                ),
             });
         } else {
             return Err(format!(
@@ -64,6 +79,16 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
         }
     }
     Ok(parsed)
+}
+
+/// `recipient: age1…` (any case, any spacing) in a comment, as age plugins write above keys.
+fn recipient_comment(comment: &str) -> Option<String> {
+    let (label, value) = comment.split_once(':')?;
+    let value = value.trim();
+    (label.trim().eq_ignore_ascii_case("recipient")
+        && value.starts_with("age1")
+        && !value.contains(char::is_whitespace))
+    .then(|| value.to_string())
 }
 
 #[cfg(test)]
@@ -94,9 +119,31 @@ mod tests {
         assert!(parse(&format!(" {KEY}"), "k").is_err());
     }
 
+    // A well-formed plugin identity: HRP "age-plugin-yubikey-", empty data.
+    const PLUGIN: &str = "AGE-PLUGIN-YUBIKEY-18S3VSX";
+
     #[test]
-    fn plugin_lines_are_skipped_not_fatal() {
-        let text = format!("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n{KEY}\n");
+    fn plugin_lines_are_collected_with_their_recipient_comment() {
+        let text =
+            format!("#    Recipient: age1yubikey1qqq\n{PLUGIN}\n# public key: age1x\n{KEY}\n");
+        let parsed = parse(&text, "k").unwrap();
+        assert_eq!(parsed.identities.len(), 1);
+        assert!(parsed.skipped.is_empty());
+        assert_eq!(parsed.plugins.len(), 1);
+        assert_eq!(parsed.plugins[0].0.plugin(), "yubikey");
+        assert_eq!(parsed.plugins[0].1, 2);
+        assert_eq!(parsed.plugin_recipients, ["age1yubikey1qqq"]);
+    }
+
+    #[test]
+    fn a_malformed_plugin_line_names_its_line() {
+        let err = parse("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n", "k").err().unwrap();
+        assert!(err.starts_with("line 1: malformed AGE-PLUGIN-"), "{err}");
+    }
+
+    #[test]
+    fn post_quantum_lines_are_skipped_not_fatal() {
+        let text = format!("AGE-SECRET-KEY-PQ-1QQQQQQ\n{KEY}\n");
         let parsed = parse(&text, "k").unwrap();
         assert_eq!(parsed.identities.len(), 1);
         assert_eq!(parsed.skipped.len(), 1);

@@ -1,12 +1,15 @@
 //! Identities that can open sops data keys, and where each came from.
 //!
-//! Every source (an age key file, `SOPS_AGE_KEY`, an SSH host key) is loaded independently: a
-//! source that fails is recorded with its reason instead of hiding the others, so that when no
-//! identity opens a file the error can say what was tried and why each source did not help.
+//! Every source (an age key file, `SOPS_AGE_KEY`, an SSH host key, an age plugin named in either
+//! age source) is loaded independently: a source that fails is recorded with its reason instead
+//! of hiding the others, so that when no identity opens a file the error can say what was tried
+//! and why each source did not help. Plugins can also fail while a file is being opened (a PIN
+//! asked for, a broken device); those failures are logged and read back by the data-key report.
 //! Key material is read into zeroizing buffers and handed to the `age` crate's identity types,
 //! which wipe their secrets on drop.
 
 mod age_key_file;
+pub mod age_plugin;
 mod ssh_host_key;
 
 use std::path::Path;
@@ -32,6 +35,10 @@ pub struct SourceProblem {
 pub struct Identities {
     loaded: Vec<LoadedIdentity>,
     problems: Vec<SourceProblem>,
+    /// What plugins reported while unwrapping (shared with the plugin identities).
+    plugin_failures: age_plugin::FailureLog,
+    /// `age1…` recipients that key-file comments give for plugin identities: (recipient, source).
+    plugin_recipients: Vec<(String, String)>,
 }
 
 impl Identities {
@@ -54,6 +61,13 @@ impl Identities {
             Ok(parsed) => {
                 self.loaded.extend(parsed.identities);
                 self.problems.extend(parsed.skipped);
+                self.add_plugins(&parsed.plugins, source);
+                self.plugin_recipients.extend(
+                    parsed
+                        .plugin_recipients
+                        .into_iter()
+                        .map(|r| (r, source.to_string())),
+                );
             }
             Err(reason) => self.problem(source.to_string(), reason),
         }
@@ -77,6 +91,45 @@ impl Identities {
             Ok(found) => self.loaded.push(found),
             Err(reason) => self.problem(source, reason),
         }
+    }
+
+    /// One identity per plugin named in the source (the plugin gets all of its identities at
+    /// once); a plugin whose binary is missing is a problem of that source, naming the lines.
+    fn add_plugins(&mut self, plugins: &[(age::plugin::Identity, usize)], source: &str) {
+        let mut names: Vec<&str> = plugins.iter().map(|(p, _)| p.plugin()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let (ids, lines): (Vec<age::plugin::Identity>, Vec<String>) = plugins
+                .iter()
+                .filter(|(p, _)| p.plugin() == name)
+                .map(|(p, n)| (p.clone(), n.to_string()))
+                .unzip();
+            let label = format!(
+                "{source} line{} {}",
+                if lines.len() == 1 { "" } else { "s" },
+                lines.join(", ")
+            );
+            match age_plugin::load(name, &ids, &label, &self.plugin_failures) {
+                Ok(found) => self.loaded.push(found),
+                Err(reason) => self.problem(label, reason),
+            }
+        }
+    }
+
+    /// A mark in the log of plugin failures; see [`Identities::plugin_failures_since`].
+    pub fn plugin_failure_mark(&self) -> usize {
+        self.plugin_failures.mark()
+    }
+
+    /// What plugins reported since `mark` while files were being opened.
+    pub fn plugin_failures_since(&self, mark: usize) -> Vec<SourceProblem> {
+        self.plugin_failures.since(mark)
+    }
+
+    /// `age1…` recipients that key-file comments name for plugin identities, with the source.
+    pub fn plugin_recipients(&self) -> &[(String, String)] {
+        &self.plugin_recipients
     }
 
     fn problem(&mut self, source: String, reason: String) {

@@ -98,6 +98,7 @@ impl fmt::Display for NoKeyReport {
 
 /// Opens the data key with whatever identities fit.
 pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<NoKeyReport>> {
+    let mark = identities.plugin_failure_mark();
     let mut parts = Vec::new();
     let mut detail = None;
     for group in &meta.key_groups {
@@ -119,7 +120,12 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
                 .iter()
                 .map(|l| (l.recipient.clone(), l.source.clone()))
                 .collect(),
-            problems: identities.problems().to_vec(),
+            problems: identities
+                .problems()
+                .iter()
+                .cloned()
+                .chain(identities.plugin_failures_since(mark))
+                .collect(),
             shamir,
             no_age_recipients: meta.key_groups.iter().all(|g| g.age.is_empty()),
             detail,

@@ -2,10 +2,13 @@
 //! real ramfs, against sops files made by the real sops. See `harness` for how.
 
 mod harness;
+#[path = "../common/plugin.rs"]
+mod plugin;
 
 mod changes;
 mod failures;
 mod generations;
 mod keys_and_owners;
+mod plugins;
 mod templates_and_links;
 mod user_mode;

@@ -5,6 +5,11 @@ let
   assets = ../../nix/tests/assets;
   ageRecipient = "age19dv623ttvfx52krhzxqqcy6eta2q3wze2tf22qu7njx6y7e2up4ss5k5ak";
   sshRecipient = lib.removeSuffix "\n" (builtins.readFile (assets + "/ssh-ed25519-key.pub"));
+  fakePlugin = name: {
+    type = "derivation";
+    inherit name;
+    outPath = "/nix/store/00000000000000000000000000000000-${name}";
+  };
 in
 {
   # The system of the behaviour spec, section 2.7.
@@ -184,6 +189,41 @@ in
     kind = "nixos";
     config = {
       sops = {
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+      };
+    };
+  };
+
+  # age plugins on the installer's PATH, from both activation scripts.
+  plugins = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        age.plugins = [
+          (fakePlugin "age-plugin-yubikey")
+          (fakePlugin "age-plugin-sopstest")
+        ];
+        environment.PATH = "/ignored";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        secrets.password = {
+          key = "test_key";
+          neededForUsers = true;
+        };
+      };
+    };
+  };
+
+  # The same for the home-manager unit (a PATH the user set stays after the plugins).
+  home-plugins = {
+    kind = "home";
+    config = {
+      sops = {
+        age.keyFile = "/home/alice/.config/sops/age/keys.txt";
+        age.plugins = [ (fakePlugin "age-plugin-sopstest") ];
+        environment.PATH = "/home/alice/bin";
         defaultSopsFile = assets + "/secrets.yaml";
         secrets.test_key = { };
       };

@@ -1,0 +1,191 @@
+//! age plugin identities (`AGE-PLUGIN-<NAME>-1…`), run through the age plugin protocol by the
+//! `age-plugin-<name>` binary found on PATH (what `sops.age.plugins` puts there).
+//!
+//! Activation is unattended: stdin is not a terminal and nobody is there to type a PIN or touch
+//! a key. Every question a plugin asks through the protocol is therefore refused at once, and
+//! the refusal is recorded with the plugin's name, so that a file nothing else opens fails with
+//! "age-plugin-x asked for a PIN …" instead of hanging. Failures seen while unwrapping are kept
+//! in a shared log the data-key report reads.
+
+use std::sync::{Arc, Mutex};
+
+use age::secrecy::SecretString;
+use age_core::format::{FileKey, Stanza};
+
+use super::{LoadedIdentity, SourceProblem};
+
+/// What plugins reported while files were being opened, in order.
+#[derive(Clone, Default)]
+pub struct FailureLog(Arc<Mutex<Vec<SourceProblem>>>);
+
+impl FailureLog {
+    fn push(&self, source: &str, reason: String) {
+        if let Ok(mut log) = self.0.lock() {
+            let entry = SourceProblem {
+                source: source.to_string(),
+                reason,
+            };
+            if !log.contains(&entry) {
+                log.push(entry);
+            }
+        }
+    }
+
+    /// How many entries there are now, to read only later ones with [`FailureLog::since`].
+    pub fn mark(&self) -> usize {
+        self.0.lock().map(|l| l.len()).unwrap_or(0)
+    }
+
+    /// The entries recorded after `mark`.
+    pub fn since(&self, mark: usize) -> Vec<SourceProblem> {
+        self.0
+            .lock()
+            .map(|l| l.get(mark..).unwrap_or_default().to_vec())
+            .unwrap_or_default()
+    }
+}
+
+/// The binary that serves plugin `name`.
+pub fn binary_name(name: &str) -> String {
+    format!("age-plugin-{name}")
+}
+
+/// One plugin's identities from one source, as a single age identity.
+pub fn load(
+    name: &str,
+    identities: &[age::plugin::Identity],
+    source: &str,
+    log: &FailureLog,
+) -> Result<LoadedIdentity, String> {
+    let binary = binary_name(name);
+    let callbacks = Unattended {
+        binary: binary.clone(),
+        source: source.to_string(),
+        log: log.clone(),
+    };
+    let inner =
+        age::plugin::IdentityPluginV1::new(name, identities, callbacks).map_err(|e| match e {
+            age::plugin::ResolveError::MissingPlugin { .. } => format!(
+                "{binary} is not on PATH (add its package to sops.age.plugins); its {} skipped",
+                count(identities.len())
+            ),
+            other => one_line(&other.to_string()),
+        })?;
+    let upper = name.to_uppercase();
+    Ok(LoadedIdentity {
+        identity: Box::new(PluginIdentity {
+            inner,
+            binary: binary.clone(),
+            source: source.to_string(),
+            log: log.clone(),
+        }),
+        recipient: format!(
+            "{} AGE-PLUGIN-{upper}-1… via {binary}",
+            count(identities.len())
+        ),
+        source: source.to_string(),
+    })
+}
+
+fn count(n: usize) -> String {
+    if n == 1 {
+        "1 identity".to_string()
+    } else {
+        format!("{n} identities")
+    }
+}
+
+/// Plugin and age errors are multi-line and age's translated messages wrap names in Unicode
+/// isolation marks; a report line must stay one plain line.
+fn one_line(text: &str) -> String {
+    text.replace(['\u{2068}', '\u{2069}'], "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_become_one_plain_line() {
+        assert_eq!(
+            super::one_line("'\u{2068}age-plugin-x\u{2069}' failed:\n  retry\n"),
+            "'age-plugin-x' failed: retry"
+        );
+    }
+}
+
+struct PluginIdentity {
+    inner: age::plugin::IdentityPluginV1<Unattended>,
+    binary: String,
+    source: String,
+    log: FailureLog,
+}
+
+impl PluginIdentity {
+    fn record(
+        &self,
+        result: Option<Result<FileKey, age::DecryptError>>,
+    ) -> Option<Result<FileKey, age::DecryptError>> {
+        if let Some(Err(e)) = &result {
+            self.log.push(
+                &self.source,
+                format!("{} failed: {}", self.binary, one_line(&e.to_string())),
+            );
+        }
+        result
+    }
+}
+
+impl age::Identity for PluginIdentity {
+    fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+        self.record(age::Identity::unwrap_stanza(&self.inner, stanza))
+    }
+
+    fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
+        self.record(age::Identity::unwrap_stanzas(&self.inner, stanzas))
+    }
+}
+
+/// Callbacks for a run nobody attends: messages go to the log, questions are refused and
+/// recorded.
+#[derive(Clone)]
+struct Unattended {
+    binary: String,
+    source: String,
+    log: FailureLog,
+}
+
+impl Unattended {
+    fn refuse(&self, what: &str, text: &str) {
+        self.log.push(
+            &self.source,
+            format!(
+                "{} asked for {what} ({:?}), which cannot be given during an unattended run",
+                self.binary,
+                one_line(text)
+            ),
+        );
+    }
+}
+
+impl age::Callbacks for Unattended {
+    fn display_message(&self, message: &str) {
+        tracing::info!("{}: {}", self.binary, one_line(message));
+    }
+
+    fn confirm(&self, message: &str, _yes: &str, _no: Option<&str>) -> Option<bool> {
+        self.refuse("a confirmation", message);
+        None
+    }
+
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        self.refuse("input", description);
+        None
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        self.refuse("a PIN or passphrase", description);
+        None
+    }
+}

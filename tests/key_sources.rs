@@ -1,0 +1,287 @@
+//! Key sources through `sops-install decrypt`, against files the real sops encrypts: age plugin
+//! identities served by a real plugin binary (examples/age-plugin-sopstest.rs) over the age
+//! plugin protocol, and sources that fail next to sources that work — a failing source never
+//! hides another, and when nothing opens a file the one error line names every source tried.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::plugin;
+use common::{Outcome, Sandbox};
+
+const PLAIN: &str = "db:\n    password: hunter2\n";
+
+/// Encrypts PLAIN as `name` with the real sops to the given `--age` recipients.
+fn sops_encrypt(sb: &Sandbox, name: &str, age: &[&str]) -> PathBuf {
+    let plain = sb.write(&format!("plain-{name}"), PLAIN.as_bytes());
+    let out = common::run(
+        sb.command(common::real_sops())
+            .args(["encrypt", "--age", &age.join(",")])
+            .arg(&plain),
+    );
+    assert_eq!(out.status, 0, "sops encrypt: {}", out.stderr_text());
+    std::fs::remove_file(&plain).expect("remove plaintext");
+    sb.write(name, &out.stdout)
+}
+
+/// `sops-install decrypt` with `args`, PATH = `path_dir` in front of PATH (if given).
+fn decrypt(sb: &Sandbox, path_dir: Option<&Path>, args: &[&str], file: &Path) -> Outcome {
+    let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
+    cmd.arg("decrypt").args(args).arg(file);
+    if let Some(dir) = path_dir {
+        cmd.env("PATH", plugin::path_with(dir));
+    }
+    common::run(&mut cmd)
+}
+
+fn one_line(out: &Outcome) -> String {
+    if let Some(problem) = common::stderr_shape_problem(&out.stderr) {
+        panic!("{problem}");
+    }
+    let text = out.stderr_text();
+    // The plaintext, or an identity's key material (the prefix alone names a line kind).
+    let key_material = ["AGE-SECRET-KEY-1", "AGE-PLUGIN-SOPSTEST-1"]
+        .iter()
+        .any(|p| {
+            text.match_indices(p)
+                .any(|(i, _)| text[i + p.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+        });
+    assert!(
+        common::leaked_secrets(&out.stderr, &["hunter2"]).is_empty() && !key_material,
+        "secret material on stderr: {text}"
+    );
+    text
+}
+
+#[test]
+fn a_plugin_identity_alone_opens_a_file_sops_encrypted_to_its_x25519_recipient() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (_, secret, recipient) = plugin::age_keygen();
+    let file = sops_encrypt(&sb, "s.yaml", &[&recipient]);
+    let identity = plugin::identity_for(&secret, None);
+    assert!(identity.contains("AGE-PLUGIN-SOPSTEST-1"), "{identity}");
+    assert!(!identity.contains(&secret));
+    let keys = sb.write("plugin-keys.txt", identity.as_bytes());
+    let dir = plugin::path_dir(&sb.path(""));
+
+    let out = decrypt(
+        &sb,
+        Some(&dir),
+        &["--age-key-file", keys.to_str().unwrap()],
+        &file,
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+
+    // The same identity given inline, as SOPS_AGE_KEY.
+    let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
+    cmd.arg("decrypt")
+        .arg(&file)
+        .env("SOPS_AGE_KEY", &identity)
+        .env("PATH", plugin::path_with(&dir));
+    let out = common::run(&mut cmd);
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+}
+
+#[test]
+fn a_missing_plugin_binary_is_named_while_another_age_key_opens_the_file() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (plain_keys, _, r1) = plugin::age_keygen();
+    let (_, secret2, r2) = plugin::age_keygen();
+    let both = sops_encrypt(&sb, "both.yaml", &[&r1, &r2]);
+    let only_plugin = sops_encrypt(&sb, "only-plugin.yaml", &[&r2]);
+    let keys = sb.write(
+        "keys.txt",
+        format!("{}{plain_keys}", plugin::identity_for(&secret2, None)).as_bytes(),
+    );
+    let args = ["--age-key-file", keys.to_str().unwrap()];
+
+    // No plugin on PATH: the plain key still opens the file.
+    let out = decrypt(&sb, None, &args, &both);
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+
+    // A file only the plugin could open: the error names the missing binary and its line.
+    let out = decrypt(&sb, None, &args, &only_plugin);
+    assert_eq!(out.status, 128);
+    let line = one_line(&out);
+    let source = format!(
+        "{} line 2: age-plugin-sopstest is not on PATH",
+        keys.display()
+    );
+    assert!(line.contains(&source), "{line}");
+    assert!(line.contains(&format!("recipients: {r2}")), "{line}");
+    assert!(
+        line.contains(&format!("loaded: {r1} (from {})", keys.display())),
+        "{line}"
+    );
+
+    // With the plugin on PATH the same key file opens it.
+    let dir = plugin::path_dir(&sb.path(""));
+    let out = decrypt(&sb, Some(&dir), &args, &only_plugin);
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+}
+
+#[test]
+fn a_plugin_that_cannot_open_the_file_leaves_a_report_of_every_source_tried() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (_, _, r1) = plugin::age_keygen();
+    let (_, wrong_secret, _) = plugin::age_keygen();
+    let file = sops_encrypt(&sb, "s.yaml", &[&r1]);
+    let keys = sb.write(
+        "wrong-plugin.txt",
+        plugin::identity_for(&wrong_secret, None).as_bytes(),
+    );
+    let fixtures = common::fixtures_dir();
+    let ssh = fixtures.join("keys/ssh_host_ed25519_key");
+    let missing = sb.path("no-such-key.txt");
+    let dir = plugin::path_dir(&sb.path(""));
+    let out = decrypt(
+        &sb,
+        Some(&dir),
+        &[
+            "--age-key-file",
+            keys.to_str().unwrap(),
+            "--age-key-file",
+            missing.to_str().unwrap(),
+            "--ssh-key",
+            ssh.to_str().unwrap(),
+        ],
+        &file,
+    );
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    let line = one_line(&out);
+    for expected in [
+        format!("{}: ", file.display()),
+        "no loaded key can open it".to_string(),
+        format!("recipients: {r1}"),
+        format!(
+            "1 identity AGE-PLUGIN-SOPSTEST-1… via age-plugin-sopstest (from {} line 2)",
+            keys.display()
+        ),
+        format!("(from {})", ssh.display()),
+        format!("(from {} (converted to age))", ssh.display()),
+        format!("{}: cannot read:", missing.display()),
+    ] {
+        assert!(line.contains(&expected), "missing {expected:?} in {line}");
+    }
+}
+
+#[test]
+fn a_plugin_asking_for_a_pin_fails_at_once_with_its_name() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (_, secret, recipient) = plugin::age_keygen();
+    let file = sops_encrypt(&sb, "s.yaml", &[&recipient]);
+    let keys = sb.write(
+        "pin.txt",
+        plugin::identity_for(&secret, Some("1234")).as_bytes(),
+    );
+    let dir = plugin::path_dir(&sb.path(""));
+    // stdin is /dev/null and nobody answers: the run must end (common::run kills a hang).
+    let out = decrypt(
+        &sb,
+        Some(&dir),
+        &["--age-key-file", keys.to_str().unwrap()],
+        &file,
+    );
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    let line = one_line(&out);
+    assert!(
+        line.contains(
+            "age-plugin-sopstest asked for a PIN or passphrase (\"PIN for the sopstest identity\"), \
+             which cannot be given during an unattended run"
+        ),
+        "{line}"
+    );
+    assert!(
+        line.contains("age-plugin-sopstest failed: ") && line.contains("no PIN was given"),
+        "{line}"
+    );
+}
+
+/// Every combination of one failing source with one working source opens the file; the
+/// failing sources all appear when the working one is left out.
+#[test]
+fn failing_key_sources_never_hide_a_working_one() {
+    common::require_tools(&["sops", "age-keygen", "ssh-keygen"]);
+    let sb = Sandbox::new();
+    let fixtures = common::fixtures_dir();
+    let ssh = fixtures.join("keys/ssh_host_ed25519_key");
+    let ssh_age = std::fs::read_to_string(fixtures.join("keys/ssh_host_ed25519_key.age.txt"))
+        .expect("converted key");
+    let ssh_recipient = ssh_age
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .expect("recipient")
+        .to_string();
+    let (plain_keys, _, r1) = plugin::age_keygen();
+    let age_keys = sb.write("age.txt", plain_keys.as_bytes());
+    let file = sops_encrypt(&sb, "s.yaml", &[&r1, &ssh_recipient]);
+    let (_, plugin_secret, _) = plugin::age_keygen();
+    let plugin_keys = sb.write(
+        "plugin.txt",
+        plugin::identity_for(&plugin_secret, None).as_bytes(),
+    );
+    let junk_keys = sb.write("junk.txt", b"not a key\n");
+    let dir_as_key = sb.path("cwd");
+    let missing_rsa = sb.path("ssh_host_rsa_key");
+    let missing_ed = sb.path("ssh_host_ed25519_key");
+    let failing: [(&str, &Path, &str); 5] = [
+        ("--age-key-file", &junk_keys, "line 1: not an age identity"),
+        ("--age-key-file", &dir_as_key, "cannot read:"),
+        (
+            "--age-key-file",
+            &plugin_keys,
+            "age-plugin-sopstest is not on PATH",
+        ),
+        ("--ssh-key", &missing_rsa, "cannot read:"),
+        ("--ssh-key", &missing_ed, "cannot read:"),
+    ];
+    let working: [(&str, &Path); 2] = [("--age-key-file", &age_keys), ("--ssh-key", &ssh)];
+    for (flag, path, _) in &failing {
+        for (good_flag, good) in &working {
+            // The failing source first, so it is loaded before the working one.
+            let args = [
+                *flag,
+                path.to_str().unwrap(),
+                *good_flag,
+                good.to_str().unwrap(),
+            ];
+            let out = decrypt(&sb, None, &args, &file);
+            assert_eq!(
+                out.status,
+                0,
+                "{args:?} should open the file: {}",
+                out.stderr_text()
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+        }
+    }
+    let mut args = Vec::new();
+    for (flag, path, _) in &failing {
+        args.push(flag.to_string());
+        args.push(path.to_str().unwrap().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = decrypt(&sb, None, &args, &file);
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    let line = one_line(&out);
+    assert!(line.contains("no key was loaded to open it"), "{line}");
+    assert!(line.contains("loaded: none"), "{line}");
+    for (_, path, reason) in &failing {
+        let shown = path.display().to_string();
+        let at = line
+            .find(&format!("; {shown}"))
+            .unwrap_or_else(|| panic!("{shown} is not named in {line}"));
+        assert!(
+            line[at..].contains(reason),
+            "{shown}: expected {reason:?} in {line}"
+        );
+    }
+}
