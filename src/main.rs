@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sops_install::commands::install::{self as installer, Invocation};
-use sops_install::commands::{self, decrypt, CommandError};
+use sops_install::commands::{self, decrypt, recipient, CommandError};
 use sops_install::sops::stores::Format;
 
 #[derive(Parser)]
@@ -45,6 +45,23 @@ enum Command {
         /// The sops file.
         file: PathBuf,
     },
+    /// Print the recipients this host can open (to paste into .sops.yaml), or with --check,
+    /// whether it can open the given sops files.
+    Recipient {
+        /// An OpenSSH private key (repeatable; default: /etc/ssh/ssh_host_ed25519_key and
+        /// /etc/ssh/ssh_host_rsa_key when no source is given).
+        #[arg(long = "ssh-key", value_name = "FILE")]
+        ssh_keys: Vec<PathBuf>,
+        /// An age identity file (repeatable).
+        #[arg(long = "age-key-file", value_name = "FILE")]
+        age_key_files: Vec<PathBuf>,
+        /// Check the given sops files instead; exit status 1 if any cannot be opened.
+        #[arg(long, requires = "files")]
+        check: bool,
+        /// The sops files to check (with --check).
+        #[arg(requires = "check")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,7 +95,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| "sops-install".to_string());
     let is_subcommand = matches!(
         args.get(1).and_then(|a| a.to_str()),
-        Some("decrypt" | "help")
+        Some("decrypt" | "recipient" | "help")
     );
     let result = if is_subcommand {
         run(Cli::parse())
@@ -134,6 +151,37 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 .map_err(|e| {
                     commands::CommandError::new(1, format!("cannot write the output: {e}"))
                 })
+        }
+        Command::Recipient {
+            ssh_keys,
+            age_key_files,
+            check,
+            files,
+        } => {
+            let args = recipient::RecipientArgs {
+                ssh_keys,
+                age_key_files,
+                check: if check { files } else { Vec::new() },
+            };
+            let out = recipient::run(&args);
+            if let Ok(o) = &out {
+                for note in &o.notes {
+                    eprintln!("sops-install: note: {note}");
+                }
+            }
+            let out = out?;
+            print!("{}", out.stdout);
+            if out.unopenable > 0 {
+                return Err(CommandError::new(
+                    1,
+                    format!(
+                        "{} of the {} files cannot be opened by this host",
+                        out.unopenable,
+                        args.check.len()
+                    ),
+                ));
+            }
+            Ok(())
         }
     }
 }

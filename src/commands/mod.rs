@@ -2,6 +2,7 @@
 
 pub mod decrypt;
 pub mod install;
+pub mod recipient;
 
 /// A command's failure: the one line to print and the exit status.
 #[derive(Debug)]

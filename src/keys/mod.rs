@@ -10,6 +10,8 @@
 
 mod age_key_file;
 pub mod age_plugin;
+pub mod openpgp_v4;
+pub mod recipients;
 mod ssh_host_key;
 
 use std::path::Path;

@@ -1,0 +1,335 @@
+//! `sops-install recipient`: the OpenPGP v4 fingerprint against real gpg and an ssh-keygen RSA
+//! key read by openssl, the recipients listed for ssh and age sources, and `--check` against
+//! files the real sops encrypted to the host key and to other keys (age and pgp).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::plugin;
+use common::{Outcome, Sandbox};
+use sops_install::keys::openpgp_v4::rsa_v4_fingerprint;
+
+fn tool(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// A GnuPG home; its agent is stopped when the test ends.
+struct GpgHome(PathBuf);
+
+impl Drop for GpgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .args(["--kill", "all"])
+            .env("GNUPGHOME", &self.0)
+            .status();
+    }
+}
+
+/// A GnuPG home with one fresh RSA key (and an encryption subkey); returns (home, the
+/// primary key's fingerprint as gpg prints it).
+fn gpg_rsa_key(sb: &Sandbox) -> (GpgHome, String) {
+    let home = sb.path("gnupg");
+    std::fs::create_dir(&home).expect("gnupg home");
+    let guard = GpgHome(home.clone());
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod");
+    let gpg = |args: &[&str]| {
+        tool(
+            Command::new("gpg")
+                .env("GNUPGHOME", &home)
+                .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+                .args(args),
+        )
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "sops-install test <t@example.org>",
+        "rsa2048",
+        "default",
+        "never",
+    ]);
+    let listing = gpg(&["--with-colons", "--fingerprint"]);
+    let fpr = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .and_then(|l| l.split(':').find(|f| f.len() == 40))
+        .expect("a fingerprint")
+        .to_string();
+    // sops encrypts to an encryption subkey; the file still names the primary fingerprint.
+    gpg(&["--quick-add-key", &fpr, "rsa2048", "encr", "never"]);
+    (guard, fpr)
+}
+
+/// The first packet of an OpenPGP binary export: (tag, body).
+fn first_packet(data: &[u8]) -> (u8, &[u8]) {
+    let h = data[0];
+    assert!(h & 0x80 != 0, "not an OpenPGP packet");
+    if h & 0x40 != 0 {
+        let tag = h & 0x3f;
+        let (len, start) = match data[1] {
+            l @ 0..=191 => (l as usize, 2),
+            l @ 192..=223 => ((((l as usize) - 192) << 8) + data[2] as usize + 192, 3),
+            255 => (
+                u32::from_be_bytes(data[2..6].try_into().unwrap()) as usize,
+                6,
+            ),
+            _ => panic!("partial lengths are not used for keys"),
+        };
+        (tag, &data[start..start + len])
+    } else {
+        let tag = (h >> 2) & 0x0f;
+        let (len, start) = match h & 3 {
+            0 => (data[1] as usize, 2),
+            1 => (u16::from_be_bytes([data[1], data[2]]) as usize, 3),
+            2 => (
+                u32::from_be_bytes(data[1..5].try_into().unwrap()) as usize,
+                5,
+            ),
+            _ => panic!("indeterminate length"),
+        };
+        (tag, &data[start..start + len])
+    }
+}
+
+fn read_mpi(body: &[u8]) -> (&[u8], &[u8]) {
+    let bits = u16::from_be_bytes([body[0], body[1]]) as usize;
+    let len = bits.div_ceil(8);
+    (&body[2..2 + len], &body[2 + len..])
+}
+
+#[test]
+fn the_v4_fingerprint_of_an_rsa_key_is_the_one_gpg_prints() {
+    common::require_tools(&["gpg"]);
+    let sb = Sandbox::new();
+    let (home, expected) = gpg_rsa_key(&sb);
+    let export = Command::new("gpg")
+        .env("GNUPGHOME", &home.0)
+        .args(["--batch", "--export", &expected])
+        .output()
+        .expect("gpg --export");
+    let (tag, body) = first_packet(&export.stdout);
+    assert_eq!(tag, 6, "a public-key packet comes first");
+    assert_eq!(body[0], 4, "version 4");
+    let created = u32::from_be_bytes(body[1..5].try_into().unwrap());
+    assert_eq!(body[5], 1, "RSA");
+    let (n, rest) = read_mpi(&body[6..]);
+    let (e, _) = read_mpi(rest);
+    let computed = hex::encode_upper(rsa_v4_fingerprint(n, e, created));
+    assert_eq!(computed, expected);
+    // A changed creation time is a different key.
+    assert_ne!(
+        hex::encode_upper(rsa_v4_fingerprint(n, e, created ^ 1)),
+        expected
+    );
+}
+
+fn recipient_cmd(sb: &Sandbox, args: &[&str]) -> Outcome {
+    common::run(
+        sb.command(env!("CARGO_BIN_EXE_sops-install"))
+            .arg("recipient")
+            .args(args),
+    )
+}
+
+fn stdout(out: &Outcome) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn an_ssh_keygen_rsa_host_key_gives_its_native_line_and_the_ssh_to_pgp_fingerprint() {
+    common::require_tools(&["ssh-keygen", "openssl"]);
+    let sb = Sandbox::new();
+    let key = sb.path("ssh_host_rsa_key");
+    tool(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f"])
+            .arg(&key),
+    );
+    // n and e as openssl reads them from the PEM key, independent of our parser.
+    let modulus = tool(
+        Command::new("openssl")
+            .args(["rsa", "-noout", "-modulus", "-in"])
+            .arg(&key),
+    );
+    let n = hex::decode(modulus.trim().trim_start_matches("Modulus=")).expect("hex modulus");
+    let text = tool(
+        Command::new("openssl")
+            .args(["rsa", "-noout", "-text", "-in"])
+            .arg(&key),
+    );
+    let e: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("publicExponent: "))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("public exponent");
+    let expected = hex::encode_upper(rsa_v4_fingerprint(&n, &e.to_be_bytes(), 0));
+    let public = tool(Command::new("ssh-keygen").arg("-y").arg("-f").arg(&key));
+    let native: Vec<&str> = public.split_whitespace().take(2).collect();
+
+    let out = recipient_cmd(&sb, &["--ssh-key", key.to_str().unwrap()]);
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    let printed = stdout(&out);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert!(
+        lines[0].starts_with(&format!("{}  # age, from ", native.join(" "))),
+        "{printed}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{expected}  # pgp, from ")),
+        "{printed}"
+    );
+}
+
+#[test]
+fn ed25519_keys_and_age_key_files_list_every_recipient_they_answer_to() {
+    let sb = Sandbox::new();
+    let f = common::fixtures_dir();
+    let ssh = f.join("keys/ssh_host_ed25519_key");
+    let converted = first_comment(
+        &f.join("keys/ssh_host_ed25519_key.age.txt"),
+        "# public key: ",
+    );
+    let native = std::fs::read_to_string(f.join("keys/ssh_host_ed25519_key.pub")).expect("pub");
+    let native: Vec<&str> = native.split_whitespace().take(2).collect();
+    let (plain, _, r1) = plugin::age_keygen();
+    let (_, secret2, r2) = plugin::age_keygen();
+    let keys = sb.write(
+        "keys.txt",
+        format!("{plain}{}", plugin::identity_for(&secret2, None)).as_bytes(),
+    );
+    let missing = sb.path("missing-key");
+    let out = recipient_cmd(
+        &sb,
+        &[
+            "--ssh-key",
+            ssh.to_str().unwrap(),
+            "--age-key-file",
+            keys.to_str().unwrap(),
+            "--ssh-key",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    let printed = stdout(&out);
+    let first_fields: Vec<String> = printed
+        .lines()
+        .map(|l| l.split("  # ").next().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        first_fields,
+        [r1, native.join(" "), converted, r2],
+        "{printed}"
+    );
+    // The missing key and the plugin binary not on PATH are notes, not failures.
+    let err = out.stderr_text();
+    assert!(
+        err.contains(&format!("note: {}: cannot read:", missing.display())),
+        "{err}"
+    );
+    assert!(err.contains("age-plugin-sopstest is not on PATH"), "{err}");
+}
+
+fn first_comment(file: &Path, prefix: &str) -> String {
+    std::fs::read_to_string(file)
+        .expect("read")
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .expect("comment")
+        .to_string()
+}
+
+fn sops_encrypt(sb: &Sandbox, name: &str, flags: &[&str], gnupg: Option<&Path>) -> PathBuf {
+    let plain = sb.write(&format!("plain-{name}"), b"a: b\n");
+    let mut cmd = sb.command(common::real_sops());
+    cmd.arg("encrypt").args(flags).arg(&plain);
+    if let Some(home) = gnupg {
+        cmd.env("GNUPGHOME", home);
+    }
+    let out = common::run(&mut cmd);
+    assert_eq!(out.status, 0, "sops encrypt: {}", out.stderr_text());
+    std::fs::remove_file(&plain).expect("remove plaintext");
+    sb.write(name, &out.stdout)
+}
+
+#[test]
+fn check_says_which_files_the_host_opens_and_what_the_others_are_encrypted_to() {
+    common::require_tools(&["sops", "gpg", "age-keygen"]);
+    let sb = Sandbox::new();
+    let f = common::fixtures_dir();
+    let ssh = f.join("keys/ssh_host_ed25519_key");
+    let converted = first_comment(
+        &f.join("keys/ssh_host_ed25519_key.age.txt"),
+        "# public key: ",
+    );
+    let native = std::fs::read_to_string(f.join("keys/ssh_host_ed25519_key.pub")).expect("pub");
+    let native = native
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (_, _, other) = plugin::age_keygen();
+    let (gnupg, fpr) = gpg_rsa_key(&sb);
+    let to_converted = sops_encrypt(&sb, "converted.yaml", &["--age", &converted], None);
+    let to_native = sops_encrypt(&sb, "native.yaml", &["--age", &native], None);
+    let elsewhere = sops_encrypt(
+        &sb,
+        "elsewhere.yaml",
+        &["--age", &other, "--pgp", &fpr],
+        Some(&gnupg.0),
+    );
+
+    let ssh_arg = ["--ssh-key", ssh.to_str().unwrap(), "--check"];
+    let ok = recipient_cmd(
+        &sb,
+        &[
+            &ssh_arg[..],
+            &[to_converted.to_str().unwrap(), to_native.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert_eq!(ok.status, 0, "{}", ok.stderr_text());
+    assert_eq!(
+        stdout(&ok),
+        format!(
+            "ok {}\nok {}\n",
+            to_converted.display(),
+            to_native.display()
+        )
+    );
+
+    let bad = recipient_cmd(
+        &sb,
+        &[
+            &ssh_arg[..],
+            &[to_converted.to_str().unwrap(), elsewhere.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert_eq!(bad.status, 1);
+    assert_eq!(
+        stdout(&bad),
+        format!(
+            "ok {}\ncannot open {}: no recipient of the file is one of this host's; \
+             file recipients: age: {other}; pgp: {fpr}; others: none; \
+             this host offers: {native}, {converted}\n",
+            to_converted.display(),
+            elsewhere.display()
+        )
+    );
+    assert!(
+        bad.stderr_text()
+            .contains("1 of the 2 files cannot be opened by this host"),
+        "{}",
+        bad.stderr_text()
+    );
+}
