@@ -205,6 +205,56 @@ fn a_plugin_asking_for_a_pin_fails_at_once_with_its_name() {
     );
 }
 
+#[test]
+fn plugins_are_started_only_when_no_key_in_memory_opens_the_file() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (plain_keys, _, plain_recipient) = plugin::age_keygen();
+    let (_, plugin_secret, plugin_recipient) = plugin::age_keygen();
+    // The plugin's entry comes first in the file.
+    let file = sops_encrypt(&sb, "s.yaml", &[&plugin_recipient, &plain_recipient]);
+    let text = std::fs::read_to_string(&file).expect("read");
+    let at = |r: &str| text.find(r).expect("recipient in the file");
+    assert!(at(&plugin_recipient) < at(&plain_recipient), "{text}");
+    let keys = sb.write(
+        "keys.txt",
+        format!(
+            "{}{plain_keys}",
+            plugin::identity_for(&plugin_secret, Some("1234"))
+        )
+        .as_bytes(),
+    );
+    let dir = plugin::path_dir(&sb.path(""));
+    let calls = sb.path("plugin-calls");
+    let run = |keys: &Path| {
+        let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
+        cmd.arg("decrypt")
+            .arg("--age-key-file")
+            .arg(keys)
+            .arg(&file)
+            .env("PATH", plugin::path_with(&dir))
+            .env("SOPSTEST_PLUGIN_CALLS", &calls);
+        common::run(&mut cmd)
+    };
+    let out = run(&keys);
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+    assert!(
+        !calls.exists(),
+        "the plugin was started although a key in memory opens the file"
+    );
+
+    // The log does record a start when the plugin is needed.
+    let plugin_only = sb.write(
+        "plugin-only.txt",
+        plugin::identity_for(&plugin_secret, None).as_bytes(),
+    );
+    let out = run(&plugin_only);
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    let log = std::fs::read_to_string(&calls).expect("the plugin logged its start");
+    assert!(log.starts_with("--age-plugin=identity-v1\n"), "{log}");
+}
+
 /// Every combination of one failing source with one working source opens the file; the
 /// failing sources all appear when the working one is left out.
 #[test]

@@ -41,6 +41,8 @@ pub struct Identities {
     plugin_failures: age_plugin::FailureLog,
     /// `age1…` recipients that key-file comments give for plugin identities: (recipient, source).
     plugin_recipients: Vec<(String, String)>,
+    /// Indices into `loaded` of the plugin identities.
+    plugin_indices: Vec<usize>,
 }
 
 impl Identities {
@@ -113,7 +115,10 @@ impl Identities {
                 lines.join(", ")
             );
             match age_plugin::load(name, &ids, &label, &self.plugin_failures) {
-                Ok(found) => self.loaded.push(found),
+                Ok(found) => {
+                    self.plugin_indices.push(self.loaded.len());
+                    self.loaded.push(found);
+                }
                 Err(reason) => self.problem(label, reason),
             }
         }
@@ -153,6 +158,18 @@ impl Identities {
     /// The identities as the `age` crate wants them.
     pub fn as_age_identities(&self) -> impl Iterator<Item = &dyn age::Identity> {
         self.loaded.iter().map(|l| l.identity.as_ref())
+    }
+
+    /// The identities in two rounds: keys held in memory, then plugins. A plugin starts a
+    /// process and may wait for a device, so it is asked only when no key in memory opens any
+    /// entry of the group (whatever the order of the file's entries).
+    pub fn age_identity_rounds(&self) -> [Vec<&dyn age::Identity>; 2] {
+        let mut rounds: [Vec<&dyn age::Identity>; 2] = [Vec::new(), Vec::new()];
+        for (i, l) in self.loaded.iter().enumerate() {
+            let round = usize::from(self.plugin_indices.contains(&i));
+            rounds[round].push(l.identity.as_ref());
+        }
+        rounds
     }
 }
 

@@ -163,7 +163,12 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
 /// The group's part, `None` if no identity fits, an error if an entry is corrupt.
 fn open_group(group: &KeyGroup, identities: &Identities) -> Result<Option<SecretBytes>, String> {
     let mut corrupt = None;
-    for key in &group.age {
+    let rounds = identities.age_identity_rounds();
+    let attempts = rounds
+        .iter()
+        .filter(|round| !round.is_empty())
+        .flat_map(|round| group.age.iter().map(move |key| (round, key)));
+    for (round, key) in attempts {
         let armored = age::armor::ArmoredReader::new(key.enc.as_bytes());
         let decryptor = match age::Decryptor::new(armored) {
             Ok(d) => d,
@@ -175,7 +180,7 @@ fn open_group(group: &KeyGroup, identities: &Identities) -> Result<Option<Secret
                 continue;
             }
         };
-        let Ok(mut reader) = decryptor.decrypt(identities.as_age_identities()) else {
+        let Ok(mut reader) = decryptor.decrypt(round.iter().copied()) else {
             continue;
         };
         let mut part = SecretBytes::with_capacity(64);
