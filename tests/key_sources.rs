@@ -255,6 +255,42 @@ fn plugins_are_started_only_when_no_key_in_memory_opens_the_file() {
     assert!(log.starts_with("--age-plugin=identity-v1\n"), "{log}");
 }
 
+#[test]
+fn every_file_a_plugin_fails_on_names_the_failure_in_its_own_report() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (_, secret, recipient) = plugin::age_keygen();
+    let first = sops_encrypt(&sb, "first.yaml", &[&recipient]);
+    let second = sops_encrypt(&sb, "second.yaml", &[&recipient]);
+    let keys = sb.write(
+        "pin.txt",
+        plugin::identity_for(&secret, Some("1234")).as_bytes(),
+    );
+    let dir = plugin::path_dir(&sb.path(""));
+    let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
+    cmd.args(["recipient", "--age-key-file"])
+        .arg(&keys)
+        .arg("--check")
+        .args([&first, &second])
+        .env("PATH", plugin::path_with(&dir));
+    let out = common::run(&mut cmd);
+    assert_eq!(out.status, 1, "{}", out.stderr_text());
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for (line, file) in lines.iter().zip([&first, &second]) {
+        assert!(
+            line.starts_with(&format!("cannot open {}: ", file.display())),
+            "{line}"
+        );
+        assert!(
+            line.contains("age-plugin-sopstest asked for a PIN or passphrase"),
+            "{line}"
+        );
+        assert_eq!(line.matches("asked for a PIN").count(), 1, "{line}");
+    }
+}
+
 /// Every combination of one failing source with one working source opens the file; the
 /// failing sources all appear when the working one is left out.
 #[test]

@@ -21,13 +21,10 @@ pub struct FailureLog(Arc<Mutex<Vec<SourceProblem>>>);
 impl FailureLog {
     fn push(&self, source: &str, reason: String) {
         if let Ok(mut log) = self.0.lock() {
-            let entry = SourceProblem {
+            log.push(SourceProblem {
                 source: source.to_string(),
                 reason,
-            };
-            if !log.contains(&entry) {
-                log.push(entry);
-            }
+            });
         }
     }
 
@@ -36,12 +33,19 @@ impl FailureLog {
         self.0.lock().map(|l| l.len()).unwrap_or(0)
     }
 
-    /// The entries recorded after `mark`.
+    /// The entries recorded after `mark`, each once (a plugin tried on several entries of a
+    /// file says the same thing each time).
     pub fn since(&self, mark: usize) -> Vec<SourceProblem> {
-        self.0
-            .lock()
-            .map(|l| l.get(mark..).unwrap_or_default().to_vec())
-            .unwrap_or_default()
+        let Ok(log) = self.0.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<SourceProblem> = Vec::new();
+        for entry in log.get(mark..).unwrap_or_default() {
+            if !out.contains(entry) {
+                out.push(entry.clone());
+            }
+        }
+        out
     }
 }
 
@@ -106,6 +110,24 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::FailureLog;
+
+    #[test]
+    fn a_mark_scopes_failures_to_one_file_and_repeats_are_kept_once() {
+        let log = FailureLog::default();
+        log.push("k line 1", "asked for a PIN".into());
+        let mark = log.mark();
+        assert!(log.since(mark).is_empty());
+        log.push("k line 1", "failed".into());
+        log.push("k line 1", "failed".into());
+        // The same failure as before the mark, for the next file: it belongs to that file too.
+        log.push("k line 1", "asked for a PIN".into());
+        let later: Vec<String> = log.since(mark).into_iter().map(|p| p.reason).collect();
+        assert_eq!(later, ["failed", "asked for a PIN"]);
+        assert_eq!(log.since(0).len(), 2);
+        assert!(log.since(99).is_empty());
+    }
+
     #[test]
     fn messages_become_one_plain_line() {
         assert_eq!(
