@@ -188,6 +188,21 @@ fn an_ssh_keygen_rsa_host_key_gives_its_native_line_and_the_ssh_to_pgp_fingerpri
         lines[1].starts_with(&format!("{expected}  # pgp, from ")),
         "{printed}"
     );
+
+    // The native line is a recipient sops encrypts to and the key opens.
+    common::require_tools(&["sops"]);
+    let file = sops_encrypt(&sb, "rsa.yaml", &["--age", &native.join(" ")], None);
+    let out = recipient_cmd(
+        &sb,
+        &[
+            "--ssh-key",
+            key.to_str().unwrap(),
+            "--check",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert_eq!(stdout(&out), format!("ok {}\n", file.display()));
 }
 
 #[test]
