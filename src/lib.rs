@@ -71,11 +71,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.check_mode == CheckMode::Manifest {
         return Ok(Outcome::default());
     }
-    let files = sops::sops_files::parse_all(&manifest)
-        .map_err(|p| Failure(format!("manifest is not valid: {p}")))?;
-    files
-        .check_keys(&manifest)
-        .map_err(|p| Failure(format!("manifest is not valid: {p}")))?;
+    let files = sops::sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
+    files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
     if opts.check_mode == CheckMode::SopsFile {
         return Ok(Outcome::default());
     }
@@ -90,7 +87,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
             owners::resolve(&manifest, Lookup::AllRoot).map_err(|p| Failure(p.to_string()))?,
             false,
         ),
-        (Err(p), false) => return Err(Failure(format!("manifest is not valid: {p}"))),
+        (Err(p), false) => return Err(invalid(opts, p)),
     };
     let ids = keys::for_manifest(&manifest, &opts.env_keys);
     let mut outcome = Outcome {
@@ -169,14 +166,27 @@ fn load_manifest(opts: &Options) -> Result<manifest::Manifest, Failure> {
             opts.manifest_path.display()
         ))
     })?;
-    let raw = manifest::raw::parse(&text)
-        .map_err(|e| Failure(format!("failed to parse manifest: {e}")))?;
+    let raw = manifest::raw::parse(&text).map_err(|e| {
+        Failure(format!(
+            "failed to parse manifest {}: {e}",
+            opts.manifest_path.display()
+        ))
+    })?;
     let runtime = match manifest::runtime_dir::current() {
         Ok(dir) => RuntimeDir::Known(dir),
         Err(e) => RuntimeDir::Unavailable(e),
     };
     validate::validate(raw, &runtime, opts.check_mode == CheckMode::Off)
-        .map_err(|p| Failure(format!("manifest is not valid: {p}")))
+        .map_err(|p| invalid(opts, p))
+}
+
+/// The one line for problems found in the manifest: its path, then each problem (which names
+/// the secret or template and the field).
+fn invalid(opts: &Options, problems: validate::Problems) -> Failure {
+    Failure(format!(
+        "manifest {} is not valid: {problems}",
+        opts.manifest_path.display()
+    ))
 }
 
 fn changes_against_live(
