@@ -130,6 +130,10 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
+    // Custom paths are checked before anything changes, so a bad one leaves the live
+    // generation in place instead of failing after the swap.
+    let wanted = custom_links(&manifest, &owners);
+    links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure(e.to_string()))?;
     mount::ensure(&layout)
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;
@@ -146,7 +150,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let number = staged.number;
     swap::swap(&layout, &live, &staged.dir).map_err(|e| Failure(e.to_string()))?;
     staged.commit();
-    let wanted = custom_links(&manifest, &owners);
     links::apply(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     prune::prune(&layout.mount_point, number, manifest.keep_generations)
         .map_err(|e| Failure(format!("cannot prune old secrets generations: {e}")))?;
@@ -232,20 +235,19 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
 }
 
 fn custom_links(m: &manifest::Manifest, owners: &owners::Owners) -> Vec<links::Link> {
-    let secrets = m
-        .secrets
-        .iter()
-        .zip(&owners.secrets)
-        .map(|(s, ids)| (&s.path, m.default_secret_path(&s.name), ids));
-    let templates = m
-        .templates
-        .iter()
-        .zip(&owners.templates)
-        .map(|(t, ids)| (&t.path, m.default_template_path(&t.name), ids));
+    let secrets = m.secrets.iter().zip(&owners.secrets).map(|(s, ids)| {
+        let what = format!("secret {:?}", s.name);
+        (what, &s.path, m.default_secret_path(&s.name), ids)
+    });
+    let templates = m.templates.iter().zip(&owners.templates).map(|(t, ids)| {
+        let what = format!("template {:?}", t.name);
+        (what, &t.path, m.default_template_path(&t.name), ids)
+    });
     secrets
         .chain(templates)
-        .filter(|(path, default, _)| manifest::normalize(path) != *default)
-        .map(|(path, target, ids)| links::Link {
+        .filter(|(_, path, default, _)| manifest::normalize(path) != *default)
+        .map(|(what, path, target, ids)| links::Link {
+            owner_of: what,
             path: path.clone(),
             target,
             uid: ids.uid,
