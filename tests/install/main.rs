@@ -5,6 +5,7 @@ mod harness;
 
 mod changes;
 mod failures;
+mod fault_matrix;
 mod generations;
 mod keys_and_owners;
 mod templates_and_links;
