@@ -3,7 +3,8 @@
 //! Made after the swap so links into the live tree resolve to the new generation. In system
 //! mode each link is built in a private temporary directory beside its final place, `lchown`ed
 //! to the secret's owner there, then renamed into place: it is never visible with the wrong
-//! owner, and a link already right (target and owner) is left alone. The links a run made are
+//! owner, and a link already right (target and owner) is left alone; such directories left by a
+//! killed run are removed by the next. The links a run made are
 //! recorded on the secrets filesystem, so the next run removes the ones the manifest dropped.
 //!
 //! [`check`] runs before the swap: a link whose parent walks through a symlink someone else
@@ -145,8 +146,9 @@ fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
         }
         _ => {}
     }
+    remove_dead_staging(parent);
     let tmp = tempfile::Builder::new()
-        .prefix(".sops-install-link")
+        .prefix(&format!("{STAGING}{}-", std::process::id()))
         .tempdir_in(parent)
         .map_err(|e| InstallError::io("cannot create a temporary directory in", parent, e))?;
     let staged = tmp.path().join("link");
@@ -158,6 +160,35 @@ fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
     }
     std::fs::rename(&staged, path)
         .map_err(|e| InstallError::io("cannot put the symlink at", path, e))
+}
+
+/// Prefix of the private directory a link is built in: `<STAGING><pid>-<random>`.
+const STAGING: &str = ".sops-install-link-";
+
+/// Staging directories of runs that were killed before they renamed their link into place
+/// (their pid no longer exists). Those of live runs are left alone, whoever they are.
+fn remove_dead_staging(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(STAGING))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let dead = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH);
+        if dead && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                tracing::warn!("cannot remove {}: {e}", entry.path().display());
+            }
+        }
+    }
 }
 
 fn record_path(layout: &Layout) -> PathBuf {

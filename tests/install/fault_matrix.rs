@@ -828,6 +828,8 @@ const KILL_SYSCALLS: &[&str] = &[
     "rmdir",
     "newfstatat",
     "flock",
+    "lchown",
+    "fchownat",
 ];
 
 /// How often a full run of `manifest` makes `syscall` (traced, not killed).
@@ -855,21 +857,40 @@ fn files_of(dir: &Path) -> BTreeMap<String, Entry> {
     s
 }
 
+/// Two manifests differing in a template and in the owner of the linked secret, so that
+/// switching between them rewrites files and remakes the custom-path link.
+fn two_manifests(b: &Bench, keep: u64) -> (PathBuf, PathBuf) {
+    let mut good = b.good.clone();
+    good["keepGenerations"] = json!(keep);
+    let mut other = good.clone();
+    let text = format!("password={}\nrev=2\n", placeholder("db/password"));
+    other["templates"] = json!([template("app.conf", &text)]);
+    other["secrets"][1]["owner"] = json!("root");
+    let (path_a, path_b) = (b.env.path("a.json"), b.env.path("b.json"));
+    std::fs::write(&path_a, serde_json::to_vec(&good).expect("json")).expect("write");
+    std::fs::write(&path_b, serde_json::to_vec(&other).expect("json")).expect("write");
+    (path_a, path_b)
+}
+
+/// Leftover staging directories of custom-path links.
+fn assert_no_link_leftovers(b: &Bench, what: &str) {
+    let stray: Vec<String> = names_in(&b.env.path("custom/app"))
+        .into_iter()
+        .filter(|n| n.starts_with(".sops-install-link"))
+        .collect();
+    assert!(stray.is_empty(), "{what}: link staging left: {stray:?}");
+}
+
 ns_test! {
-    // SIGKILL at seeded pseudo-random syscall points (strace injects the signal at the N-th
-    // call of a chosen syscall, so each point is reproducible and no timing is involved).
-    // Whenever the run dies, the live symlink must still lead to a complete generation, old or
-    // new; the rerun must leave exactly one complete generation and no temporary leftovers.
+    // SIGKILL at seeded pseudo-random syscall points, plus every call of the syscalls of the
+    // swap and the link (strace injects the signal at the N-th call of a chosen syscall, so
+    // each point is reproducible and no timing is involved). Runs alternate between two
+    // manifests. Whenever a run dies, the live symlink must still lead to a complete
+    // generation, old or new; the rerun must leave exactly one complete generation and no
+    // temporary leftovers.
     fn sigkill_at_seeded_points_then_a_rerun_leaves_one_complete_generation() {
         let b = Bench::new();
-        let mut good = b.good.clone();
-        good["keepGenerations"] = json!(1);
-        // A second manifest with different content, so runs alternate between real changes.
-        let mut other = good.clone();
-        other["templates"] = json!([template("app.conf", &format!("password={}\nrev=2\n", placeholder("db/password")))]);
-        let (path_a, path_b) = (b.env.path("a.json"), b.env.path("b.json"));
-        std::fs::write(&path_a, serde_json::to_vec(&good).expect("json")).expect("write");
-        std::fs::write(&path_b, serde_json::to_vec(&other).expect("json")).expect("write");
+        let (path_a, path_b) = two_manifests(&b, 1);
         b.run_path(&path_b).ok();
         let snap_b = files_of(&b.env.live_generation());
         b.run_path(&path_a).ok();
@@ -878,15 +899,30 @@ ns_test! {
         assert_ne!(snap_a, snap_b);
         let seed = 0x5eed_f00d_u64;
         let mut rng = Rng(seed);
+        // (syscall, None = a seeded N, Some(n) = that call)
+        let mut points: Vec<(&str, Option<u64>)> = (0..16)
+            .map(|_| (KILL_SYSCALLS[rng.below(KILL_SYSCALLS.len() as u64) as usize], None))
+            .collect();
+        for syscall in ["symlink", "rename", "lchown", "fchownat", "mkdir"] {
+            points.extend((1..=8).map(|n| (syscall, Some(n))));
+        }
         let mut killed = 0;
-        for point in 0..16 {
-            let (manifest, expected) = if point % 2 == 0 { (&path_b, &snap_b) } else { (&path_a, &snap_a) };
-            let syscall = KILL_SYSCALLS[rng.below(KILL_SYSCALLS.len() as u64) as usize];
-            let calls = count_calls(&b, manifest, syscall);
-            // The counting run changed the live generation; go back to the other manifest.
-            b.run_path(if point % 2 == 0 { &path_a } else { &path_b }).ok();
-            let n = 1 + rng.below(calls);
-            let what = format!("seed {seed:#x}, point {point}: kill at {syscall} call {n} of {calls}");
+        for (point, (syscall, fixed)) in points.iter().enumerate() {
+            let (manifest, expected, back) = if point % 2 == 0 {
+                (&path_b, &snap_b, &path_a)
+            } else {
+                (&path_a, &snap_a, &path_b)
+            };
+            let n = match fixed {
+                Some(n) => *n,
+                None => {
+                    let calls = count_calls(&b, manifest, syscall);
+                    // The counting run changed the live generation: switch back.
+                    b.run_path(back).ok();
+                    1 + rng.below(calls)
+                }
+            };
+            let what = format!("seed {seed:#x}, point {point}: kill at {syscall} call {n}");
             let run = b.env.run_cmd(
                 Command::new("strace")
                     .args(["-f", "-qq", "-o", "/dev/null"])
@@ -908,19 +944,18 @@ ns_test! {
             assert_eq!(b.env.generations(), vec![number], "{what}: stray generations");
             assert_eq!(names_in(&b.mount()), vec![number.to_string(), "custom-links.json".to_string()], "{what}");
             assert_no_swap_leftovers(&b.env);
+            assert_no_link_leftovers(&b, &what);
+            let link = std::fs::symlink_metadata(b.env.path("custom/app/api-key")).expect("link");
+            assert_eq!(link.uid(), expected["api"].uid, "{what}: the link is owned like its secret");
         }
-        assert!(killed >= 8, "only {killed} of 16 points killed a run");
+        assert!(killed >= 20, "only {killed} of {} points killed a run", points.len());
     }
 
     // Two runs with different manifests started at once: the lock serialises them (both
     // succeed), each makes its own complete generation and the live one is the later run's.
     fn two_runs_at_once_end_consistent() {
         let b = Bench::new();
-        let mut other = b.good.clone();
-        other["templates"] = json!([template("app.conf", &format!("password={}\nrev=2\n", placeholder("db/password")))]);
-        let (path_a, path_b) = (b.env.path("a.json"), b.env.path("b.json"));
-        std::fs::write(&path_a, serde_json::to_vec(&b.good).expect("json")).expect("write");
-        std::fs::write(&path_b, serde_json::to_vec(&other).expect("json")).expect("write");
+        let (path_a, path_b) = two_manifests(&b, 0);
         b.run_path(&path_b).ok();
         let snap_b = files_of(&b.env.live_generation());
         b.run_path(&path_a).ok();
