@@ -71,11 +71,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.check_mode == CheckMode::Manifest {
         return Ok(Outcome::default());
     }
-    let files = sops::sops_files::parse_all(&manifest)
-        .map_err(|p| Failure(format!("manifest is not valid: {p}")))?;
-    files
-        .check_keys(&manifest)
-        .map_err(|p| Failure(format!("manifest is not valid: {p}")))?;
+    let files = sops::sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
+    files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
     if opts.check_mode == CheckMode::SopsFile {
         return Ok(Outcome::default());
     }
@@ -90,7 +87,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
             owners::resolve(&manifest, Lookup::AllRoot).map_err(|p| Failure(p.to_string()))?,
             false,
         ),
-        (Err(p), false) => return Err(Failure(format!("manifest is not valid: {p}"))),
+        (Err(p), false) => return Err(invalid(opts, p)),
     };
     let ids = keys::for_manifest(&manifest, &opts.env_keys);
     let mut outcome = Outcome {
@@ -133,6 +130,10 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
+    // Custom paths are checked before anything changes, so a bad one leaves the live
+    // generation in place instead of failing after the swap.
+    let wanted = custom_links(&manifest, &owners);
+    links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure(e.to_string()))?;
     mount::ensure(&layout)
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;
@@ -149,7 +150,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let number = staged.number;
     swap::swap(&layout, &live, &staged.dir).map_err(|e| Failure(e.to_string()))?;
     staged.commit();
-    let wanted = custom_links(&manifest, &owners);
     links::apply(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     prune::prune(&layout.mount_point, number, manifest.keep_generations)
         .map_err(|e| Failure(format!("cannot prune old secrets generations: {e}")))?;
@@ -169,14 +169,27 @@ fn load_manifest(opts: &Options) -> Result<manifest::Manifest, Failure> {
             opts.manifest_path.display()
         ))
     })?;
-    let raw = manifest::raw::parse(&text)
-        .map_err(|e| Failure(format!("failed to parse manifest: {e}")))?;
+    let raw = manifest::raw::parse(&text).map_err(|e| {
+        Failure(format!(
+            "failed to parse manifest {}: {e}",
+            opts.manifest_path.display()
+        ))
+    })?;
     let runtime = match manifest::runtime_dir::current() {
         Ok(dir) => RuntimeDir::Known(dir),
         Err(e) => RuntimeDir::Unavailable(e),
     };
     validate::validate(raw, &runtime, opts.check_mode == CheckMode::Off)
-        .map_err(|p| Failure(format!("manifest is not valid: {p}")))
+        .map_err(|p| invalid(opts, p))
+}
+
+/// The one line for problems found in the manifest: its path, then each problem (which names
+/// the secret or template and the field).
+fn invalid(opts: &Options, problems: validate::Problems) -> Failure {
+    Failure(format!(
+        "manifest {} is not valid: {problems}",
+        opts.manifest_path.display()
+    ))
 }
 
 fn changes_against_live(
@@ -229,20 +242,19 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
 }
 
 fn custom_links(m: &manifest::Manifest, owners: &owners::Owners) -> Vec<links::Link> {
-    let secrets = m
-        .secrets
-        .iter()
-        .zip(&owners.secrets)
-        .map(|(s, ids)| (&s.path, m.default_secret_path(&s.name), ids));
-    let templates = m
-        .templates
-        .iter()
-        .zip(&owners.templates)
-        .map(|(t, ids)| (&t.path, m.default_template_path(&t.name), ids));
+    let secrets = m.secrets.iter().zip(&owners.secrets).map(|(s, ids)| {
+        let what = format!("secret {:?}", s.name);
+        (what, &s.path, m.default_secret_path(&s.name), ids)
+    });
+    let templates = m.templates.iter().zip(&owners.templates).map(|(t, ids)| {
+        let what = format!("template {:?}", t.name);
+        (what, &t.path, m.default_template_path(&t.name), ids)
+    });
     secrets
         .chain(templates)
-        .filter(|(path, default, _)| manifest::normalize(path) != *default)
-        .map(|(path, target, ids)| links::Link {
+        .filter(|(_, path, default, _)| manifest::normalize(path) != *default)
+        .map(|(what, path, target, ids)| links::Link {
+            owner_of: what,
             path: path.clone(),
             target,
             uid: ids.uid,

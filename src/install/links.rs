@@ -3,8 +3,14 @@
 //! Made after the swap so links into the live tree resolve to the new generation. In system
 //! mode each link is built in a private temporary directory beside its final place, `lchown`ed
 //! to the secret's owner there, then renamed into place: it is never visible with the wrong
-//! owner, and a link already right (target and owner) is left alone. The links a run made are
+//! owner, and a link already right (target and owner) is left alone; such directories left by a
+//! killed run are removed by the next. The links a run made are
 //! recorded on the secrets filesystem, so the next run removes the ones the manifest dropped.
+//!
+//! [`check`] runs before the swap: a link whose parent walks through a symlink someone else
+//! owns (a non-root user could point it at any directory, and root would then create the link
+//! there), through something that is not a directory, or whose place holds a non-empty
+//! directory fails the run while the previous generation is still live. `ensure` repeats the check just before making each link.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,9 @@ use super::{InstallError, Layout};
 /// One wanted link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
+    /// `secret "name"` or `template "name"`, for messages (not recorded).
+    #[serde(skip)]
+    pub owner_of: String,
     pub path: PathBuf,
     pub target: PathBuf,
     pub uid: u32,
@@ -44,7 +53,70 @@ pub fn apply(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     }
 }
 
+/// Checks every link's parent directories without changing anything; one message for all.
+pub fn check(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
+    let errors: Vec<String> = links
+        .iter()
+        .filter_map(|l| check_parents(layout, l).err())
+        .map(|e| e.0)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(InstallError(errors.join("; ")))
+    }
+}
+
+/// Every existing ancestor of the link must be a directory, or a symlink owned by root (or, in
+/// user mode, by us) that leads to one. Missing ancestors are fine: they will be created.
+fn check_parents(layout: &Layout, link: &Link) -> Result<(), InstallError> {
+    let me = nix::unistd::geteuid().as_raw();
+    let trusted = |uid: u32| uid == 0 || (layout.user_mode && uid == me);
+    let fail = |why: String| {
+        InstallError(format!(
+            "{}: cannot link {}: {why}",
+            link.owner_of,
+            link.path.display()
+        ))
+    };
+    let parent = link.path.parent().unwrap_or(Path::new("/"));
+    for dir in parent.ancestors().collect::<Vec<_>>().into_iter().rev() {
+        let meta = match std::fs::symlink_metadata(dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(fail(format!("cannot stat {}: {e}", dir.display()))),
+        };
+        if meta.file_type().is_symlink() {
+            if !trusted(meta.uid()) {
+                return Err(fail(format!(
+                    "{} is a symlink owned by uid {}, who could point it anywhere; refusing to follow it",
+                    dir.display(),
+                    meta.uid()
+                )));
+            }
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(fail(format!("{} is not a directory", dir.display()))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(fail(format!("cannot stat {}: {e}", dir.display()))),
+            }
+        } else if !meta.is_dir() {
+            return Err(fail(format!("{} is not a directory", dir.display())));
+        }
+    }
+    // `ensure` only replaces an empty directory at the link's own place.
+    let occupied = std::fs::symlink_metadata(&link.path).is_ok_and(|m| m.is_dir())
+        && std::fs::read_dir(&link.path).is_ok_and(|mut d| d.next().is_some());
+    if occupied {
+        return Err(fail(
+            "a directory that is not empty is in the way".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
+    check_parents(layout, link)?;
     let path = &link.path;
     let parent = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
@@ -74,8 +146,9 @@ fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
         }
         _ => {}
     }
+    remove_dead_staging(parent);
     let tmp = tempfile::Builder::new()
-        .prefix(".sops-install-link")
+        .prefix(&format!("{STAGING}{}-", std::process::id()))
         .tempdir_in(parent)
         .map_err(|e| InstallError::io("cannot create a temporary directory in", parent, e))?;
     let staged = tmp.path().join("link");
@@ -87,6 +160,35 @@ fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
     }
     std::fs::rename(&staged, path)
         .map_err(|e| InstallError::io("cannot put the symlink at", path, e))
+}
+
+/// Prefix of the private directory a link is built in: `<STAGING><pid>-<random>`.
+const STAGING: &str = ".sops-install-link-";
+
+/// Staging directories of runs that were killed before they renamed their link into place
+/// (their pid no longer exists). Those of live runs are left alone, whoever they are.
+fn remove_dead_staging(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(STAGING))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let dead = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH);
+        if dead && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
+                tracing::warn!("cannot remove {}: {e}", entry.path().display());
+            }
+        }
+    }
 }
 
 fn record_path(layout: &Layout) -> PathBuf {

@@ -1,5 +1,6 @@
 //! The atomic switch of the symlink path to the new generation: a new symlink is made beside
 //! it and renamed over it, so readers see either the old or the new tree, never neither.
+//! Such temporary symlinks left by a run that was killed are removed by the next run.
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ pub fn swap(layout: &Layout, live: &Live, generation: &Path) -> Result<(), Insta
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_leftovers(parent, &name);
     let tmp = parent.join(format!(".{name}.new-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(generation, &tmp)
@@ -26,6 +28,27 @@ pub fn swap(layout: &Layout, live: &Live, generation: &Path) -> Result<(), Insta
         let _ = std::fs::remove_file(&tmp);
         InstallError::io("cannot update secrets symlink", link, e)
     })
+}
+
+/// Temporary symlinks of runs that were killed between making one and renaming it. The caller
+/// holds the run lock, so no other run is between those two steps; only symlinks are removed.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.new-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let ours = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
+            && entry.file_type().is_ok_and(|t| t.is_symlink());
+        if ours {
+            if let Err(e) = std::fs::remove_file(entry.path()) {
+                tracing::warn!("cannot remove {}: {e}", entry.path().display());
+            }
+        }
+    }
 }
 
 /// A real file or directory where the symlink belongs. In system mode it is removed (a stray

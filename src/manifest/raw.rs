@@ -1,7 +1,8 @@
 //! A serde mirror of the sops-nix manifest JSON, field for field.
 //!
 //! Missing fields and `null` both mean "not set"; unknown fields are ignored; a wrongly typed
-//! value is a parse error with its line and column. Nothing is interpreted here: see
+//! value is a parse error naming the field (`secrets[0].uid`) with its line and column.
+//! Nothing is interpreted here: see
 //! `validate` for the rules.
 
 use std::collections::BTreeMap;
@@ -66,9 +67,23 @@ pub struct RawTemplate {
     pub reload_units: Option<Vec<String>>,
 }
 
-/// Parses manifest JSON; the error names the line and column.
+/// Parses manifest JSON; the error names the field (when the JSON itself is well-formed), the
+/// line and the column.
 pub fn parse(text: &str) -> Result<RawManifest, String> {
-    serde_json::from_str(text).map_err(|e| e.to_string())
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: RawManifest = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(raw)
+}
+
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let field = e.path().to_string();
+    let inner = e.into_inner();
+    if field == "." || inner.is_syntax() || inner.is_eof() {
+        inner.to_string()
+    } else {
+        format!("{field}: {inner}")
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +102,14 @@ mod tests {
     #[test]
     fn a_wrongly_typed_field_is_an_error_with_a_position() {
         let err = parse(r#"{"secrets": [{"uid": "0"}]}"#).unwrap_err();
+        assert!(err.starts_with("secrets[0].uid: invalid type"), "{err}");
         assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_position_only_and_trailing_text_is_an_error() {
+        let err = parse(r#"{"secrets": ["#).unwrap_err();
+        assert!(err.starts_with("EOF while parsing"), "{err}");
+        assert!(parse("{} {}").unwrap_err().contains("trailing characters"));
     }
 }

@@ -25,15 +25,18 @@ pub struct ParsedFile {
     pub metadata: Metadata,
 }
 
-/// Every distinct sops file of a manifest, parsed.
+/// Every distinct sops file of a manifest, parsed, with the secrets that use it.
 pub struct ParsedFiles {
     files: Vec<(PathBuf, ParsedFile)>,
+    users: Vec<String>,
 }
 
 /// A file that could not be decrypted.
 #[derive(Debug)]
 pub struct FileError {
     pub path: PathBuf,
+    /// The secrets that come from it, as [`users`] prints them.
+    pub secrets: String,
     pub error: SopsError,
 }
 
@@ -41,11 +44,28 @@ impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "failed to decrypt '{}': {}",
+            "failed to decrypt '{}' ({}): {}",
             self.path.display(),
+            self.secrets,
             self.error
         )
     }
+}
+
+/// The secrets a sops file is used by, for messages: `secret "a"` or `secrets "a", "b"`.
+pub fn users(manifest: &Manifest, path: &Path) -> String {
+    let names: Vec<String> = manifest
+        .secrets
+        .iter()
+        .filter(|s| s.sops_file == path)
+        .map(|s| format!("{:?}", s.name))
+        .collect();
+    let noun = if names.len() == 1 {
+        "secret"
+    } else {
+        "secrets"
+    };
+    format!("{noun} {}", names.join(", "))
 }
 
 /// Reads and parses every distinct sops file once; reports every unreadable or malformed file.
@@ -65,12 +85,13 @@ pub fn parse_all(manifest: &Manifest) -> Result<ParsedFiles, Problems> {
             Err(message) => problems.push(Problem {
                 subject: subject(&s.sops_file),
                 field: "sopsFile",
-                message,
+                message: format!("{message} (used by {})", users(manifest, &s.sops_file)),
             }),
         }
     }
     if problems.is_empty() {
-        Ok(ParsedFiles { files })
+        let users = files.iter().map(|(p, _)| users(manifest, p)).collect();
+        Ok(ParsedFiles { files, users })
     } else {
         Err(Problems(problems))
     }
@@ -129,9 +150,10 @@ impl ParsedFiles {
         identities: &Identities,
     ) -> Result<HashMap<PathBuf, DecryptedFile>, FileError> {
         let mut out = HashMap::new();
-        for (path, parsed) in self.files {
+        for ((path, parsed), secrets) in self.files.into_iter().zip(self.users) {
             let fail = |error| FileError {
                 path: path.clone(),
+                secrets: secrets.clone(),
                 error,
             };
             let key = data_key::recover(&parsed.metadata, identities)

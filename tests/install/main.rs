@@ -7,6 +7,7 @@ mod plugin;
 
 mod changes;
 mod failures;
+mod fault_matrix;
 mod generations;
 mod keys_and_owners;
 mod plugins;

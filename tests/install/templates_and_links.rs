@@ -65,6 +65,35 @@ ns_test! {
         assert_eq!(leftovers.len(), 1, "no temporary directory is left: {leftovers:?}");
     }
 
+    fn a_custom_path_through_a_root_owned_symlink_is_linked() {
+        // Only symlinks owned by another user are refused (see the fault matrix); root's own
+        // (e.g. /var -> /private/var) are followed as before.
+        let env = Env::new();
+        std::fs::create_dir_all(env.path("real/app")).unwrap();
+        std::os::unix::fs::symlink(env.path("real"), env.path("via")).unwrap();
+        let mut s = secret("s", &fixtures().join("enc/basic.yaml"), "api_key", "yaml");
+        s["path"] = json!(env.path("via/app/secret"));
+        env.install(&env.manifest(json!([s]), json!([])), &[]).ok();
+        assert_eq!(env.read(env.path("real/app/secret")), "abc123");
+    }
+
+    fn a_custom_path_through_a_symlink_another_user_planted_fails_before_the_swap() {
+        let env = Env::new();
+        let file = fixtures().join("enc/basic.yaml");
+        env.install(&env.manifest(json!([secret("s", &file, "api_key", "yaml")]), json!([])), &[]).ok();
+        std::fs::create_dir(env.path("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(env.path("elsewhere"), env.path("planted")).unwrap();
+        std::os::unix::fs::lchown(env.path("planted"), Some(1234), Some(1234)).unwrap();
+        let mut s = secret("s", &file, "db/password", "yaml");
+        s["path"] = json!(env.path("planted/secret"));
+        let run = env.install(&env.manifest(json!([s]), json!([])), &[]).failed();
+        assert!(run.stderr.contains("secret \"s\"") && run.stderr.contains("owned by uid 1234"), "{}", run.stderr);
+        assert_eq!(std::fs::read_dir(env.path("elsewhere")).unwrap().count(), 0, "nothing made through it");
+        assert_eq!(env.live_generation(), env.mount_point().join("1"), "the previous generation stays live");
+        assert_eq!(env.read(env.symlink().join("s")), "abc123");
+        assert_eq!(env.generations(), vec![1]);
+    }
+
     fn links_the_manifest_no_longer_has_are_removed() {
         let env = Env::new();
         let file = fixtures().join("enc/basic.yaml");
