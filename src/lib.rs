@@ -122,6 +122,10 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         via_systemctl: opts.via_systemctl,
         nixos_run_dir: &opts.nixos_run_dir,
     };
+    // Custom paths are checked before anything changes (and in dry-activate too), so a bad one
+    // leaves the live generation in place instead of failing after the swap.
+    let wanted = custom_links(&manifest, &owners);
+    links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     if opts.dry {
         let changes = changes_against_live(&manifest, &tracked, compare_owners)?;
         units
@@ -130,10 +134,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
-    // Custom paths are checked before anything changes, so a bad one leaves the live
-    // generation in place instead of failing after the swap.
-    let wanted = custom_links(&manifest, &owners);
-    links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure(e.to_string()))?;
     mount::ensure(&layout)
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;

@@ -71,7 +71,7 @@ pub fn build(
             .collect();
         for (t, ids) in manifest.templates.iter().zip(&owners.templates) {
             let content = render(&t.text, &substitutions)
-                .map_err(|e| format!("cannot render template {}: {e}", t.name))?;
+                .map_err(|e| format!("cannot render template {:?}: {e}", t.name))?;
             rendered.push(GenerationFile {
                 name: t.name.clone(),
                 rendered: true,

@@ -634,7 +634,7 @@ fn cases() -> Vec<Case> {
                 .push(template("bad.conf", &text));
             Fault::new(
                 good,
-                &["template bad.conf", &placeholder("not-a-secret-here")],
+                &["template \"bad.conf\"", &placeholder("not-a-secret-here")],
             )
         }),
         // --- the filesystem

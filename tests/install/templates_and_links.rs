@@ -86,7 +86,13 @@ ns_test! {
         std::os::unix::fs::lchown(env.path("planted"), Some(1234), Some(1234)).unwrap();
         let mut s = secret("s", &file, "db/password", "yaml");
         s["path"] = json!(env.path("planted/secret"));
-        let run = env.install(&env.manifest(json!([s]), json!([])), &[]).failed();
+        let bad = env.manifest(json!([s]), json!([]));
+        // dry-activate already warns about it, and writes nothing either.
+        let path = env.write_manifest(&bad);
+        std::fs::create_dir_all("/run/nixos").unwrap();
+        let dry = env.run_cmd(std::process::Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path).env("NIXOS_ACTION", "dry-activate")).failed();
+        assert!(dry.stderr.contains("secret \"s\"") && dry.stderr.contains("owned by uid 1234"), "{}", dry.stderr);
+        let run = env.install(&bad, &[]).failed();
         assert!(run.stderr.contains("secret \"s\"") && run.stderr.contains("owned by uid 1234"), "{}", run.stderr);
         assert_eq!(std::fs::read_dir(env.path("elsewhere")).unwrap().count(), 0, "nothing made through it");
         assert_eq!(env.live_generation(), env.mount_point().join("1"), "the previous generation stays live");
