@@ -11,6 +11,14 @@ use sops_install::commands::install::{self as installer, Invocation};
 use sops_install::commands::{self, decrypt, recipient, CommandError};
 use sops_install::sops::stores::Format;
 
+/// Every heap block is wiped when it is freed. Our own buffers of key material and plaintext
+/// wipe themselves (`SecretBytes`, `Zeroizing`), but dependencies do not always: age leaves
+/// the decrypted data key and the parsed ssh key in buffers it frees (tests/wiping.rs finds
+/// them). Zeroing on free covers those copies too, for a few microseconds per run.
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
 #[derive(Parser)]
 #[command(
     name = "sops-install",

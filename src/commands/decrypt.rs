@@ -34,7 +34,7 @@ pub fn load_identities(args: &DecryptArgs, env: &KeyEnv) -> Identities {
         ids.add_age_key_file(f);
     }
     if let Some(text) = &env.age_key {
-        ids.add_age_keys_text(text, "SOPS_AGE_KEY");
+        ids.add_age_keys_text(text.as_str(), "SOPS_AGE_KEY");
     }
     if let Some(f) = &env.ssh_private_key_file {
         ids.add_ssh_key(f);

@@ -16,6 +16,8 @@ mod ssh_host_key;
 
 use std::path::Path;
 
+use zeroize::Zeroizing;
+
 /// One identity, with the recipient it answers to and the source it was loaded from.
 pub struct LoadedIdentity {
     pub identity: Box<dyn age::Identity>,
@@ -191,7 +193,7 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
         ids.add_age_key_file(f);
     }
     if let Some(text) = &env.age_key {
-        ids.add_age_keys_text(text, "SOPS_AGE_KEY");
+        ids.add_age_keys_text(text.as_str(), "SOPS_AGE_KEY");
     }
     if let Some(f) = &env.ssh_private_key_file {
         ids.add_ssh_key(f);
@@ -199,12 +201,23 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
     ids
 }
 
-/// Key sources named by sops' environment variables.
-#[derive(Debug, Default, Clone)]
+/// Key sources named by sops' environment variables. The inline `SOPS_AGE_KEY` text is key
+/// material: it is wiped on drop and `Debug` never shows it.
+#[derive(Default, Clone)]
 pub struct EnvKeys {
     pub age_key_file: Option<std::path::PathBuf>,
-    pub age_key: Option<String>,
+    pub age_key: Option<Zeroizing<String>>,
     pub ssh_private_key_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for EnvKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvKeys")
+            .field("age_key_file", &self.age_key_file)
+            .field("age_key", &self.age_key.as_ref().map(|_| "<redacted>"))
+            .field("ssh_private_key_file", &self.ssh_private_key_file)
+            .finish()
+    }
 }
 
 impl EnvKeys {
@@ -213,7 +226,9 @@ impl EnvKeys {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         EnvKeys {
             age_key_file: non_empty("SOPS_AGE_KEY_FILE").map(Into::into),
-            age_key: non_empty("SOPS_AGE_KEY").and_then(|v| v.into_string().ok()),
+            age_key: non_empty("SOPS_AGE_KEY")
+                .and_then(|v| v.into_string().ok())
+                .map(Zeroizing::new),
             ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(Into::into),
         }
     }

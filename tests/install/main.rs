@@ -11,5 +11,6 @@ mod fault_matrix;
 mod generations;
 mod keys_and_owners;
 mod plugins;
+mod security;
 mod templates_and_links;
 mod user_mode;
