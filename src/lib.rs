@@ -203,7 +203,16 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
     if !m.log_key_import {
         return Vec::new();
     }
-    ids.loaded()
+    let pgp = ids.pgp().iter().filter_map(|k| {
+        let fp = k.fingerprint()?;
+        Some(format!(
+            "Imported {} as GPG key with fingerprint {}",
+            k.source(),
+            hex::encode(fp)
+        ))
+    });
+    let age = ids
+        .loaded()
         .iter()
         .filter(|l| {
             l.recipient.starts_with("age1")
@@ -217,8 +226,8 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
                 l.source.trim_end_matches(" (converted to age)"),
                 l.recipient
             )
-        })
-        .collect()
+        });
+    pgp.chain(age).collect()
 }
 
 fn custom_links(m: &manifest::Manifest, owners: &owners::Owners) -> Vec<links::Link> {

@@ -7,5 +7,6 @@ mod changes;
 mod failures;
 mod generations;
 mod keys_and_owners;
+mod pgp_keys;
 mod templates_and_links;
 mod user_mode;
