@@ -262,6 +262,7 @@ fn decrypt_seipd(body: &[u8], session: &SessionKey) -> Result<Zeroizing<Vec<u8>>
             &aes::Aes256::new_from_slice(key).map_err(|_| "bad key")?,
             &mut plain,
         ),
+        (7..=9, _) => return Err("the session key's length does not fit its cipher".into()),
         (algo, _) => {
             return Err(format!(
                 "the message uses symmetric cipher {algo}; only AES is supported"
@@ -380,6 +381,74 @@ mod tests {
         assert_eq!(dearmor(&good).unwrap(), b"hello");
         assert!(dearmor(&good.replace("aGVsbG8=", "aGVsbG9=")).is_err());
         assert!(dearmor("-----BEGIN PGP MESSAGE-----\n\naGVsbG8=\n").is_err());
+    }
+
+    #[test]
+    fn the_message_sops_wrote_through_gpg_parses() {
+        // The shared fixture's pgp entry (made by sops 3.11 with gpg 2.2; its key is gone).
+        let path = crate::test_fixtures::fixtures_dir().join("enc/pgp+age.yaml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let start = text.find("-----BEGIN PGP MESSAGE-----").unwrap();
+        let end = text.find("-----END PGP MESSAGE-----").unwrap();
+        let armored = &text[start..end + "-----END PGP MESSAGE-----".len()];
+        let packets = split_packets(&dearmor(armored).unwrap()).unwrap();
+        let tags: Vec<u8> = packets.iter().map(|(t, _)| *t).collect();
+        assert_eq!(tags, [TAG_PKESK, TAG_SEIPD]);
+        let (_, pkesk) = &packets[0];
+        let id: [u8; 8] = pkesk[1..9].try_into().unwrap();
+        assert!(
+            pkesk_for(pkesk, &id).unwrap().is_some(),
+            "addressed to its key ID"
+        );
+        assert!(
+            pkesk_for(pkesk, &[7; 8]).unwrap().is_none(),
+            "not to another"
+        );
+        assert_eq!(packets[1].1[0], 1, "SEIPD v1");
+    }
+
+    /// OpenPGP CFB encryption (zero IV), the inverse of `cfb_decrypt`.
+    fn cfb_encrypt(cipher: &aes::Aes256, data: &mut [u8]) {
+        let mut register = aes::Block::default();
+        for chunk in data.chunks_mut(16) {
+            let mut keystream = register;
+            cipher.encrypt_block(&mut keystream);
+            for (b, k) in chunk.iter_mut().zip(keystream.iter()) {
+                *b ^= k;
+            }
+            register[..chunk.len()].copy_from_slice(chunk);
+        }
+    }
+
+    #[test]
+    fn the_mdc_is_checked_and_the_literal_data_returned() {
+        let key = [0x42u8; 32];
+        let literal = [&[0xC0 | TAG_LITERAL, 6 + 3, b'b', 0][..], &[0; 4], b"KEY"].concat();
+        let mut plain = [&[9u8; 16][..], &[9, 9], &literal, &[0xD3, 0x14]].concat();
+        let mdc: [u8; 20] = Sha1::digest(&plain).into();
+        plain.extend_from_slice(&mdc);
+        cfb_encrypt(&aes::Aes256::new_from_slice(&key).unwrap(), &mut plain);
+        let body = [&[1u8][..], &plain].concat();
+        let session = || SessionKey {
+            algo: 9,
+            key: Zeroizing::new(key.to_vec()),
+        };
+        let inner = decrypt_seipd(&body, &session()).unwrap();
+        assert_eq!(&literal_data(&inner, 0).unwrap()[..], b"KEY");
+        for at in [5, 20, body.len() - 1] {
+            let mut bad = body.clone();
+            bad[at] ^= 1;
+            let err = decrypt_seipd(&bad, &session()).err().unwrap();
+            assert!(err.contains("integrity check"), "{at}: {err}");
+        }
+        let aes128 = SessionKey {
+            algo: 7,
+            key: Zeroizing::new(key.to_vec()),
+        };
+        let err = decrypt_seipd(&body, &aes128).err().unwrap();
+        assert!(err.contains("length"), "{err}");
     }
 
     #[test]
