@@ -144,8 +144,8 @@ impl Identities {
 }
 
 /// The identities a manifest asks for: `ageSshKeyPaths` (converted as sops-nix does, and
-/// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys), `gnupgHome` (through gpg,
-/// `SOPS_GPG_EXEC`), plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
+/// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys), gpg (`SOPS_GPG_EXEC`) with
+/// `gnupgHome` or its default home, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
 /// environment (and `SOPS_AGE_KEY_FILE` when the manifest names no age source, since sops-nix
 /// overrides it only then). Nothing is written to disk.
 pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Identities {
@@ -170,9 +170,9 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
     for path in &manifest.ssh_key_paths {
         ids.add_rsa_ssh_key_as_pgp(path);
     }
-    if let Some(home) = &manifest.gnupg_home {
-        ids.add_gnupg(Some(home), env.gpg_exec());
-    }
+    // As in sops-nix, whose sops library always falls back to the gpg program: with the
+    // manifest's home, else gpg's default (this is how qubes split-gpg's SOPS_GPG_EXEC works).
+    ids.add_gnupg(manifest.gnupg_home.as_deref(), env.gpg_exec());
     ids
 }
 

@@ -339,6 +339,20 @@ ns_test! {
             .env("SOPS_GPG_EXEC", &wrapper).stdin(std::process::Stdio::null())).ok();
         assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
         assert_eq!(env.read(&log), format!("-d|{}\n", home.dir.display()), "one `gpg -d`, with GNUPGHOME");
+
+        // Without gnupgHome gpg still runs, with its default home: a wrapper that brings its own
+        // key (as qubes split-gpg's client does) is enough.
+        let own = env.path("gpg-with-own-home");
+        std::fs::write(&own, format!(
+            "#!/bin/sh\nGNUPGHOME={} exec gpg \"$@\"\n", home.dir.display()
+        )).unwrap();
+        std::fs::set_permissions(&own, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        m["gnupgHome"] = Value::Null;
+        m["secrets"][0]["name"] = json!("pw2");
+        let path = env.write_manifest(&m);
+        env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+            .env("SOPS_GPG_EXEC", &own)).ok();
+        assert_eq!(env.read(env.symlink().join("pw2")), "hunter2");
     }
 
     fn the_sops_nix_test_assets_open_with_their_gpg_key() {
