@@ -11,7 +11,7 @@ mod age_key_file;
 mod gnupg;
 pub mod openpgp_v4;
 mod pgp;
-mod pgp_message;
+pub mod pgp_message;
 mod rsa_ssh_key;
 mod ssh_host_key;
 

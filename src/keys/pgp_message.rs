@@ -30,8 +30,12 @@ pub enum Opened {
 
 /// Opens an armored message with the RSA key whose v4 key ID is `key_id`.
 pub fn open(armored: &str, key_id: &[u8; 8], key: &RsaPrivateKey) -> Result<Opened, String> {
-    let binary = dearmor(armored)?;
-    let packets = split_packets(&binary)?;
+    open_binary(&dearmor(armored)?, key_id, key)
+}
+
+/// Opens a de-armored message (the packets).
+pub fn open_binary(binary: &[u8], key_id: &[u8; 8], key: &RsaPrivateKey) -> Result<Opened, String> {
+    let packets = split_packets(binary)?;
     let mut session = None;
     let mut addressed = false;
     let mut data = None;
