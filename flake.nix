@@ -79,15 +79,6 @@
         }
       );
 
-      # VM tests that need work in the installer first (PGP decryption); build them by hand:
-      # nix build .#legacyPackages.x86_64-linux.pendingChecks.pgp-keys
-      legacyPackages = forAllSystems (
-        pkgs:
-        lib.optionalAttrs pkgs.stdenv.hostPlatform.isLinux {
-          pendingChecks = (import ./nix/tests/nixos.nix { inherit pkgs lib; }).pending;
-        }
-      );
-
       devShells = forAllSystems (pkgs: {
         default = pkgs.mkShell {
           packages = with pkgs; [

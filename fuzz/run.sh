@@ -40,6 +40,7 @@ seed store_dotenv 'enc/*.env' 'plain/*.env'
 seed store_ini 'enc/*.ini' 'plain/*.ini'
 seed metadata 'enc/*.yaml' 'enc/*.json'
 seed decrypt_walk 'enc/*.yaml'
+seed pgp_message 'enc/pgp+age.yaml'
 for t in enc_value manifest template; do mkdir -p "corpus/$t"; done
 cp -n ../examples/manifest.json.in corpus/manifest/ 2>/dev/null || true
 

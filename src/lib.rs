@@ -222,7 +222,16 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
     if !m.log_key_import {
         return problems.collect();
     }
-    ids.loaded()
+    let pgp = ids.pgp().iter().filter_map(|k| {
+        let fp = k.fingerprint()?;
+        Some(format!(
+            "Imported {} as GPG key with fingerprint {}",
+            k.source(),
+            hex::encode(fp)
+        ))
+    });
+    let age = ids
+        .loaded()
         .iter()
         .filter(|l| {
             l.recipient.starts_with("age1")
@@ -236,9 +245,8 @@ fn key_notes(m: &manifest::Manifest, ids: &keys::Identities) -> Vec<String> {
                 l.source.trim_end_matches(" (converted to age)"),
                 l.recipient
             )
-        })
-        .chain(problems)
-        .collect()
+        });
+    pgp.chain(age).chain(problems).collect()
 }
 
 fn custom_links(m: &manifest::Manifest, owners: &owners::Owners) -> Vec<links::Link> {

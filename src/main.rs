@@ -50,6 +50,13 @@ enum Command {
         /// SOPS_AGE_SSH_PRIVATE_KEY_FILE).
         #[arg(long = "ssh-key", value_name = "FILE")]
         ssh_keys: Vec<PathBuf>,
+        /// An RSA ssh private key used as the PGP key ssh-to-pgp derives (repeatable).
+        #[arg(long = "pgp-ssh-key", value_name = "FILE")]
+        pgp_ssh_keys: Vec<PathBuf>,
+        /// The GnuPG home gpg (SOPS_GPG_EXEC) uses for pgp entries (default: gpg's own,
+        /// GNUPGHOME or ~/.gnupg).
+        #[arg(long = "gnupg-home", value_name = "DIR")]
+        gnupg_home: Option<PathBuf>,
         /// The sops file.
         file: PathBuf,
     },
@@ -138,6 +145,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             extract,
             age_key_files,
             ssh_keys,
+            pgp_ssh_keys,
+            gnupg_home,
             file,
         } => {
             let args = decrypt::DecryptArgs {
@@ -147,6 +156,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 extract,
                 age_key_files,
                 ssh_keys,
+                pgp_ssh_keys,
+                gnupg_home,
             };
             let (out, warnings) = decrypt::run(&args, &decrypt::KeyEnv::from_process())?;
             for w in warnings {

@@ -17,11 +17,15 @@ pub struct DecryptArgs {
     pub extract: Option<String>,
     pub age_key_files: Vec<PathBuf>,
     pub ssh_keys: Vec<PathBuf>,
+    /// RSA ssh keys used as PGP keys.
+    pub pgp_ssh_keys: Vec<PathBuf>,
+    /// The GnuPG home for gpg (`None`: gpg's default, as sops).
+    pub gnupg_home: Option<PathBuf>,
 }
 
 pub use crate::keys::EnvKeys as KeyEnv;
 
-/// Loads every identity named on the command line or in the environment.
+/// Loads every identity named on the command line or in the environment, and gpg.
 pub fn load_identities(args: &DecryptArgs, env: &KeyEnv) -> Identities {
     let mut ids = Identities::new();
     for f in &args.age_key_files {
@@ -39,6 +43,11 @@ pub fn load_identities(args: &DecryptArgs, env: &KeyEnv) -> Identities {
     if let Some(f) = &env.ssh_private_key_file {
         ids.add_ssh_key(f);
     }
+    for f in &args.pgp_ssh_keys {
+        ids.add_rsa_ssh_key_as_pgp(f);
+    }
+    // Like sops, gpg is asked for `pgp` entries no other key opened.
+    ids.add_gnupg(args.gnupg_home.as_deref(), env.gpg_exec());
     ids
 }
 

@@ -1,18 +1,26 @@
 //! Identities that can open sops data keys, and where each came from.
 //!
 //! Every source (an age key file, `SOPS_AGE_KEY`, an SSH host key, an age plugin named in either
-//! age source) is loaded independently: a source that fails is recorded with its reason instead
-//! of hiding the others, so that when no identity opens a file the error can say what was tried
-//! and why each source did not help. Plugins can also fail while a file is being opened (a PIN
-//! asked for, a broken device); those failures are logged and read back by the data-key report.
+//! age source, an RSA ssh key used as a PGP key, gpg with a GnuPG home) is loaded independently:
+//! a source that fails is recorded with its reason instead of hiding the others, so that when no
+//! identity opens a file the error can say what was tried and why each source did not help.
+//! Plugins and gpg can also fail while a file is being opened (a PIN asked for, a broken device,
+//! a missing secret key); those failures are added to the data-key report.
 //! Key material is read into zeroizing buffers and handed to the `age` crate's identity types,
 //! which wipe their secrets on drop.
 
 mod age_key_file;
 pub mod age_plugin;
+mod gnupg;
 pub mod openpgp_v4;
+mod pgp;
+pub mod pgp_message;
 pub mod recipients;
+mod rsa_ssh_key;
 mod ssh_host_key;
+
+pub use gnupg::Gnupg;
+pub use pgp::{Attempt as PgpAttempt, PgpKey};
 
 use std::path::Path;
 
@@ -38,6 +46,7 @@ pub struct SourceProblem {
 #[derive(Default)]
 pub struct Identities {
     loaded: Vec<LoadedIdentity>,
+    pgp: Vec<PgpKey>,
     problems: Vec<SourceProblem>,
     /// What plugins reported while unwrapping (shared with the plugin identities).
     plugin_failures: age_plugin::FailureLog,
@@ -141,6 +150,33 @@ impl Identities {
         &self.plugin_recipients
     }
 
+    /// Loads an RSA ssh private key as the OpenPGP key ssh-to-pgp derives from it (what
+    /// sops-nix does with `sops.gnupg.sshKeyPaths`), in memory only.
+    pub fn add_rsa_ssh_key_as_pgp(&mut self, path: &Path) {
+        let source = path.display().to_string();
+        match rsa_ssh_key::load(path) {
+            Ok(key) => self.pgp.push(PgpKey::Rsa {
+                key: Box::new(key),
+                source,
+            }),
+            Err(reason) => self.problem(source, reason),
+        }
+    }
+
+    /// Uses gpg (`exec`) with a GnuPG home (`None`: gpg's own default) for `pgp` entries.
+    /// Nothing is checked now: gpg's own error is recorded when it fails to open a file.
+    pub fn add_gnupg(&mut self, home: Option<&Path>, exec: std::ffi::OsString) {
+        let source = match home {
+            Some(h) => format!("GnuPG home {}", h.display()),
+            None => "gpg's default GnuPG home".to_string(),
+        };
+        let gpg = Gnupg {
+            home: home.map(Path::to_path_buf),
+            exec,
+        };
+        self.pgp.push(PgpKey::Gnupg { gpg, source });
+    }
+
     fn problem(&mut self, source: String, reason: String) {
         self.problems.push(SourceProblem { source, reason });
     }
@@ -153,8 +189,13 @@ impl Identities {
         &self.problems
     }
 
+    /// The PGP key sources, in load order.
+    pub fn pgp(&self) -> &[PgpKey] {
+        &self.pgp
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.loaded.is_empty()
+        self.loaded.is_empty() && self.pgp.is_empty()
     }
 
     /// The identities as the `age` crate wants them.
@@ -176,7 +217,8 @@ impl Identities {
 }
 
 /// The identities a manifest asks for: `ageSshKeyPaths` (converted as sops-nix does, and
-/// native), `ageKeyFile`, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
+/// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys), gpg (`SOPS_GPG_EXEC`) with
+/// `gnupgHome` or its default home, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
 /// environment (and `SOPS_AGE_KEY_FILE` when the manifest names no age source, since sops-nix
 /// overrides it only then). Nothing is written to disk.
 pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Identities {
@@ -198,6 +240,12 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
     if let Some(f) = &env.ssh_private_key_file {
         ids.add_ssh_key(f);
     }
+    for path in &manifest.ssh_key_paths {
+        ids.add_rsa_ssh_key_as_pgp(path);
+    }
+    // As in sops-nix, whose sops library always falls back to the gpg program: with the
+    // manifest's home, else gpg's default (this is how qubes split-gpg's SOPS_GPG_EXEC works).
+    ids.add_gnupg(manifest.gnupg_home.as_deref(), env.gpg_exec());
     ids
 }
 
@@ -208,6 +256,8 @@ pub struct EnvKeys {
     pub age_key_file: Option<std::path::PathBuf>,
     pub age_key: Option<Zeroizing<String>>,
     pub ssh_private_key_file: Option<std::path::PathBuf>,
+    /// `SOPS_GPG_EXEC`: the gpg program.
+    pub gpg_exec: Option<std::ffi::OsString>,
 }
 
 impl std::fmt::Debug for EnvKeys {
@@ -221,7 +271,8 @@ impl std::fmt::Debug for EnvKeys {
 }
 
 impl EnvKeys {
-    /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE`.
+    /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE` and
+    /// `SOPS_GPG_EXEC`.
     pub fn from_process() -> EnvKeys {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         EnvKeys {
@@ -230,6 +281,12 @@ impl EnvKeys {
                 .and_then(|v| v.into_string().ok())
                 .map(Zeroizing::new),
             ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(Into::into),
+            gpg_exec: non_empty("SOPS_GPG_EXEC"),
         }
+    }
+
+    /// The gpg program: `SOPS_GPG_EXEC`, else `gpg` from `PATH`, as sops does.
+    pub fn gpg_exec(&self) -> std::ffi::OsString {
+        self.gpg_exec.clone().unwrap_or_else(|| "gpg".into())
     }
 }

@@ -1,27 +1,35 @@
-//! The OpenPGP v4 fingerprint of an RSA public key (RFC 4880 §12.2), as sops files name PGP
-//! recipients and as ssh-to-pgp derives it from an SSH RSA host key (creation time 0).
+//! OpenPGP v4 public-key packets for RSA keys, and their fingerprints.
 //!
-//! The fingerprint is SHA-1 over 0x99, the two-byte length of the public-key packet body and the
-//! body: version 4, the four-byte creation time, algorithm 1 (RSA), then the MPIs n and e (each
-//! a two-byte bit count and the big-endian bytes without leading zeros).
+//! An RSA ssh host key becomes an OpenPGP key by fixing the creation time (ssh-to-pgp and
+//! sops-nix use 0, the Unix epoch), so the fingerprint is a pure function of `n` and `e`:
+//! SHA-1 over `0x99 || u16 length || body`, body = `0x04 || u32 created || 0x01 || MPI(n) ||
+//! MPI(e)` (RFC 4880 §5.5.2, §12.2). The key ID is the fingerprint's last 8 bytes.
 
 use sha1::{Digest, Sha1};
 
-/// The v4 fingerprint of RSA key (n, e) created at `created` (seconds since the epoch).
-/// `n` and `e` are big-endian; leading zero bytes are ignored.
-pub fn rsa_v4_fingerprint(n: &[u8], e: &[u8], created: u32) -> [u8; 20] {
+/// Public-key algorithm number of RSA (encrypt or sign).
+pub const ALGO_RSA: u8 = 1;
+
+/// The body of a v4 RSA public-key packet.
+pub fn rsa_v4_public_body(n: &[u8], e: &[u8], created: u32) -> Vec<u8> {
     let mut body = Vec::with_capacity(n.len() + e.len() + 10);
     body.push(4);
     body.extend_from_slice(&created.to_be_bytes());
-    body.push(1);
+    body.push(ALGO_RSA);
     push_mpi(&mut body, n);
     push_mpi(&mut body, e);
-    let mut hash = Sha1::new();
-    hash.update([0x99]);
-    // An RSA key body is far below 64 KiB (16384-bit n is 2 KiB); saturate rather than wrap.
-    hash.update(u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
-    hash.update(&body);
-    hash.finalize().into()
+    body
+}
+
+/// The v4 fingerprint of the RSA key (`n`, `e`: big-endian, leading zeros allowed).
+pub fn rsa_v4_fingerprint(n: &[u8], e: &[u8], created: u32) -> [u8; 20] {
+    let body = rsa_v4_public_body(n, e, created);
+    let mut h = Sha1::new();
+    h.update([0x99]);
+    // A key body longer than 64 KiB would need a modulus of over 500 000 bits.
+    h.update((body.len() as u16).to_be_bytes());
+    h.update(&body);
+    h.finalize().into()
 }
 
 /// The fingerprint as sops writes it: 40 upper-case hex digits.
@@ -29,15 +37,23 @@ pub fn to_hex(fingerprint: &[u8; 20]) -> String {
     hex::encode_upper(fingerprint)
 }
 
-fn push_mpi(out: &mut Vec<u8>, value: &[u8]) {
-    let start = value.iter().position(|&b| b != 0).unwrap_or(value.len());
-    let value = &value[start..];
-    let bits = match value.first() {
-        Some(&top) => (value.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+/// The key ID: the last 8 bytes of a v4 fingerprint.
+pub fn key_id(fingerprint: &[u8; 20]) -> [u8; 8] {
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&fingerprint[12..]);
+    id
+}
+
+/// Appends an OpenPGP MPI: u16 bit count, then the bytes without leading zeros.
+pub fn push_mpi(out: &mut Vec<u8>, be: &[u8]) {
+    let start = be.iter().position(|&b| b != 0).unwrap_or(be.len());
+    let v = &be[start..];
+    let bits = match v.first() {
+        Some(&top) => (v.len() * 8 - top.leading_zeros() as usize) as u16,
         None => 0,
     };
-    out.extend_from_slice(&u16::try_from(bits).unwrap_or(u16::MAX).to_be_bytes());
-    out.extend_from_slice(value);
+    out.extend_from_slice(&bits.to_be_bytes());
+    out.extend_from_slice(v);
 }
 
 #[cfg(test)]
@@ -45,13 +61,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mpi_bit_counts_ignore_leading_zeros() {
-        let mut out = Vec::new();
-        push_mpi(&mut out, &[0, 0, 0x01, 0x00, 0x01]);
-        assert_eq!(out, [0, 17, 0x01, 0x00, 0x01]);
-        let mut out = Vec::new();
-        push_mpi(&mut out, &[0x80]);
-        assert_eq!(out, [0, 8, 0x80]);
+    fn mpis_count_bits_from_the_highest_set_bit() {
+        let mut v = Vec::new();
+        push_mpi(&mut v, &[0, 0, 1, 0xff]);
+        assert_eq!(v, [0, 9, 1, 0xff]);
+        let mut v = Vec::new();
+        push_mpi(&mut v, &[1, 0, 1]);
+        assert_eq!(v, [0, 17, 1, 0, 1]);
     }
 
     #[test]
@@ -63,9 +79,16 @@ mod tests {
             rsa_v4_fingerprint(&n, &[1, 0, 1], 0),
             rsa_v4_fingerprint(&padded, &[0, 1, 0, 1], 0)
         );
+    }
+
+    #[test]
+    fn the_key_id_is_the_fingerprint_tail() {
+        let fp = rsa_v4_fingerprint(&[0xc5; 256], &[1, 0, 1], 0);
+        assert_eq!(key_id(&fp), fp[12..20]);
         assert_ne!(
-            rsa_v4_fingerprint(&n, &[1, 0, 1], 0),
-            rsa_v4_fingerprint(&n, &[1, 0, 1], 1)
+            fp,
+            rsa_v4_fingerprint(&[0xc5; 256], &[1, 0, 1], 1),
+            "the time counts"
         );
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! Each group yields one part (every master key in a group wraps the same bytes): with one
 //! group the part is the data key, with several the parts are Shamir shares and at least
-//! `shamir_threshold` of them are combined. When nothing opens the file, the report lists the
-//! file's recipients and every identity tried, so the user sees which key is missing.
+//! `shamir_threshold` of them are combined. Age entries are tried before PGP ones (no process
+//! to start). When nothing opens the file, the report lists the file's recipients, every
+//! identity tried and every source that failed (gpg's own reason included), so the user sees
+//! which key is missing.
 
 use std::fmt;
 use std::io::Read;
 
 use zeroize::Zeroize;
 
-use crate::keys::{Identities, SourceProblem};
+use crate::keys::{Identities, PgpAttempt, SourceProblem};
 use crate::secret_bytes::SecretBytes;
 use crate::sops::metadata::{KeyGroup, Metadata};
 use crate::sops::shamir;
@@ -56,16 +58,16 @@ pub struct NoKeyReport {
     pub problems: Vec<SourceProblem>,
     /// With several groups: (parts recovered, parts needed).
     pub shamir: Option<(usize, usize)>,
-    /// True when the file has no age recipient at all (only pgp, kms, …).
-    pub no_age_recipients: bool,
+    /// True when the file has no age or pgp recipient at all (only kms and the like).
+    pub only_unsupported_kinds: bool,
     /// Something more specific than "no key matched" (a corrupt `enc`, bad parts).
     pub detail: Option<String>,
 }
 
 impl fmt::Display for NoKeyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.no_age_recipients {
-            write!(f, "it is encrypted only to master keys sops-install cannot use yet (age is supported)")?;
+        if self.only_unsupported_kinds {
+            write!(f, "it is encrypted only to master keys sops-install cannot use (age and pgp are supported)")?;
         } else if let Some(detail) = &self.detail {
             write!(f, "{detail}")?;
         } else if let Some((found, needed)) = self.shamir {
@@ -101,13 +103,15 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
     let mark = identities.plugin_failure_mark();
     let mut parts = Vec::new();
     let mut detail = None;
+    let mut problems = identities.problems().to_vec();
     for group in &meta.key_groups {
-        match open_group(group, identities) {
+        match open_group(group, identities, &mut problems) {
             Ok(Some(part)) => parts.push(part),
             Ok(None) => {}
             Err(e) => detail = Some(e),
         }
     }
+    let has_pgp = meta.key_groups.iter().any(|g| !g.pgp.is_empty());
     let report = |shamir, detail| {
         Box::new(NoKeyReport {
             recipients: meta
@@ -115,19 +119,17 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
                 .iter()
                 .flat_map(KeyGroup::recipients)
                 .collect(),
-            loaded: identities
-                .loaded()
-                .iter()
-                .map(|l| (l.recipient.clone(), l.source.clone()))
-                .collect(),
-            problems: identities
-                .problems()
+            loaded: described(identities, has_pgp),
+            problems: problems
                 .iter()
                 .cloned()
                 .chain(identities.plugin_failures_since(mark))
                 .collect(),
             shamir,
-            no_age_recipients: meta.key_groups.iter().all(|g| g.age.is_empty()),
+            only_unsupported_kinds: meta
+                .key_groups
+                .iter()
+                .all(|g| g.age.is_empty() && g.pgp.is_empty()),
             detail,
         })
     };
@@ -160,8 +162,13 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
     })
 }
 
-/// The group's part, `None` if no identity fits, an error if an entry is corrupt.
-fn open_group(group: &KeyGroup, identities: &Identities) -> Result<Option<SecretBytes>, String> {
+/// The group's part, `None` if no identity fits, an error if an entry is corrupt. PGP sources
+/// that fail add their reason to `problems`.
+fn open_group(
+    group: &KeyGroup,
+    identities: &Identities,
+    problems: &mut Vec<SourceProblem>,
+) -> Result<Option<SecretBytes>, String> {
     let mut corrupt = None;
     let rounds = identities.age_identity_rounds();
     let attempts = rounds
@@ -198,6 +205,9 @@ fn open_group(group: &KeyGroup, identities: &Identities) -> Result<Option<Secret
         chunk.zeroize();
         return Ok(Some(part));
     }
+    if let Some(part) = open_pgp(group, identities, problems) {
+        return Ok(Some(part));
+    }
     match corrupt {
         Some(e)
             if identities
@@ -209,4 +219,44 @@ fn open_group(group: &KeyGroup, identities: &Identities) -> Result<Option<Secret
         }
         _ => Ok(None),
     }
+}
+
+/// The identities tried, as (recipient, source): PGP sources only for files with `pgp` entries.
+fn described(identities: &Identities, has_pgp: bool) -> Vec<(String, String)> {
+    let age = identities
+        .loaded()
+        .iter()
+        .map(|l| (l.recipient.clone(), l.source.clone()));
+    let pgp = identities
+        .pgp()
+        .iter()
+        .filter(|_| has_pgp)
+        .map(|k| (k.recipient(), k.source().to_string()));
+    age.chain(pgp).collect()
+}
+
+/// Tries every PGP source on every `pgp` entry of the group.
+fn open_pgp(
+    group: &KeyGroup,
+    identities: &Identities,
+    problems: &mut Vec<SourceProblem>,
+) -> Option<SecretBytes> {
+    for entry in &group.pgp {
+        for key in identities.pgp() {
+            match key.open(&entry.enc) {
+                PgpAttempt::Opened(part) => return Some(part),
+                PgpAttempt::NotForThisKey => {}
+                PgpAttempt::Failed(reason) => {
+                    let p = SourceProblem {
+                        source: key.source().to_string(),
+                        reason,
+                    };
+                    if !problems.contains(&p) {
+                        problems.push(p);
+                    }
+                }
+            }
+        }
+    }
+    None
 }

@@ -10,6 +10,7 @@ mod failures;
 mod fault_matrix;
 mod generations;
 mod keys_and_owners;
+mod pgp_keys;
 mod plugins;
 mod security;
 mod templates_and_links;

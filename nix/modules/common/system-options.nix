@@ -150,7 +150,7 @@ in
         type = types.nullOr types.str;
         default = null;
         example = "/root/.gnupg";
-        description = "GnuPG home holding the private key (exclusive with `gnupg.sshKeyPaths`). PGP decryption is not implemented by sops-install yet.";
+        description = "GnuPG home holding the private key (exclusive with `gnupg.sshKeyPaths`); the installer runs `gpg -d` (`SOPS_GPG_EXEC`) with it for `pgp` entries.";
       };
       package = mkOption {
         type = types.package;
@@ -162,7 +162,7 @@ in
         type = types.listOf types.path;
         default = defaultKeyPaths { inherit config options lib; } "rsa";
         defaultText = lib.literalMD "the RSA host keys of OpenSSH";
-        description = "RSA ssh private keys converted to PGP keys. PGP decryption is not implemented by sops-install yet.";
+        description = "RSA ssh private keys used as the PGP keys ssh-to-pgp derives from them (same fingerprints); read into memory, no keyring is written.";
       };
     };
 

@@ -273,7 +273,7 @@ in
         type = types.nullOr types.str;
         default = null;
         example = "/home/someuser/.gnupg";
-        description = "GnuPG home holding the private key. PGP decryption is not implemented by sops-install yet.";
+        description = "GnuPG home holding the private key; the installer runs `gpg -d` (`SOPS_GPG_EXEC`) with it for `pgp` entries.";
       };
       qubes-split-gpg = {
         enable = mkOption {
@@ -290,7 +290,7 @@ in
       sshKeyPaths = mkOption {
         type = types.listOf types.path;
         default = [ ];
-        description = "RSA ssh private keys converted to PGP keys. PGP decryption is not implemented by sops-install yet.";
+        description = "RSA ssh private keys used as the PGP keys ssh-to-pgp derives from them (same fingerprints); read into memory, no keyring is written.";
       };
     };
     internal = {

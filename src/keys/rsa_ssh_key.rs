@@ -1,0 +1,117 @@
+//! RSA ssh private keys (`sops.gnupg.sshKeyPaths`) as the OpenPGP keys ssh-to-pgp derives.
+//!
+//! The key is read from OpenSSH's format (`BEGIN OPENSSH PRIVATE KEY`) or PEM (PKCS#1
+//! `BEGIN RSA PRIVATE KEY`, PKCS#8 `BEGIN PRIVATE KEY`) straight into an `rsa` private key,
+//! which wipes itself on drop; its OpenPGP fingerprint is the v4 one with creation time 0. No
+//! keyring is written anywhere.
+
+use std::path::Path;
+
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPrivateKey};
+use zeroize::Zeroizing;
+
+use super::openpgp_v4;
+
+/// An RSA key with its OpenPGP v4 fingerprint (creation time 0).
+pub struct RsaPgpKey {
+    pub key: RsaPrivateKey,
+    pub fingerprint: [u8; 20],
+}
+
+/// Reads and parses the key at `path`.
+pub fn load(path: &Path) -> Result<RsaPgpKey, String> {
+    let bytes = std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "not an RSA private key".to_string())?;
+    let key = parse(text)?;
+    let fingerprint =
+        openpgp_v4::rsa_v4_fingerprint(&key.n().to_bytes_be(), &key.e().to_bytes_be(), 0);
+    Ok(RsaPgpKey { key, fingerprint })
+}
+
+fn parse(text: &str) -> Result<RsaPrivateKey, String> {
+    let passphrase = || {
+        "the key is protected by a passphrase, which cannot be asked for at activation".to_string()
+    };
+    if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        let key = ssh_key::PrivateKey::from_openssh(text)
+            .map_err(|_| "not a valid OpenSSH private key".to_string())?;
+        if key.is_encrypted() {
+            return Err(passphrase());
+        }
+        let pair = key.key_data().rsa().ok_or_else(|| {
+            format!(
+                "only RSA keys can be used as PGP keys, this is a {} key",
+                key.algorithm()
+            )
+        })?;
+        let int = |m: &ssh_key::Mpint| {
+            m.as_positive_bytes()
+                .map(BigUint::from_bytes_be)
+                .ok_or_else(|| "the RSA key is malformed".to_string())
+        };
+        let primes = vec![int(&pair.private.p)?, int(&pair.private.q)?];
+        let key = RsaPrivateKey::from_components(
+            int(&pair.public.n)?,
+            int(&pair.public.e)?,
+            int(&pair.private.d)?,
+            primes,
+        )
+        .map_err(|_| "the RSA key is malformed".to_string())?;
+        return checked(key);
+    }
+    if text.contains("ENCRYPTED") {
+        return Err(passphrase());
+    }
+    if text.contains("-----BEGIN RSA PRIVATE KEY-----") {
+        let key = RsaPrivateKey::from_pkcs1_pem(text.trim())
+            .map_err(|_| "not a valid PEM RSA private key".to_string())?;
+        return checked(key);
+    }
+    if text.contains("-----BEGIN PRIVATE KEY-----") {
+        let key = RsaPrivateKey::from_pkcs8_pem(text.trim())
+            .map_err(|_| "not a PKCS#8 RSA private key".to_string())?;
+        return checked(key);
+    }
+    Err("not an RSA private key (OpenSSH or PEM)".into())
+}
+
+fn checked(key: RsaPrivateKey) -> Result<RsaPrivateKey, String> {
+    key.validate()
+        .map_err(|_| "the RSA key is inconsistent".to_string())?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ed25519_key_is_refused_by_name() {
+        let path = crate::test_fixtures::fixtures_dir().join("keys/ssh_host_ed25519_key");
+        if !path.exists() {
+            return;
+        }
+        let err = load(&path).err().unwrap();
+        assert!(
+            err.contains("only RSA keys") && err.contains("ed25519"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn other_text_is_not_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        std::fs::write(&p, "hello").unwrap();
+        assert!(load(&p).err().unwrap().contains("not an RSA private key"));
+        assert!(load(&dir.path().join("missing"))
+            .err()
+            .unwrap()
+            .starts_with("cannot read"));
+    }
+}

@@ -1,0 +1,525 @@
+//! PGP master keys against the real tools: files encrypted by the real sops through the real
+//! gpg, opened by the installer and `sops-install decrypt` with a GnuPG home (through gpg) and
+//! with RSA ssh keys used in memory as the OpenPGP keys ssh-to-pgp derives (no keyring).
+//!
+//! The ssh-to-pgp public key is built here from the ssh key (v4 key packet with creation time
+//! 0, a user ID and a self-signature made with that RSA key) so that gpg can import it and sops
+//! can encrypt to it; gpg's fingerprint of the import must equal ours.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rsa::traits::PublicKeyParts;
+use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sops_install::keys::openpgp_v4;
+
+use crate::harness::{age_recipient, fixtures, secret, Env};
+use crate::ns_test;
+
+/// A GnuPG home in the test's temporary root; its agent is stopped on drop.
+struct GnupgHome {
+    dir: PathBuf,
+}
+
+impl GnupgHome {
+    fn new(env: &Env, name: &str) -> GnupgHome {
+        let dir = env.path(name);
+        std::fs::create_dir(&dir).expect("create gnupg home");
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod gnupg home");
+        GnupgHome { dir }
+    }
+
+    fn gpg(&self, args: &[&str]) -> String {
+        let out = Command::new("gpg")
+            .arg("--batch")
+            .args(args)
+            .env("GNUPGHOME", &self.dir)
+            .output()
+            .expect("gpg runs");
+        assert!(
+            out.status.success(),
+            "gpg {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A new unprotected key; returns its fingerprint.
+    fn generate(&self, uid: &str) -> String {
+        self.gpg(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            uid,
+            "default",
+            "default",
+            "never",
+        ]);
+        self.fingerprints().pop().expect("a key was made")
+    }
+
+    fn fingerprints(&self) -> Vec<String> {
+        self.gpg(&["--with-colons", "--list-keys"])
+            .lines()
+            .filter(|l| l.starts_with("fpr:"))
+            .filter_map(|l| l.split(':').nth(9).map(str::to_string))
+            .collect()
+    }
+}
+
+impl Drop for GnupgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", &self.dir)
+            .status();
+    }
+}
+
+/// Encrypts `plaintext` with the real sops to `recipients` (sops flags), gpg using `home`.
+fn sops_encrypt(
+    env: &Env,
+    home: &Path,
+    name: &str,
+    plaintext: &str,
+    recipients: &[&str],
+) -> PathBuf {
+    let plain = env.path(&format!("plain-{name}"));
+    std::fs::write(&plain, plaintext).expect("write plaintext");
+    let out = Command::new("sops")
+        .arg("encrypt")
+        .args(recipients)
+        .arg(&plain)
+        .current_dir(env.root.path())
+        .env("HOME", env.root.path())
+        .env("GNUPGHOME", home)
+        .env_remove("SOPS_GPG_EXEC")
+        .output()
+        .expect("sops runs");
+    assert!(
+        out.status.success(),
+        "sops encrypt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(&plain).expect("remove plaintext");
+    let enc = env.path(name);
+    std::fs::write(&enc, &out.stdout).expect("write encrypted");
+    enc
+}
+
+/// What the real `sops decrypt` prints for `file`, gpg using `home`.
+fn sops_decrypt(env: &Env, home: &Path, file: &Path) -> Vec<u8> {
+    let out = Command::new("sops")
+        .arg("decrypt")
+        .arg(file)
+        .current_dir(env.root.path())
+        .env("HOME", env.root.path())
+        .env("GNUPGHOME", home)
+        .env_remove("SOPS_GPG_EXEC")
+        .output()
+        .expect("sops runs");
+    assert!(
+        out.status.success(),
+        "sops decrypt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// What the real `sops decrypt` prints for `file` with the fixture age key (no gpg).
+fn sops_decrypt_with_age(env: &Env, file: &Path) -> Vec<u8> {
+    let out = Command::new("sops")
+        .arg("decrypt")
+        .arg(file)
+        .current_dir(env.root.path())
+        .env("HOME", env.root.path())
+        .env("SOPS_AGE_KEY_FILE", fixtures().join("keys/age1.txt"))
+        .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+        .output()
+        .expect("sops runs");
+    assert!(
+        out.status.success(),
+        "sops decrypt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Runs `sops-install decrypt ARGS`; returns (status, stdout, stderr).
+fn our_decrypt(
+    env: &Env,
+    args: &[&std::ffi::OsStr],
+    vars: &[(&str, &str)],
+) -> (i32, Vec<u8>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sops-install"));
+    cmd.arg("decrypt").args(args);
+    for var in [
+        "GNUPGHOME",
+        "SOPS_GPG_EXEC",
+        "SOPS_AGE_KEY",
+        "SOPS_AGE_KEY_FILE",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .env("HOME", env.root.path())
+        .output()
+        .expect("sops-install runs");
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A manifest with no age source, for the PGP sources to be the only ones.
+fn pgp_manifest(env: &Env, secrets: Value) -> Value {
+    let mut m = env.manifest(secrets, json!([]));
+    m["ageKeyFile"] = Value::Null;
+    m
+}
+
+fn ssh_keygen(env: &Env, name: &str, pem: bool) -> PathBuf {
+    let path = env.path(name);
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.args([
+        "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "test", "-f",
+    ])
+    .arg(&path);
+    if pem {
+        cmd.args(["-m", "PEM"]);
+    }
+    assert!(cmd.status().expect("ssh-keygen runs").success());
+    path
+}
+
+/// Reads an RSA ssh private key (OpenSSH or PEM) with `ssh-keygen`'s help: it rewrites a copy
+/// as PEM, which the `rsa` crate reads. Independent of the installer's own reader.
+fn rsa_key_of(env: &Env, path: &Path) -> RsaPrivateKey {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    let copy = env.path("pem-copy");
+    std::fs::copy(path, &copy).expect("copy key");
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-p", "-N", "", "-P", "", "-m", "PEM", "-f"])
+        .arg(&copy)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("ssh-keygen runs")
+        .success();
+    assert!(ok, "ssh-keygen -p -m PEM failed");
+    let text = std::fs::read_to_string(&copy).expect("read pem");
+    std::fs::remove_file(&copy).expect("remove copy");
+    RsaPrivateKey::from_pkcs1_pem(&text).expect("pkcs1 pem")
+}
+
+fn packet(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xC0 | tag];
+    let len = body.len();
+    if len < 192 {
+        out.push(len as u8);
+    } else if len < 8384 {
+        let l = len - 192;
+        out.push((l >> 8) as u8 + 192);
+        out.push(l as u8);
+    } else {
+        out.push(255);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+fn subpacket(out: &mut Vec<u8>, kind: u8, data: &[u8]) {
+    out.push((data.len() + 1) as u8);
+    out.push(kind);
+    out.extend_from_slice(data);
+}
+
+/// The transferable public key ssh-to-pgp makes of an RSA key: v4 key (created at 0), user ID,
+/// positive self-certification (SHA-256) with the given cipher and compression preferences.
+fn ssh_to_pgp_public_key(
+    key: &RsaPrivateKey,
+    ciphers: &[u8],
+    compression: &[u8],
+) -> (Vec<u8>, [u8; 20]) {
+    let (n, e) = (key.n().to_bytes_be(), key.e().to_bytes_be());
+    let body = openpgp_v4::rsa_v4_public_body(&n, &e, 0);
+    let fp = openpgp_v4::rsa_v4_fingerprint(&n, &e, 0);
+    let uid = b"root (Imported from SSH) <root@localhost>";
+    let mut hashed = Vec::new();
+    subpacket(&mut hashed, 2, &0u32.to_be_bytes()); // signature creation time
+    subpacket(&mut hashed, 27, &[0x0f]); // certify, sign, encrypt communications and storage
+    subpacket(&mut hashed, 11, ciphers);
+    subpacket(&mut hashed, 21, &[8]); // SHA-256
+    subpacket(&mut hashed, 22, compression);
+    subpacket(&mut hashed, 25, &[1]); // primary user ID
+    subpacket(&mut hashed, 33, &[[4u8].as_slice(), &fp].concat()); // issuer fingerprint
+    let mut sig = vec![4, 0x13, openpgp_v4::ALGO_RSA, 8];
+    sig.extend_from_slice(&(hashed.len() as u16).to_be_bytes());
+    sig.extend_from_slice(&hashed);
+    let mut h = Sha256::new();
+    h.update([0x99]);
+    h.update((body.len() as u16).to_be_bytes());
+    h.update(&body);
+    h.update([0xB4]);
+    h.update((uid.len() as u32).to_be_bytes());
+    h.update(uid);
+    h.update(&sig);
+    h.update([4, 0xFF]);
+    h.update((sig.len() as u32).to_be_bytes());
+    let digest = h.finalize();
+    // DigestInfo prefix of SHA-256 (RFC 8017 §9.2), then the digest.
+    let prefix = hex::decode("3031300d060960864801650304020105000420").expect("hex");
+    let signed = key
+        .sign(
+            Pkcs1v15Sign::new_unprefixed(),
+            &[prefix.as_slice(), &digest].concat(),
+        )
+        .expect("rsa sign");
+    let mut unhashed = Vec::new();
+    subpacket(&mut unhashed, 16, &openpgp_v4::key_id(&fp)); // issuer key ID
+    sig.extend_from_slice(&(unhashed.len() as u16).to_be_bytes());
+    sig.extend_from_slice(&unhashed);
+    sig.extend_from_slice(&digest[..2]);
+    openpgp_v4::push_mpi(&mut sig, &signed);
+    let public = [packet(6, &body), packet(13, uid), packet(2, &sig)].concat();
+    (public, fp)
+}
+
+const PLAIN: &str = "db:\n    password: hunter2\napi: key-42\n";
+
+ns_test! {
+    fn a_gnupg_home_opens_what_sops_encrypted_through_gpg() {
+        let env = Env::new();
+        let home = GnupgHome::new(&env, "gnupg");
+        let fp = home.generate("sops-install test <t@example.invalid>");
+        let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
+        assert!(env.read(&file).contains(&format!("fp: {fp}")));
+        let expected = sops_decrypt(&env, &home.dir, &file);
+
+        // `decrypt`, with the home given and with it inherited as sops would
+        let (status, out, err) = our_decrypt(&env, &["--gnupg-home".as_ref(), home.dir.as_os_str(), file.as_os_str()], &[]);
+        assert_eq!((status, err.as_str()), (0, ""));
+        assert_eq!(out, expected);
+        let home_str = home.dir.to_str().expect("utf-8 path");
+        let (status, out, _) = our_decrypt(&env, &[file.as_os_str()], &[("GNUPGHOME", home_str)]);
+        assert_eq!((status, out), (0, expected));
+
+        // the installer, with gpg from PATH
+        let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml"), secret("all", &file, "", "yaml")]));
+        m["gnupgHome"] = json!(home.dir);
+        env.install(&m, &[]).ok();
+        assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+        assert_eq!(std::fs::read(env.symlink().join("all")).unwrap(), sops_decrypt(&env, &home.dir, &file));
+    }
+
+    fn sops_gpg_exec_names_the_gpg_that_runs_with_sops_arguments() {
+        let env = Env::new();
+        let home = GnupgHome::new(&env, "gnupg");
+        let fp = home.generate("sops-install test <t@example.invalid>");
+        let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
+        let log = env.path("gpg-calls");
+        let wrapper = env.path("my-gpg");
+        std::fs::write(&wrapper, format!(
+            "#!/bin/sh\nprintf '%s|%s\\n' \"$*\" \"$GNUPGHOME\" >> {}\nexec gpg \"$@\"\n",
+            log.display()
+        )).unwrap();
+        std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+        m["gnupgHome"] = json!(home.dir);
+        let path = env.write_manifest(&m);
+        env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+            .env("SOPS_GPG_EXEC", &wrapper).stdin(std::process::Stdio::null())).ok();
+        assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+        assert_eq!(env.read(&log), format!("-d|{}\n", home.dir.display()), "one `gpg -d`, with GNUPGHOME");
+
+        // Without gnupgHome gpg still runs, with its default home: a wrapper that brings its own
+        // key (as qubes split-gpg's client does) is enough.
+        let own = env.path("gpg-with-own-home");
+        std::fs::write(&own, format!(
+            "#!/bin/sh\nGNUPGHOME={} exec gpg \"$@\"\n", home.dir.display()
+        )).unwrap();
+        std::fs::set_permissions(&own, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        m["gnupgHome"] = Value::Null;
+        m["secrets"][0]["name"] = json!("pw2");
+        let path = env.write_manifest(&m);
+        env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+            .env("SOPS_GPG_EXEC", &own)).ok();
+        assert_eq!(env.read(env.symlink().join("pw2")), "hunter2");
+    }
+
+    fn the_sops_nix_test_assets_open_with_their_gpg_key() {
+        // sops-nix's own TestAll / pgp-keys VM test: key.asc imported into a GnuPG home.
+        let env = Env::new();
+        let home = GnupgHome::new(&env, "gnupg");
+        let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("nix/tests/assets");
+        home.gpg(&["--import", assets.join("key.asc").to_str().unwrap()]);
+        let mut m = pgp_manifest(&env, json!([
+            secret("test_key", &assets.join("secrets.yaml"), "test_key", "yaml"),
+            secret("nested/test/file", &assets.join("secrets.yaml"), "nested/test/file", "yaml"),
+            secret("test2", &assets.join("secrets.json"), "test_key", "json"),
+            secret("test3", &assets.join("secrets.bin"), "", "binary"),
+            secret("test4", &assets.join("secrets.env"), "", "dotenv"),
+            secret("test5", &assets.join("secrets.ini"), "", "ini"),
+        ]));
+        m["gnupgHome"] = json!(home.dir);
+        env.install(&m, &[]).ok();
+        let live = env.symlink();
+        assert_eq!(env.read(live.join("test_key")), "test_value");
+        assert_eq!(env.read(live.join("nested/test/file")), "another value");
+        assert_eq!(env.read(live.join("test2")), "test_value");
+        assert_eq!(std::fs::read(live.join("test3")).unwrap().len(), 13);
+        for (name, file) in [("test4", "secrets.env"), ("test5", "secrets.ini")] {
+            assert_eq!(std::fs::read(live.join(name)).unwrap(), sops_decrypt(&env, &home.dir, &assets.join(file)), "{name}");
+        }
+    }
+
+    fn rsa_ssh_keys_open_files_encrypted_to_their_ssh_to_pgp_fingerprint_without_a_keyring() {
+        let env = Env::new();
+        // (key format, cipher preferences, compression preferences): AES-128 + ZIP from a PEM
+        // key, AES-256 + ZLIB from an OpenSSH one.
+        for (pem, ciphers, compression) in [(true, [7u8, 9], [1u8, 2]), (false, [9, 7], [2, 1])] {
+            let name = if pem { "rsa-pem" } else { "rsa-openssh" };
+            let key_path = ssh_keygen(&env, name, pem);
+            let head = env.read(&key_path);
+            assert!(head.starts_with(if pem { "-----BEGIN RSA PRIVATE KEY-----" } else { "-----BEGIN OPENSSH PRIVATE KEY-----" }));
+            let key = rsa_key_of(&env, &key_path);
+            let (public, fp) = ssh_to_pgp_public_key(&key, &ciphers, &compression);
+            let fp_hex = hex::encode_upper(fp);
+            let home = GnupgHome::new(&env, &format!("gnupg-{name}"));
+            let public_path = env.path(&format!("{name}.pgp"));
+            std::fs::write(&public_path, &public).unwrap();
+            home.gpg(&["--import", public_path.to_str().unwrap()]);
+            assert_eq!(home.fingerprints(), vec![fp_hex.clone()], "gpg computes the same fingerprint");
+            let file = sops_encrypt(&env, &home.dir, &format!("{name}.yaml"), PLAIN, &["--pgp", &fp_hex]);
+            let plain_json = sops_encrypt(&env, &home.dir, &format!("{name}.json"), "{\"a\": \"b\"}", &["--pgp", &fp_hex]);
+            // gpg holds only the public key, so sops opens the file with the age key, and we
+            // open it with nothing but the ssh key.
+            let age = age_recipient(&fixtures().join("keys/age1.txt"));
+            let both = sops_encrypt(&env, &home.dir, &format!("{name}-both.yaml"), PLAIN, &["--pgp", &fp_hex, "--age", &age]);
+            let expected = sops_decrypt_with_age(&env, &both);
+            let (status, out, err) = our_decrypt(&env, &["--pgp-ssh-key".as_ref(), key_path.as_os_str(), both.as_os_str()], &[]);
+            assert_eq!((status, err.as_str()), (0, ""));
+            assert_eq!(out, expected);
+            drop(home);
+            std::fs::remove_dir_all(env.path(&format!("gnupg-{name}"))).unwrap();
+
+            let mut m = pgp_manifest(&env, json!([
+                secret("pw", &file, "db/password", "yaml"),
+                secret("json", &plain_json, "a", "json"),
+            ]));
+            m["sshKeyPaths"] = json!([key_path]);
+            let run = env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+            assert_eq!(env.read(env.symlink().join("json")), "b");
+            assert!(
+                run.stderr.contains(&format!("Imported {} as GPG key with fingerprint {}", key_path.display(), hex::encode(fp))),
+                "{}", run.stderr
+            );
+            let live = env.live_generation();
+            let entries: Vec<String> = std::fs::read_dir(env.mount_point()).unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            assert!(
+                entries.iter().all(|e| e.parse::<u64>().is_ok() || e == "custom-links.json"),
+                "no keyring beside the generations: {entries:?}"
+            );
+            assert!(live.starts_with(env.mount_point()));
+        }
+    }
+
+    fn a_gnupg_home_without_the_key_fails_with_one_line_naming_every_source() {
+        let env = Env::new();
+        let home = GnupgHome::new(&env, "gnupg");
+        let fp = home.generate("owner <o@example.invalid>");
+        let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
+        let empty = GnupgHome::new(&env, "empty-gnupg");
+        let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+        m["gnupgHome"] = json!(empty.dir);
+        let run = env.install(&m, &[]).failed();
+        let line = run.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        for part in [
+            file.display().to_string(),
+            format!("recipients: pgp {fp}"),
+            format!("pgp (any secret key gpg has) (from GnuPG home {})", empty.dir.display()),
+            format!("GnuPG home {}: gpg -d failed: gpg: decryption failed: No secret key", empty.dir.display()),
+        ] {
+            assert!(line.contains(&part), "{part:?} missing in {line}");
+        }
+        assert!(!env.symlink().exists(), "nothing installed");
+    }
+
+    fn a_missing_sops_gpg_exec_is_named() {
+        let env = Env::new();
+        let home = GnupgHome::new(&env, "gnupg");
+        let fp = home.generate("owner <o@example.invalid>");
+        let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
+        let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+        m["gnupgHome"] = json!(home.dir);
+        let path = env.write_manifest(&m);
+        let run = env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")).failed();
+        let line = run.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(line.contains(&format!("GnuPG home {}: cannot run /nonexistent/gpg: No such file or directory", home.dir.display())), "{line}");
+    }
+
+    fn an_rsa_key_that_is_not_the_recipient_is_listed_as_tried() {
+        let env = Env::new();
+        let home = GnupgHome::new(&env, "gnupg");
+        let fp = home.generate("owner <o@example.invalid>");
+        let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
+        let other = ssh_keygen(&env, "other-rsa", false);
+        let other_fp = hex::encode_upper(ssh_to_pgp_public_key(&rsa_key_of(&env, &other), &[9], &[2]).1);
+        let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+        m["sshKeyPaths"] = json!([other, env.path("no-such-key")]);
+        let run = env.install(&m, &[]).failed();
+        let line = run.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        for part in [
+            "no loaded key can open it".to_string(),
+            format!("recipients: pgp {fp}"),
+            format!("loaded: pgp {other_fp} (from {})", other.display()),
+            format!("{}: cannot read: No such file or directory", env.path("no-such-key").display()),
+        ] {
+            assert!(line.contains(&part), "{part:?} missing in {line}");
+        }
+    }
+
+    fn an_age_key_still_opens_a_file_when_every_pgp_source_fails() {
+        // The shared fixture made by sops with a pgp and an age recipient (its gpg key is gone).
+        let env = Env::new();
+        let file = fixtures().join("enc/pgp+age.yaml");
+        let other = ssh_keygen(&env, "other-rsa", true);
+        let mut m = env.manifest(json!([secret("all", &file, "", "yaml")]), json!([]));
+        m["sshKeyPaths"] = json!([other]);
+        env.install(&m, &[]).ok();
+        assert_eq!(std::fs::read(env.symlink().join("all")).unwrap(), std::fs::read(fixtures().join("out/yaml-pgp+age.out")).unwrap());
+
+        // gnupgHome excludes ageKeyFile in a manifest; SOPS_AGE_KEY_FILE still counts.
+        let mut m = pgp_manifest(&env, json!([secret("all", &file, "", "yaml")]));
+        m["gnupgHome"] = json!(env.path("no-such-home"));
+        let path = env.write_manifest(&m);
+        env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+            .env("SOPS_AGE_KEY_FILE", fixtures().join("keys/age1.txt"))).ok();
+        assert_eq!(std::fs::read(env.symlink().join("all")).unwrap(), std::fs::read(fixtures().join("out/yaml-pgp+age.out")).unwrap());
+
+        // Without the age key, both the age key file and the gpg failure are reported.
+        let path = env.write_manifest(&m);
+        let run = env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+            .env("SOPS_AGE_KEY_FILE", fixtures().join("keys/age2.txt"))).failed();
+        let line = run.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(line.contains("no loaded key can open it") && line.contains("cannot run /nonexistent/gpg"), "{line}");
+        assert!(line.contains(&format!("(from {})", fixtures().join("keys/age2.txt").display())), "{line}");
+    }
+}
