@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for SECONDS each (default 5: the CI smoke run; the documented
-# long run is `fuzz/run.sh 600`). Seeds each corpus from the shared sops fixtures when they are
+# long run is `fuzz/run.sh 600`; FUZZ_TARGETS="a b" limits it to some targets). Seeds each corpus from the shared sops fixtures when they are
 # found, so the store parsers start from real sops files. Any crash fails the run; libFuzzer
 # leaves the input under fuzz/artifacts/<target>/.
 #
@@ -46,7 +46,8 @@ cp -n ../examples/manifest.json.in corpus/manifest/ 2>/dev/null || true
 
 cargo fuzz build -O
 failed=()
-for target in $(cargo fuzz list); do
+# FUZZ_TARGETS="a b" runs only those (to split a long run over several cores).
+for target in ${FUZZ_TARGETS:-$(cargo fuzz list)}; do
   mkdir -p "corpus/$target"
   echo "==> fuzz $target for ${secs}s"
   if ! cargo fuzz run -O "$target" "corpus/$target" -- \
