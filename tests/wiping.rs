@@ -16,8 +16,9 @@
 //! frees through `dealloc`, so a buffer that grows is checked like one that is dropped. Plain
 //! `Vec`s serve as controls: they must be seen *not* wiped.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -317,21 +318,10 @@ fn a_boxed_data_key_is_wiped_on_drop() {
     assert_eq!(freed(w), Freed::Dirty);
 }
 
-fn fixtures() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SOPS_FIXTURES") {
-        return PathBuf::from(dir);
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/sops"))
-        .find(|d| d.join("cases.tsv").is_file())
-        .unwrap_or_else(|| here.join("../shared/fixtures/sops"))
-}
-
 /// The fixture key material, read once (before any test arms the scan).
 fn needles() -> &'static [(String, Vec<u8>)] {
     NEEDLES.get_or_init(|| {
-        let keys = fixtures().join("keys");
+        let keys = common::fixtures_dir().join("keys");
         let mut out: Vec<(String, Vec<u8>)> = Vec::new();
         for (what, file) in [
             ("age identity", "age1.txt"),
@@ -367,7 +357,8 @@ fn needles() -> &'static [(String, Vec<u8>)] {
             ("data key of ssh.native.yaml", "yaml-ssh-native.json"),
             ("data key of ssh.converted.yaml", "yaml-ssh-converted.json"),
         ] {
-            let text = std::fs::read_to_string(fixtures().join("ref").join(refname)).expect("ref");
+            let text = std::fs::read_to_string(common::fixtures_dir().join("ref").join(refname))
+                .expect("ref");
             let v: serde_json::Value = serde_json::from_str(&text).expect("json");
             let h = v["data_key_hex"].as_str().expect("data key");
             out.push((what.to_string(), hex::decode(h).expect("hex")));
@@ -466,7 +457,7 @@ fn control_the_heap_scan_finds_a_dropped_copy() {
 #[test]
 fn loading_identities_leaves_no_key_material_on_the_heap() {
     let _s = serial();
-    let keys = fixtures().join("keys");
+    let keys = common::fixtures_dir().join("keys");
     needles();
     let found = armed(|| {
         let mut ids = Identities::new();
@@ -486,7 +477,7 @@ fn loading_identities_leaves_no_key_material_on_the_heap() {
 #[test]
 fn decrypting_leaves_no_key_material_on_the_heap() {
     let _s = serial();
-    let keys = fixtures().join("keys");
+    let keys = common::fixtures_dir().join("keys");
     needles();
     for (file, key) in [
         ("basic.yaml", "--age"),
@@ -494,7 +485,7 @@ fn decrypting_leaves_no_key_material_on_the_heap() {
         ("ssh.converted.yaml", "--ssh"),
     ] {
         let mut args = DecryptArgs {
-            file: fixtures().join("enc").join(file),
+            file: common::fixtures_dir().join("enc").join(file),
             ..DecryptArgs::default()
         };
         if key == "--age" {
@@ -521,7 +512,7 @@ fn decrypting_leaves_no_key_material_on_the_heap() {
 #[test]
 fn the_sops_age_key_variable_is_wiped_and_never_shown() {
     let _s = serial();
-    let text = std::fs::read_to_string(fixtures().join("keys/age1.txt")).expect("key");
+    let text = std::fs::read_to_string(common::fixtures_dir().join("keys/age1.txt")).expect("key");
     let env = KeyEnv {
         age_key: Some(Zeroizing::new(text.clone())),
         ..KeyEnv::default()
