@@ -79,6 +79,41 @@ impl Drop for GnupgHome {
     }
 }
 
+/// Where the real sops gets its keys from.
+#[derive(Clone, Copy)]
+enum SopsKeys<'a> {
+    /// gpg from PATH, with this GnuPG home.
+    Gnupg(&'a Path),
+    /// The fixture age key only (no gpg).
+    FixtureAge,
+}
+
+/// The real sops with HOME and cwd in the test root, getting its keys from `keys`.
+fn sops(env: &Env, keys: SopsKeys) -> Command {
+    let mut cmd = Command::new("sops");
+    cmd.current_dir(env.root.path())
+        .env("HOME", env.root.path());
+    match keys {
+        SopsKeys::Gnupg(home) => cmd.env("GNUPGHOME", home).env_remove("SOPS_GPG_EXEC"),
+        SopsKeys::FixtureAge => cmd
+            .env("SOPS_AGE_KEY_FILE", fixtures().join("keys/age1.txt"))
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg"),
+    };
+    cmd
+}
+
+/// Runs a `sops` command; what it prints (the test fails if sops does).
+fn sops_stdout(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().expect("sops runs");
+    let what = cmd.get_args().next().unwrap_or_default().to_string_lossy();
+    assert!(
+        out.status.success(),
+        "sops {what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Encrypts `plaintext` with the real sops to `recipients` (sops flags), gpg using `home`.
 fn sops_encrypt(
     env: &Env,
@@ -89,63 +124,21 @@ fn sops_encrypt(
 ) -> PathBuf {
     let plain = env.path(&format!("plain-{name}"));
     std::fs::write(&plain, plaintext).expect("write plaintext");
-    let out = Command::new("sops")
-        .arg("encrypt")
-        .args(recipients)
-        .arg(&plain)
-        .current_dir(env.root.path())
-        .env("HOME", env.root.path())
-        .env("GNUPGHOME", home)
-        .env_remove("SOPS_GPG_EXEC")
-        .output()
-        .expect("sops runs");
-    assert!(
-        out.status.success(),
-        "sops encrypt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let encrypted = sops_stdout(
+        sops(env, SopsKeys::Gnupg(home))
+            .arg("encrypt")
+            .args(recipients)
+            .arg(&plain),
     );
     std::fs::remove_file(&plain).expect("remove plaintext");
     let enc = env.path(name);
-    std::fs::write(&enc, &out.stdout).expect("write encrypted");
+    std::fs::write(&enc, encrypted).expect("write encrypted");
     enc
 }
 
-/// What the real `sops decrypt` prints for `file`, gpg using `home`.
-fn sops_decrypt(env: &Env, home: &Path, file: &Path) -> Vec<u8> {
-    let out = Command::new("sops")
-        .arg("decrypt")
-        .arg(file)
-        .current_dir(env.root.path())
-        .env("HOME", env.root.path())
-        .env("GNUPGHOME", home)
-        .env_remove("SOPS_GPG_EXEC")
-        .output()
-        .expect("sops runs");
-    assert!(
-        out.status.success(),
-        "sops decrypt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// What the real `sops decrypt` prints for `file` with the fixture age key (no gpg).
-fn sops_decrypt_with_age(env: &Env, file: &Path) -> Vec<u8> {
-    let out = Command::new("sops")
-        .arg("decrypt")
-        .arg(file)
-        .current_dir(env.root.path())
-        .env("HOME", env.root.path())
-        .env("SOPS_AGE_KEY_FILE", fixtures().join("keys/age1.txt"))
-        .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
-        .output()
-        .expect("sops runs");
-    assert!(
-        out.status.success(),
-        "sops decrypt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+/// What the real `sops decrypt` prints for `file`.
+fn sops_decrypt(env: &Env, keys: SopsKeys, file: &Path) -> Vec<u8> {
+    sops_stdout(sops(env, keys).arg("decrypt").arg(file))
 }
 
 /// Runs `sops-install decrypt ARGS`; returns (status, stdout, stderr).
@@ -302,7 +295,7 @@ ns_test! {
         let fp = home.generate("sops-install test <t@example.invalid>");
         let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
         assert!(env.read(&file).contains(&format!("fp: {fp}")));
-        let expected = sops_decrypt(&env, &home.dir, &file);
+        let expected = sops_decrypt(&env, SopsKeys::Gnupg(&home.dir), &file);
 
         // `decrypt`, with the home given and with it inherited as sops would
         let (status, out, err) = our_decrypt(&env, &["--gnupg-home".as_ref(), home.dir.as_os_str(), file.as_os_str()], &[]);
@@ -317,7 +310,7 @@ ns_test! {
         m["gnupgHome"] = json!(home.dir);
         env.install(&m, &[]).ok();
         assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
-        assert_eq!(std::fs::read(env.symlink().join("all")).unwrap(), sops_decrypt(&env, &home.dir, &file));
+        assert_eq!(std::fs::read(env.symlink().join("all")).unwrap(), sops_decrypt(&env, SopsKeys::Gnupg(&home.dir), &file));
     }
 
     fn sops_gpg_exec_names_the_gpg_that_runs_with_sops_arguments() {
@@ -377,7 +370,7 @@ ns_test! {
         assert_eq!(env.read(live.join("test2")), "test_value");
         assert_eq!(std::fs::read(live.join("test3")).unwrap().len(), 13);
         for (name, file) in [("test4", "secrets.env"), ("test5", "secrets.ini")] {
-            assert_eq!(std::fs::read(live.join(name)).unwrap(), sops_decrypt(&env, &home.dir, &assets.join(file)), "{name}");
+            assert_eq!(std::fs::read(live.join(name)).unwrap(), sops_decrypt(&env, SopsKeys::Gnupg(&home.dir), &assets.join(file)), "{name}");
         }
     }
 
@@ -404,7 +397,7 @@ ns_test! {
             // open it with nothing but the ssh key.
             let age = age_recipient(&fixtures().join("keys/age1.txt"));
             let both = sops_encrypt(&env, &home.dir, &format!("{name}-both.yaml"), PLAIN, &["--pgp", &fp_hex, "--age", &age]);
-            let expected = sops_decrypt_with_age(&env, &both);
+            let expected = sops_decrypt(&env, SopsKeys::FixtureAge, &both);
             let (status, out, err) = our_decrypt(&env, &["--pgp-ssh-key".as_ref(), key_path.as_os_str(), both.as_os_str()], &[]);
             assert_eq!((status, err.as_str()), (0, ""));
             assert_eq!(out, expected);
