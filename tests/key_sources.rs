@@ -6,6 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::plugin;
 use common::{Outcome, Sandbox};
@@ -25,14 +26,31 @@ fn sops_encrypt(sb: &Sandbox, name: &str, age: &[&str]) -> PathBuf {
     sb.write(name, &out.stdout)
 }
 
-/// `sops-install decrypt` with `args`, PATH = `path_dir` in front of PATH (if given).
-fn decrypt(sb: &Sandbox, path_dir: Option<&Path>, args: &[&str], file: &Path) -> Outcome {
+/// Whether the test plugin's directory is put in front of PATH.
+#[derive(Clone, Copy)]
+enum Plugin {
+    OnPath,
+    NotOnPath,
+}
+
+/// `sops-install decrypt ARGS FILE`, with or without the test plugin on PATH.
+fn decrypt_command(sb: &Sandbox, plugin: Plugin, args: &[&str], file: &Path) -> Command {
     let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
     cmd.arg("decrypt").args(args).arg(file);
-    if let Some(dir) = path_dir {
-        cmd.env("PATH", plugin::path_with(dir));
+    if let Plugin::OnPath = plugin {
+        cmd.env("PATH", plugin::path_with(&plugin::path_dir(&sb.path(""))));
     }
-    common::run(&mut cmd)
+    cmd
+}
+
+fn decrypt(sb: &Sandbox, plugin: Plugin, args: &[&str], file: &Path) -> Outcome {
+    common::run(&mut decrypt_command(sb, plugin, args, file))
+}
+
+/// The run succeeded and printed the plaintext.
+fn assert_opened(out: &Outcome) {
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
 }
 
 fn one_line(out: &Outcome) -> String {
@@ -64,26 +82,13 @@ fn a_plugin_identity_alone_opens_a_file_sops_encrypted_to_its_x25519_recipient()
     assert!(identity.contains("AGE-PLUGIN-SOPSTEST-1"), "{identity}");
     assert!(!identity.contains(&secret));
     let keys = sb.write("plugin-keys.txt", identity.as_bytes());
-    let dir = plugin::path_dir(&sb.path(""));
 
-    let out = decrypt(
-        &sb,
-        Some(&dir),
-        &["--age-key-file", keys.to_str().unwrap()],
-        &file,
-    );
-    assert_eq!(out.status, 0, "{}", out.stderr_text());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+    let key_file = ["--age-key-file", keys.to_str().unwrap()];
+    assert_opened(&decrypt(&sb, Plugin::OnPath, &key_file, &file));
 
     // The same identity given inline, as SOPS_AGE_KEY.
-    let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
-    cmd.arg("decrypt")
-        .arg(&file)
-        .env("SOPS_AGE_KEY", &identity)
-        .env("PATH", plugin::path_with(&dir));
-    let out = common::run(&mut cmd);
-    assert_eq!(out.status, 0, "{}", out.stderr_text());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+    let mut cmd = decrypt_command(&sb, Plugin::OnPath, &[], &file);
+    assert_opened(&common::run(cmd.env("SOPS_AGE_KEY", &identity)));
 }
 
 #[test]
@@ -101,12 +106,10 @@ fn a_missing_plugin_binary_is_named_while_another_age_key_opens_the_file() {
     let args = ["--age-key-file", keys.to_str().unwrap()];
 
     // No plugin on PATH: the plain key still opens the file.
-    let out = decrypt(&sb, None, &args, &both);
-    assert_eq!(out.status, 0, "{}", out.stderr_text());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+    assert_opened(&decrypt(&sb, Plugin::NotOnPath, &args, &both));
 
     // A file only the plugin could open: the error names the missing binary and its line.
-    let out = decrypt(&sb, None, &args, &only_plugin);
+    let out = decrypt(&sb, Plugin::NotOnPath, &args, &only_plugin);
     assert_eq!(out.status, 128);
     let line = one_line(&out);
     let source = format!(
@@ -121,8 +124,7 @@ fn a_missing_plugin_binary_is_named_while_another_age_key_opens_the_file() {
     );
 
     // With the plugin on PATH the same key file opens it.
-    let dir = plugin::path_dir(&sb.path(""));
-    let out = decrypt(&sb, Some(&dir), &args, &only_plugin);
+    let out = decrypt(&sb, Plugin::OnPath, &args, &only_plugin);
     assert_eq!(out.status, 0, "{}", out.stderr_text());
 }
 
@@ -140,10 +142,9 @@ fn a_plugin_that_cannot_open_the_file_leaves_a_report_of_every_source_tried() {
     let fixtures = common::fixtures_dir();
     let ssh = fixtures.join("keys/ssh_host_ed25519_key");
     let missing = sb.path("no-such-key.txt");
-    let dir = plugin::path_dir(&sb.path(""));
     let out = decrypt(
         &sb,
-        Some(&dir),
+        Plugin::OnPath,
         &[
             "--age-key-file",
             keys.to_str().unwrap(),
@@ -182,14 +183,9 @@ fn a_plugin_asking_for_a_pin_fails_at_once_with_its_name() {
         "pin.txt",
         plugin::identity_for(&secret, Some("1234")).as_bytes(),
     );
-    let dir = plugin::path_dir(&sb.path(""));
     // stdin is /dev/null and nobody answers: the run must end (common::run kills a hang).
-    let out = decrypt(
-        &sb,
-        Some(&dir),
-        &["--age-key-file", keys.to_str().unwrap()],
-        &file,
-    );
+    let key_file = ["--age-key-file", keys.to_str().unwrap()];
+    let out = decrypt(&sb, Plugin::OnPath, &key_file, &file);
     assert_eq!(out.status, 128, "{}", out.stderr_text());
     let line = one_line(&out);
     assert!(
@@ -224,21 +220,13 @@ fn plugins_are_started_only_when_no_key_in_memory_opens_the_file() {
         )
         .as_bytes(),
     );
-    let dir = plugin::path_dir(&sb.path(""));
     let calls = sb.path("plugin-calls");
     let run = |keys: &Path| {
-        let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
-        cmd.arg("decrypt")
-            .arg("--age-key-file")
-            .arg(keys)
-            .arg(&file)
-            .env("PATH", plugin::path_with(&dir))
-            .env("SOPSTEST_PLUGIN_CALLS", &calls);
-        common::run(&mut cmd)
+        let key_file = ["--age-key-file", keys.to_str().unwrap()];
+        let mut cmd = decrypt_command(&sb, Plugin::OnPath, &key_file, &file);
+        common::run(cmd.env("SOPSTEST_PLUGIN_CALLS", &calls))
     };
-    let out = run(&keys);
-    assert_eq!(out.status, 0, "{}", out.stderr_text());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+    assert_opened(&run(&keys));
     assert!(
         !calls.exists(),
         "the plugin was started although a key in memory opens the file"
@@ -339,7 +327,7 @@ fn failing_key_sources_never_hide_a_working_one() {
                 *good_flag,
                 good.to_str().unwrap(),
             ];
-            let out = decrypt(&sb, None, &args, &file);
+            let out = decrypt(&sb, Plugin::NotOnPath, &args, &file);
             assert_eq!(
                 out.status,
                 0,
@@ -355,7 +343,7 @@ fn failing_key_sources_never_hide_a_working_one() {
         args.push(path.to_str().unwrap().to_string());
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = decrypt(&sb, None, &args, &file);
+    let out = decrypt(&sb, Plugin::NotOnPath, &args, &file);
     assert_eq!(out.status, 128, "{}", out.stderr_text());
     let line = one_line(&out);
     assert!(line.contains("no key was loaded to open it"), "{line}");
