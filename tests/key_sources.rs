@@ -285,15 +285,8 @@ fn every_file_a_plugin_fails_on_names_the_failure_in_its_own_report() {
 fn failing_key_sources_never_hide_a_working_one() {
     common::require_tools(&["sops", "age-keygen", "ssh-keygen"]);
     let sb = Sandbox::new();
-    let fixtures = common::fixtures_dir();
-    let ssh = fixtures.join("keys/ssh_host_ed25519_key");
-    let ssh_age = std::fs::read_to_string(fixtures.join("keys/ssh_host_ed25519_key.age.txt"))
-        .expect("converted key");
-    let ssh_recipient = ssh_age
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .expect("recipient")
-        .to_string();
+    let host = common::fixture_host_key();
+    let (ssh, ssh_recipient) = (host.path, host.converted);
     let (plain_keys, _, r1) = plugin::age_keygen();
     let age_keys = sb.write("age.txt", plain_keys.as_bytes());
     let file = sops_encrypt(&sb, "s.yaml", &[&r1, &ssh_recipient]);

@@ -208,14 +208,7 @@ fn an_ssh_keygen_rsa_host_key_gives_its_native_line_and_the_ssh_to_pgp_fingerpri
 #[test]
 fn ed25519_keys_and_age_key_files_list_every_recipient_they_answer_to() {
     let sb = Sandbox::new();
-    let f = common::fixtures_dir();
-    let ssh = f.join("keys/ssh_host_ed25519_key");
-    let converted = first_comment(
-        &f.join("keys/ssh_host_ed25519_key.age.txt"),
-        "# public key: ",
-    );
-    let native = std::fs::read_to_string(f.join("keys/ssh_host_ed25519_key.pub")).expect("pub");
-    let native: Vec<&str> = native.split_whitespace().take(2).collect();
+    let host = common::fixture_host_key();
     let (plain, _, r1) = plugin::age_keygen();
     let (_, secret2, r2) = plugin::age_keygen();
     let keys = sb.write(
@@ -227,7 +220,7 @@ fn ed25519_keys_and_age_key_files_list_every_recipient_they_answer_to() {
         &sb,
         &[
             "--ssh-key",
-            ssh.to_str().unwrap(),
+            host.path.to_str().unwrap(),
             "--age-key-file",
             keys.to_str().unwrap(),
             "--ssh-key",
@@ -242,7 +235,7 @@ fn ed25519_keys_and_age_key_files_list_every_recipient_they_answer_to() {
         .collect();
     assert_eq!(
         first_fields,
-        [r1, native.join(" "), converted, r2],
+        [r1, host.native, host.converted, r2],
         "{printed}"
     );
     // The missing key and the plugin binary not on PATH are notes, not failures.
@@ -252,15 +245,6 @@ fn ed25519_keys_and_age_key_files_list_every_recipient_they_answer_to() {
         "{err}"
     );
     assert!(err.contains("age-plugin-sopstest is not on PATH"), "{err}");
-}
-
-fn first_comment(file: &Path, prefix: &str) -> String {
-    std::fs::read_to_string(file)
-        .expect("read")
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .expect("comment")
-        .to_string()
 }
 
 fn sops_encrypt(sb: &Sandbox, name: &str, flags: &[&str], gnupg: Option<&Path>) -> PathBuf {
@@ -280,18 +264,11 @@ fn sops_encrypt(sb: &Sandbox, name: &str, flags: &[&str], gnupg: Option<&Path>) 
 fn check_says_which_files_the_host_opens_and_what_the_others_are_encrypted_to() {
     common::require_tools(&["sops", "gpg", "age-keygen"]);
     let sb = Sandbox::new();
-    let f = common::fixtures_dir();
-    let ssh = f.join("keys/ssh_host_ed25519_key");
-    let converted = first_comment(
-        &f.join("keys/ssh_host_ed25519_key.age.txt"),
-        "# public key: ",
-    );
-    let native = std::fs::read_to_string(f.join("keys/ssh_host_ed25519_key.pub")).expect("pub");
-    let native = native
-        .split_whitespace()
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let common::FixtureHostKey {
+        path: ssh,
+        native,
+        converted,
+    } = common::fixture_host_key();
     let (_, _, other) = plugin::age_keygen();
     let (gnupg, fpr) = gpg_rsa_key(&sb);
     let to_converted = sops_encrypt(&sb, "converted.yaml", &["--age", &converted], None);

@@ -43,6 +43,37 @@ pub fn fixtures_dir() -> PathBuf {
     );
 }
 
+/// The fixture ssh host key (ed25519) and the two age recipients it answers to.
+pub struct FixtureHostKey {
+    /// The private key file.
+    pub path: PathBuf,
+    /// The native ssh recipient: `ssh-ed25519 AAAA…` from the `.pub` file, without its comment.
+    pub native: String,
+    /// The recipient of its ssh-to-age conversion (the `# public key:` line of the converted
+    /// key file).
+    pub converted: String,
+}
+
+pub fn fixture_host_key() -> FixtureHostKey {
+    let keys = fixtures_dir().join("keys");
+    let public = std::fs::read_to_string(keys.join("ssh_host_ed25519_key.pub")).expect("pub");
+    let converted = std::fs::read_to_string(keys.join("ssh_host_ed25519_key.age.txt"))
+        .expect("converted key")
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .expect("recipient comment")
+        .to_string();
+    FixtureHostKey {
+        path: keys.join("ssh_host_ed25519_key"),
+        native: public
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" "),
+        converted,
+    }
+}
+
 /// A program on PATH.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
