@@ -32,6 +32,8 @@ pub struct RecipientOutput {
 }
 
 /// Loads the key sources (`defaults` when none is given, skipping missing ones with a note).
+/// An RSA ssh key is also loaded as the PGP key ssh-to-pgp derives from it, so that `--check`
+/// opens files encrypted to the fingerprint the listing offers.
 pub fn load_identities(
     args: &RecipientArgs,
     defaults: &[&Path],
@@ -41,7 +43,7 @@ pub fn load_identities(
     if args.ssh_keys.is_empty() && args.age_key_files.is_empty() {
         for &path in defaults {
             if path.exists() {
-                ids.add_ssh_key(path);
+                add_ssh_key(&mut ids, path);
             } else {
                 notes.push(format!("{}: does not exist; skipped", path.display()));
             }
@@ -51,7 +53,7 @@ pub fn load_identities(
         ids.add_age_key_file(f);
     }
     for f in &args.ssh_keys {
-        ids.add_ssh_key(f);
+        add_ssh_key(&mut ids, f);
     }
     notes.extend(
         ids.problems()
@@ -59,6 +61,19 @@ pub fn load_identities(
             .map(|p| format!("{}: {}", p.source, p.reason)),
     );
     ids
+}
+
+/// An ssh key as age identities and, when it is an RSA key, also as its ssh-to-pgp PGP key
+/// (ed25519 keys get no PGP entry, and a key that fails to load is noted once).
+fn add_ssh_key(ids: &mut Identities, path: &Path) {
+    let before = ids.loaded().len();
+    ids.add_ssh_key(path);
+    if ids.loaded()[before..]
+        .iter()
+        .any(|l| l.recipient.starts_with("ssh-rsa "))
+    {
+        ids.add_rsa_ssh_key_as_pgp(path);
+    }
 }
 
 pub fn run(args: &RecipientArgs) -> Result<RecipientOutput, CommandError> {
@@ -174,6 +189,7 @@ mod tests {
             &mut notes,
         );
         assert_eq!(ids.loaded().len(), 2, "native and converted");
+        assert!(ids.pgp().is_empty(), "an ed25519 key has no PGP form");
         assert_eq!(
             notes,
             [format!("{}: does not exist; skipped", absent.display())]
