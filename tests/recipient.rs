@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::openpgp::GnupgHome;
 use common::plugin;
 use common::{Outcome, Sandbox};
 use sops_install::keys::openpgp_v4::rsa_v4_fingerprint;
@@ -21,33 +22,12 @@ fn tool(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-/// A GnuPG home; its agent is stopped when the test ends.
-struct GpgHome(PathBuf);
-
-impl Drop for GpgHome {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .args(["--kill", "all"])
-            .env("GNUPGHOME", &self.0)
-            .status();
-    }
-}
-
 /// A GnuPG home with one fresh RSA key (and an encryption subkey); returns (home, the
 /// primary key's fingerprint as gpg prints it).
-fn gpg_rsa_key(sb: &Sandbox) -> (GpgHome, String) {
-    let home = sb.path("gnupg");
-    std::fs::create_dir(&home).expect("gnupg home");
-    let guard = GpgHome(home.clone());
-    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .expect("chmod");
+fn gpg_rsa_key(sb: &Sandbox) -> (GnupgHome, String) {
+    let home = GnupgHome::new(sb.path("gnupg"));
     let gpg = |args: &[&str]| {
-        tool(
-            Command::new("gpg")
-                .env("GNUPGHOME", &home)
-                .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-                .args(args),
-        )
+        home.gpg(&[&["--pinentry-mode", "loopback", "--passphrase", ""], args].concat())
     };
     gpg(&[
         "--quick-gen-key",
@@ -56,16 +36,14 @@ fn gpg_rsa_key(sb: &Sandbox) -> (GpgHome, String) {
         "default",
         "never",
     ]);
-    let listing = gpg(&["--with-colons", "--fingerprint"]);
-    let fpr = listing
-        .lines()
-        .find_map(|l| l.strip_prefix("fpr:"))
-        .and_then(|l| l.split(':').find(|f| f.len() == 40))
-        .expect("a fingerprint")
-        .to_string();
+    let fpr = home
+        .fingerprints()
+        .into_iter()
+        .next()
+        .expect("the primary key's fingerprint");
     // sops encrypts to an encryption subkey; the file still names the primary fingerprint.
     gpg(&["--quick-add-key", &fpr, "rsa2048", "encr", "never"]);
-    (guard, fpr)
+    (home, fpr)
 }
 
 /// The first packet of an OpenPGP binary export: (tag, body).
@@ -111,7 +89,7 @@ fn the_v4_fingerprint_of_an_rsa_key_is_the_one_gpg_prints() {
     let sb = Sandbox::new();
     let (home, expected) = gpg_rsa_key(&sb);
     let export = Command::new("gpg")
-        .env("GNUPGHOME", &home.0)
+        .env("GNUPGHOME", &home.dir)
         .args(["--batch", "--export", &expected])
         .output()
         .expect("gpg --export");
@@ -277,7 +255,7 @@ fn check_says_which_files_the_host_opens_and_what_the_others_are_encrypted_to() 
         &sb,
         "elsewhere.yaml",
         &["--age", &other, "--pgp", &fpr],
-        Some(&gnupg.0),
+        Some(&gnupg.dir),
     );
 
     let ssh_arg = ["--ssh-key", ssh.to_str().unwrap(), "--check"];

@@ -2,6 +2,8 @@
 //! real ramfs, against sops files made by the real sops. See `harness` for how.
 
 mod harness;
+#[path = "../common/openpgp.rs"]
+mod openpgp;
 #[path = "../common/plugin.rs"]
 mod plugin;
 

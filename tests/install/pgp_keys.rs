@@ -2,82 +2,17 @@
 //! gpg, opened by the installer and `sops-install decrypt` with a GnuPG home (through gpg) and
 //! with RSA ssh keys used in memory as the OpenPGP keys ssh-to-pgp derives (no keyring).
 //!
-//! The ssh-to-pgp public key is built here from the ssh key (v4 key packet with creation time
-//! 0, a user ID and a self-signature made with that RSA key) so that gpg can import it and sops
-//! can encrypt to it; gpg's fingerprint of the import must equal ours.
+//! The ssh-to-pgp public key is built from the ssh key by tests/common/openpgp.rs so that gpg
+//! can import it and sops can encrypt to it; gpg's fingerprint of the import must equal ours.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rsa::traits::PublicKeyParts;
-use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use sops_install::keys::openpgp_v4;
 
 use crate::harness::{age_recipient, fixtures, secret, Env};
 use crate::ns_test;
-
-/// A GnuPG home in the test's temporary root; its agent is stopped on drop.
-struct GnupgHome {
-    dir: PathBuf,
-}
-
-impl GnupgHome {
-    fn new(env: &Env, name: &str) -> GnupgHome {
-        let dir = env.path(name);
-        std::fs::create_dir(&dir).expect("create gnupg home");
-        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .expect("chmod gnupg home");
-        GnupgHome { dir }
-    }
-
-    fn gpg(&self, args: &[&str]) -> String {
-        let out = Command::new("gpg")
-            .arg("--batch")
-            .args(args)
-            .env("GNUPGHOME", &self.dir)
-            .output()
-            .expect("gpg runs");
-        assert!(
-            out.status.success(),
-            "gpg {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A new unprotected key; returns its fingerprint.
-    fn generate(&self, uid: &str) -> String {
-        self.gpg(&[
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            uid,
-            "default",
-            "default",
-            "never",
-        ]);
-        self.fingerprints().pop().expect("a key was made")
-    }
-
-    fn fingerprints(&self) -> Vec<String> {
-        self.gpg(&["--with-colons", "--list-keys"])
-            .lines()
-            .filter(|l| l.starts_with("fpr:"))
-            .filter_map(|l| l.split(':').nth(9).map(str::to_string))
-            .collect()
-    }
-}
-
-impl Drop for GnupgHome {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .args(["--kill", "gpg-agent"])
-            .env("GNUPGHOME", &self.dir)
-            .status();
-    }
-}
+use crate::openpgp::{rsa_key_of, ssh_keygen_rsa, ssh_to_pgp_public_key, GnupgHome};
 
 /// Where the real sops gets its keys from.
 #[derive(Clone, Copy)]
@@ -179,111 +114,11 @@ fn pgp_manifest(env: &Env, secrets: Value) -> Value {
     m
 }
 
+/// A new RSA ssh key in the test root (PEM or OpenSSH format).
 fn ssh_keygen(env: &Env, name: &str, pem: bool) -> PathBuf {
     let path = env.path(name);
-    let mut cmd = Command::new("ssh-keygen");
-    cmd.args([
-        "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", "test", "-f",
-    ])
-    .arg(&path);
-    if pem {
-        cmd.args(["-m", "PEM"]);
-    }
-    assert!(cmd.status().expect("ssh-keygen runs").success());
+    ssh_keygen_rsa(&path, pem);
     path
-}
-
-/// Reads an RSA ssh private key (OpenSSH or PEM) with `ssh-keygen`'s help: it rewrites a copy
-/// as PEM, which the `rsa` crate reads. Independent of the installer's own reader.
-fn rsa_key_of(env: &Env, path: &Path) -> RsaPrivateKey {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    let copy = env.path("pem-copy");
-    std::fs::copy(path, &copy).expect("copy key");
-    let ok = Command::new("ssh-keygen")
-        .args(["-q", "-p", "-N", "", "-P", "", "-m", "PEM", "-f"])
-        .arg(&copy)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("ssh-keygen runs")
-        .success();
-    assert!(ok, "ssh-keygen -p -m PEM failed");
-    let text = std::fs::read_to_string(&copy).expect("read pem");
-    std::fs::remove_file(&copy).expect("remove copy");
-    RsaPrivateKey::from_pkcs1_pem(&text).expect("pkcs1 pem")
-}
-
-fn packet(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![0xC0 | tag];
-    let len = body.len();
-    if len < 192 {
-        out.push(len as u8);
-    } else if len < 8384 {
-        let l = len - 192;
-        out.push((l >> 8) as u8 + 192);
-        out.push(l as u8);
-    } else {
-        out.push(255);
-        out.extend_from_slice(&(len as u32).to_be_bytes());
-    }
-    out.extend_from_slice(body);
-    out
-}
-
-fn subpacket(out: &mut Vec<u8>, kind: u8, data: &[u8]) {
-    out.push((data.len() + 1) as u8);
-    out.push(kind);
-    out.extend_from_slice(data);
-}
-
-/// The transferable public key ssh-to-pgp makes of an RSA key: v4 key (created at 0), user ID,
-/// positive self-certification (SHA-256) with the given cipher and compression preferences.
-fn ssh_to_pgp_public_key(
-    key: &RsaPrivateKey,
-    ciphers: &[u8],
-    compression: &[u8],
-) -> (Vec<u8>, [u8; 20]) {
-    let (n, e) = (key.n().to_bytes_be(), key.e().to_bytes_be());
-    let body = openpgp_v4::rsa_v4_public_body(&n, &e, 0);
-    let fp = openpgp_v4::rsa_v4_fingerprint(&n, &e, 0);
-    let uid = b"root (Imported from SSH) <root@localhost>";
-    let mut hashed = Vec::new();
-    subpacket(&mut hashed, 2, &0u32.to_be_bytes()); // signature creation time
-    subpacket(&mut hashed, 27, &[0x0f]); // certify, sign, encrypt communications and storage
-    subpacket(&mut hashed, 11, ciphers);
-    subpacket(&mut hashed, 21, &[8]); // SHA-256
-    subpacket(&mut hashed, 22, compression);
-    subpacket(&mut hashed, 25, &[1]); // primary user ID
-    subpacket(&mut hashed, 33, &[[4u8].as_slice(), &fp].concat()); // issuer fingerprint
-    let mut sig = vec![4, 0x13, openpgp_v4::ALGO_RSA, 8];
-    sig.extend_from_slice(&(hashed.len() as u16).to_be_bytes());
-    sig.extend_from_slice(&hashed);
-    let mut h = Sha256::new();
-    h.update([0x99]);
-    h.update((body.len() as u16).to_be_bytes());
-    h.update(&body);
-    h.update([0xB4]);
-    h.update((uid.len() as u32).to_be_bytes());
-    h.update(uid);
-    h.update(&sig);
-    h.update([4, 0xFF]);
-    h.update((sig.len() as u32).to_be_bytes());
-    let digest = h.finalize();
-    // DigestInfo prefix of SHA-256 (RFC 8017 §9.2), then the digest.
-    let prefix = hex::decode("3031300d060960864801650304020105000420").expect("hex");
-    let signed = key
-        .sign(
-            Pkcs1v15Sign::new_unprefixed(),
-            &[prefix.as_slice(), &digest].concat(),
-        )
-        .expect("rsa sign");
-    let mut unhashed = Vec::new();
-    subpacket(&mut unhashed, 16, &openpgp_v4::key_id(&fp)); // issuer key ID
-    sig.extend_from_slice(&(unhashed.len() as u16).to_be_bytes());
-    sig.extend_from_slice(&unhashed);
-    sig.extend_from_slice(&digest[..2]);
-    openpgp_v4::push_mpi(&mut sig, &signed);
-    let public = [packet(6, &body), packet(13, uid), packet(2, &sig)].concat();
-    (public, fp)
 }
 
 const PLAIN: &str = "db:\n    password: hunter2\napi: key-42\n";
@@ -291,7 +126,7 @@ const PLAIN: &str = "db:\n    password: hunter2\napi: key-42\n";
 ns_test! {
     fn a_gnupg_home_opens_what_sops_encrypted_through_gpg() {
         let env = Env::new();
-        let home = GnupgHome::new(&env, "gnupg");
+        let home = GnupgHome::new(env.path("gnupg"));
         let fp = home.generate("sops-install test <t@example.invalid>");
         let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
         assert!(env.read(&file).contains(&format!("fp: {fp}")));
@@ -315,7 +150,7 @@ ns_test! {
 
     fn sops_gpg_exec_names_the_gpg_that_runs_with_sops_arguments() {
         let env = Env::new();
-        let home = GnupgHome::new(&env, "gnupg");
+        let home = GnupgHome::new(env.path("gnupg"));
         let fp = home.generate("sops-install test <t@example.invalid>");
         let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
         let log = env.path("gpg-calls");
@@ -351,7 +186,7 @@ ns_test! {
     fn the_sops_nix_test_assets_open_with_their_gpg_key() {
         // sops-nix's own TestAll / pgp-keys VM test: key.asc imported into a GnuPG home.
         let env = Env::new();
-        let home = GnupgHome::new(&env, "gnupg");
+        let home = GnupgHome::new(env.path("gnupg"));
         let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("nix/tests/assets");
         home.gpg(&["--import", assets.join("key.asc").to_str().unwrap()]);
         let mut m = pgp_manifest(&env, json!([
@@ -383,13 +218,11 @@ ns_test! {
             let key_path = ssh_keygen(&env, name, pem);
             let head = env.read(&key_path);
             assert!(head.starts_with(if pem { "-----BEGIN RSA PRIVATE KEY-----" } else { "-----BEGIN OPENSSH PRIVATE KEY-----" }));
-            let key = rsa_key_of(&env, &key_path);
+            let key = rsa_key_of(&key_path);
             let (public, fp) = ssh_to_pgp_public_key(&key, &ciphers, &compression);
             let fp_hex = hex::encode_upper(fp);
-            let home = GnupgHome::new(&env, &format!("gnupg-{name}"));
-            let public_path = env.path(&format!("{name}.pgp"));
-            std::fs::write(&public_path, &public).unwrap();
-            home.gpg(&["--import", public_path.to_str().unwrap()]);
+            let home = GnupgHome::new(env.path(&format!("gnupg-{name}")));
+            home.import(&public);
             assert_eq!(home.fingerprints(), vec![fp_hex.clone()], "gpg computes the same fingerprint");
             let file = sops_encrypt(&env, &home.dir, &format!("{name}.yaml"), PLAIN, &["--pgp", &fp_hex]);
             let plain_json = sops_encrypt(&env, &home.dir, &format!("{name}.json"), "{\"a\": \"b\"}", &["--pgp", &fp_hex]);
@@ -429,10 +262,10 @@ ns_test! {
 
     fn a_gnupg_home_without_the_key_fails_with_one_line_naming_every_source() {
         let env = Env::new();
-        let home = GnupgHome::new(&env, "gnupg");
+        let home = GnupgHome::new(env.path("gnupg"));
         let fp = home.generate("owner <o@example.invalid>");
         let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
-        let empty = GnupgHome::new(&env, "empty-gnupg");
+        let empty = GnupgHome::new(env.path("empty-gnupg"));
         let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
         m["gnupgHome"] = json!(empty.dir);
         let run = env.install(&m, &[]).failed();
@@ -451,7 +284,7 @@ ns_test! {
 
     fn a_missing_sops_gpg_exec_is_named() {
         let env = Env::new();
-        let home = GnupgHome::new(&env, "gnupg");
+        let home = GnupgHome::new(env.path("gnupg"));
         let fp = home.generate("owner <o@example.invalid>");
         let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
         let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
@@ -466,11 +299,11 @@ ns_test! {
 
     fn an_rsa_key_that_is_not_the_recipient_is_listed_as_tried() {
         let env = Env::new();
-        let home = GnupgHome::new(&env, "gnupg");
+        let home = GnupgHome::new(env.path("gnupg"));
         let fp = home.generate("owner <o@example.invalid>");
         let file = sops_encrypt(&env, &home.dir, "s.yaml", PLAIN, &["--pgp", &fp]);
         let other = ssh_keygen(&env, "other-rsa", false);
-        let other_fp = hex::encode_upper(ssh_to_pgp_public_key(&rsa_key_of(&env, &other), &[9], &[2]).1);
+        let other_fp = hex::encode_upper(ssh_to_pgp_public_key(&rsa_key_of(&other), &[9], &[2]).1);
         let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
         m["sshKeyPaths"] = json!([other, env.path("no-such-key")]);
         let run = env.install(&m, &[]).failed();
