@@ -1,13 +1,14 @@
 //! `sops-install recipient`: the OpenPGP v4 fingerprint against real gpg and an ssh-keygen RSA
 //! key read by openssl, the recipients listed for ssh and age sources, and `--check` against
-//! files the real sops encrypted to the host key and to other keys (age and pgp).
+//! files the real sops encrypted to the host key and to other keys (age and pgp), among them a
+//! file encrypted only to an RSA ssh key's ssh-to-pgp fingerprint, opened with the key alone.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::openpgp::GnupgHome;
+use common::openpgp::{self, GnupgHome};
 use common::plugin;
 use common::{Outcome, Sandbox};
 use sops_install::keys::openpgp_v4::rsa_v4_fingerprint;
@@ -301,5 +302,72 @@ fn check_says_which_files_the_host_opens_and_what_the_others_are_encrypted_to() 
             .contains("1 of the 2 files cannot be opened by this host"),
         "{}",
         bad.stderr_text()
+    );
+}
+
+#[test]
+fn check_opens_a_file_encrypted_only_to_the_ssh_to_pgp_fingerprint_of_an_rsa_key() {
+    common::require_tools(&["ssh-keygen", "gpg", "sops"]);
+    let sb = Sandbox::new();
+    let key = sb.path("ssh_host_rsa_key");
+    openpgp::ssh_keygen_rsa(&key, false);
+    let (public, fp) = openpgp::ssh_to_pgp_public_key(&openpgp::rsa_key_of(&key), &[9, 7], &[2, 1]);
+    let fp = hex::encode_upper(fp);
+    // gpg holds only the public key: it is there for sops to encrypt to.
+    let home = GnupgHome::new(sb.path("gnupg"));
+    home.import(&public);
+    assert_eq!(
+        home.fingerprints(),
+        std::slice::from_ref(&fp),
+        "gpg computes the same fingerprint"
+    );
+    let file = sops_encrypt(&sb, "pgp-only.yaml", &["--pgp", &fp], Some(&home.dir));
+    drop(home);
+    std::fs::remove_dir_all(sb.path("gnupg")).expect("remove the gnupg home");
+
+    // The listing offers that fingerprint (once), and --check opens the file with the key alone.
+    let listed = recipient_cmd(&sb, &["--ssh-key", key.to_str().unwrap()]);
+    assert_eq!(listed.status, 0, "{}", listed.stderr_text());
+    let pgp_lines: Vec<String> = stdout(&listed)
+        .lines()
+        .filter(|l| l.contains("  # pgp, "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(pgp_lines.len(), 1, "{}", stdout(&listed));
+    assert!(
+        pgp_lines[0].starts_with(&format!("{fp}  # pgp, from ")),
+        "{pgp_lines:?}"
+    );
+    let file_arg = file.to_str().unwrap();
+    let ok = recipient_cmd(
+        &sb,
+        &["--check", file_arg, "--ssh-key", key.to_str().unwrap()],
+    );
+    assert_eq!(ok.status, 0, "{}", ok.stderr_text());
+    assert_eq!(stdout(&ok), format!("ok {}\n", file.display()));
+    assert_eq!(ok.stderr_text(), "", "no note about the key's second use");
+
+    // Another RSA key cannot: the line names the file's fingerprint and what the host offers.
+    let other = sb.path("other_rsa_key");
+    openpgp::ssh_keygen_rsa(&other, true);
+    let other_native = tool(Command::new("ssh-keygen").arg("-y").arg("-f").arg(&other));
+    let other_native: Vec<&str> = other_native.split_whitespace().take(2).collect();
+    let other_fp = hex::encode_upper(
+        openpgp::ssh_to_pgp_public_key(&openpgp::rsa_key_of(&other), &[9], &[2]).1,
+    );
+    let bad = recipient_cmd(
+        &sb,
+        &["--check", file_arg, "--ssh-key", other.to_str().unwrap()],
+    );
+    assert_eq!(bad.status, 1, "{}", bad.stderr_text());
+    assert_eq!(
+        stdout(&bad),
+        format!(
+            "cannot open {}: no recipient of the file is one of this host's; \
+             file recipients: age: none; pgp: {fp}; others: none; \
+             this host offers: {}, pgp {other_fp}\n",
+            file.display(),
+            other_native.join(" ")
+        )
     );
 }
