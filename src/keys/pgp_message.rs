@@ -330,13 +330,19 @@ fn decompress(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
         .split_first()
         .ok_or("the compressed data packet is empty")?;
     let mut out = Zeroizing::new(Vec::new());
+    // One byte more than allowed is read, to tell "too large" from "just fits".
+    let limit = MAX_INFLATED as u64 + 1;
     let result = match algo {
         0 => {
             out.extend_from_slice(data);
             Ok(0)
         }
-        1 => flate2::read::DeflateDecoder::new(data).read_to_end(&mut out),
-        2 => flate2::read::ZlibDecoder::new(data).read_to_end(&mut out),
+        1 => flate2::read::DeflateDecoder::new(data)
+            .take(limit)
+            .read_to_end(&mut out),
+        2 => flate2::read::ZlibDecoder::new(data)
+            .take(limit)
+            .read_to_end(&mut out),
         other => {
             return Err(format!(
                 "the message uses compression {other}; only ZIP and ZLIB are supported"
@@ -344,8 +350,19 @@ fn decompress(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
         }
     };
     result.map_err(|_| "the compressed data is corrupt")?;
+    if out.len() > MAX_INFLATED {
+        return Err(format!(
+            "the compressed data is too large (more than {} KiB once inflated)",
+            MAX_INFLATED >> 10
+        ));
+    }
     Ok(out)
 }
+
+/// The most a compressed packet may inflate to. A data key or Shamir part is a few dozen bytes;
+/// a deflate stream can grow a thousandfold, so without a bound a small message could exhaust
+/// memory at boot.
+const MAX_INFLATED: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -453,6 +470,25 @@ mod tests {
         };
         let err = decrypt_seipd(&body, &aes128).err().unwrap();
         assert!(err.contains("length"), "{err}");
+    }
+
+    #[test]
+    fn a_compressed_packet_may_not_inflate_without_bound() {
+        // 16 MiB of zeros deflate to about 16 KiB: anyone with the public key can make such a
+        // message, and it must not make the installer allocate what the data inflates to.
+        use std::io::Write;
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![0u8; 16 << 20]).unwrap();
+        let body = [&[1u8][..], &enc.finish().unwrap()].concat();
+        let Err(err) = decompress(&body) else {
+            panic!("a 16 MiB inflation was accepted");
+        };
+        assert!(err.contains("too large"), "{err}");
+        // A small one still inflates.
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(b"KEY").unwrap();
+        let body = [&[1u8][..], &enc.finish().unwrap()].concat();
+        assert_eq!(&decompress(&body).unwrap()[..], b"KEY");
     }
 
     #[test]
