@@ -68,8 +68,11 @@ pub fn check(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
 }
 
 /// Every existing ancestor of the link must be a directory, or a symlink owned by root (or, in
-/// user mode, by us) that leads to one. Missing ancestors are fine: they will be created.
+/// user mode, by us) that leads to one; what such a symlink points at is walked the same way,
+/// so a trusted symlink into a path another user controls does not pass. Missing ancestors
+/// are fine: they will be created.
 fn check_parents(layout: &Layout, link: &Link) -> Result<(), InstallError> {
+    use std::path::Component;
     let me = nix::unistd::geteuid().as_raw();
     let trusted = |uid: u32| uid == 0 || (layout.user_mode && uid == me);
     let fail = |why: String| {
@@ -80,28 +83,53 @@ fn check_parents(layout: &Layout, link: &Link) -> Result<(), InstallError> {
         ))
     };
     let parent = link.path.parent().unwrap_or(Path::new("/"));
-    for dir in parent.ancestors().collect::<Vec<_>>().into_iter().rev() {
-        let meta = match std::fs::symlink_metadata(dir) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(fail(format!("cannot stat {}: {e}", dir.display()))),
-        };
-        if meta.file_type().is_symlink() {
-            if !trusted(meta.uid()) {
-                return Err(fail(format!(
-                    "{} is a symlink owned by uid {}, who could point it anywhere; refusing to follow it",
-                    dir.display(),
-                    meta.uid()
-                )));
+    // `resolved` is always a real directory reached so far; symlinks met on the way are
+    // replaced by their targets' components, as the kernel resolves them.
+    let mut resolved = PathBuf::from("/");
+    let mut todo: std::collections::VecDeque<std::ffi::OsString> =
+        std::collections::VecDeque::new();
+    let push_front = |todo: &mut std::collections::VecDeque<std::ffi::OsString>, p: &Path| {
+        for c in p.components().rev() {
+            todo.push_front(c.as_os_str().to_owned());
+        }
+    };
+    push_front(&mut todo, parent);
+    let mut hops = 0;
+    while let Some(part) = todo.pop_front() {
+        match Path::new(&part).components().next() {
+            Some(Component::RootDir) => resolved = PathBuf::from("/"),
+            Some(Component::ParentDir) => {
+                resolved.pop();
             }
-            match std::fs::metadata(dir) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => return Err(fail(format!("{} is not a directory", dir.display()))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                Err(e) => return Err(fail(format!("cannot stat {}: {e}", dir.display()))),
+            Some(Component::Normal(name)) => {
+                let next = resolved.join(name);
+                let meta = match std::fs::symlink_metadata(&next) {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    Err(e) => return Err(fail(format!("cannot stat {}: {e}", next.display()))),
+                };
+                if meta.file_type().is_symlink() {
+                    if !trusted(meta.uid()) {
+                        return Err(fail(format!(
+                            "{} is a symlink owned by uid {}, who could point it anywhere; refusing to follow it",
+                            next.display(),
+                            meta.uid()
+                        )));
+                    }
+                    hops += 1;
+                    if hops > 40 {
+                        return Err(fail(format!("too many symlinks at {}", next.display())));
+                    }
+                    let target = std::fs::read_link(&next)
+                        .map_err(|e| fail(format!("cannot read {}: {e}", next.display())))?;
+                    push_front(&mut todo, &target);
+                } else if meta.is_dir() {
+                    resolved = next;
+                } else {
+                    return Err(fail(format!("{} is not a directory", next.display())));
+                }
             }
-        } else if !meta.is_dir() {
-            return Err(fail(format!("{} is not a directory", dir.display())));
+            _ => {}
         }
     }
     // `ensure` only replaces an empty directory at the link's own place.

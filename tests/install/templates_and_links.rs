@@ -100,6 +100,36 @@ ns_test! {
         assert_eq!(env.generations(), vec![1]);
     }
 
+    fn a_root_owned_symlink_leading_through_another_users_symlink_is_refused() {
+        // `via` is root's, but what it points at walks through `home/planted`, a symlink user
+        // 1234 owns and could point anywhere: the link must not be made through it.
+        let env = Env::new();
+        let file = fixtures().join("enc/basic.yaml");
+        std::fs::create_dir_all(env.path("elsewhere")).unwrap();
+        std::fs::create_dir_all(env.path("home")).unwrap();
+        std::os::unix::fs::symlink(env.path("elsewhere"), env.path("home/planted")).unwrap();
+        std::os::unix::fs::lchown(env.path("home/planted"), Some(1234), Some(1234)).unwrap();
+        std::os::unix::fs::symlink(env.path("home/planted"), env.path("via")).unwrap();
+        let mut s = secret("s", &file, "api_key", "yaml");
+        s["path"] = json!(env.path("via/secret"));
+        let run = env.install(&env.manifest(json!([s]), json!([])), &[]).failed();
+        assert!(run.stderr.contains("secret \"s\"") && run.stderr.contains("owned by uid 1234"), "{}", run.stderr);
+        assert_eq!(std::fs::read_dir(env.path("elsewhere")).unwrap().count(), 0, "nothing made through it");
+        assert!(env.generations().is_empty(), "nothing installed: {:?}", env.generations());
+    }
+
+    fn a_relative_root_owned_symlink_is_followed_from_where_it_is() {
+        // `app -> ../real/app`: resolved against the symlink's own directory.
+        let env = Env::new();
+        std::fs::create_dir_all(env.path("real/app")).unwrap();
+        std::fs::create_dir_all(env.path("var/lib")).unwrap();
+        std::os::unix::fs::symlink("../../real/app", env.path("var/lib/app")).unwrap();
+        let mut s = secret("s", &fixtures().join("enc/basic.yaml"), "api_key", "yaml");
+        s["path"] = json!(env.path("var/lib/app/secret"));
+        env.install(&env.manifest(json!([s]), json!([])), &[]).ok();
+        assert_eq!(env.read(env.path("real/app/secret")), "abc123");
+    }
+
     fn links_the_manifest_no_longer_has_are_removed() {
         let env = Env::new();
         let file = fixtures().join("enc/basic.yaml");
