@@ -31,7 +31,8 @@ pub fn swap(layout: &Layout, live: &Live, generation: &Path) -> Result<(), Insta
 }
 
 /// Temporary symlinks of runs that were killed between making one and renaming it. The caller
-/// holds the run lock, so no other run is between those two steps; only symlinks are removed.
+/// holds the run lock, so no other run is between those two steps; only symlinks named exactly
+/// `.<name>.new-<pid>` are removed, not a user's `.<name>.new-backup`.
 fn remove_leftovers(parent: &Path, name: &str) {
     let prefix = format!(".{name}.new-");
     let Ok(entries) = std::fs::read_dir(parent) else {
@@ -41,7 +42,8 @@ fn remove_leftovers(parent: &Path, name: &str) {
         let ours = entry
             .file_name()
             .to_str()
-            .is_some_and(|n| n.starts_with(&prefix))
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
             && entry.file_type().is_ok_and(|t| t.is_symlink());
         if ours {
             if let Err(e) = std::fs::remove_file(entry.path()) {
@@ -67,4 +69,26 @@ fn clear_obstacle(link: &Path, user_mode: bool) -> Result<(), InstallError> {
         std::fs::remove_dir_all(link)
     };
     result.map_err(|e| InstallError::io("cannot replace", link, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remove_leftovers;
+
+    #[test]
+    fn only_temporary_symlinks_named_with_a_pid_are_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = |name: &str| std::os::unix::fs::symlink("/nowhere", dir.path().join(name));
+        link(".secrets.new-4242").unwrap();
+        // A user's own symlink, and the temporary one of a run for `secrets.new-x` beside it.
+        link(".secrets.new-backup").unwrap();
+        link(".secrets.new-x.new-77").unwrap();
+        remove_leftovers(dir.path(), "secrets");
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".secrets.new-backup", ".secrets.new-x.new-77"]);
+    }
 }
