@@ -148,6 +148,8 @@ fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
     let path = &link.path;
     let parent = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+    // Before the early return below: a run killed after its rename left the link right.
+    remove_dead_staging(parent);
     let (want_uid, want_gid) = if layout.user_mode {
         (
             nix::unistd::geteuid().as_raw(),
@@ -174,7 +176,6 @@ fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
         }
         _ => {}
     }
-    remove_dead_staging(parent);
     let tmp = tempfile::Builder::new()
         .prefix(&format!("{STAGING}{}-", std::process::id()))
         .tempdir_in(parent)

@@ -130,6 +130,24 @@ ns_test! {
         assert_eq!(env.read(env.path("real/app/secret")), "abc123");
     }
 
+    fn a_killed_runs_staging_directory_goes_even_when_the_link_is_already_right() {
+        // A run killed after renaming its link into place but before removing its (now
+        // empty) staging directory: the next run finds the link right and must still clean up.
+        let env = Env::new();
+        let mut s = secret("s", &fixtures().join("enc/basic.yaml"), "api_key", "yaml");
+        s["path"] = json!(env.path("app/secret"));
+        let m = env.manifest(json!([s]), json!([]));
+        env.install(&m, &[]).ok();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stray = env.path(&format!("app/.sops-install-link-{dead}-Ab12Cd"));
+        std::fs::create_dir(&stray).unwrap();
+        env.install(&m, &[]).ok();
+        assert!(!stray.exists(), "the dead run's staging directory is left");
+        assert_eq!(env.read(env.path("app/secret")), "abc123");
+    }
+
     fn links_the_manifest_no_longer_has_are_removed() {
         let env = Env::new();
         let file = fixtures().join("enc/basic.yaml");
