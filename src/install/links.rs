@@ -10,14 +10,29 @@
 //! [`check`] runs before the swap: a link whose parent walks through a symlink someone else
 //! owns (a non-root user could point it at any directory, and root would then create the link
 //! there), through something that is not a directory, or whose place holds a non-empty
-//! directory fails the run while the previous generation is still live. `ensure` repeats the check just before making each link.
+//! directory fails the run while the previous generation is still live.
+//!
+//! `ensure` repeats that walk ([`walk`]) holding each directory open and makes missing ones,
+//! then does everything else relative to the held parent (`mkdirat`, `symlinkat`, `fchownat`,
+//! `renameat`, `unlinkat`): a directory swapped for a symlink after the walk passed it cannot
+//! move the link elsewhere. Stale links and dead runs' staging directories are removed the
+//! same way.
 
-use std::os::unix::fs::MetadataExt;
+mod walk;
+
+use std::ffi::OsStr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
+use nix::fcntl::{openat, readlinkat, renameat, AtFlags, OFlag};
+use nix::sys::stat::{fstat, fstatat, mkdirat, Mode, SFlag};
+use nix::unistd::{fchownat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 use serde::{Deserialize, Serialize};
 
 use super::{InstallError, Layout};
+use walk::HeldDir;
 
 /// One wanted link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,155 +83,228 @@ pub fn check(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
 }
 
 /// Every existing ancestor of the link must be a directory, or a symlink owned by root (or, in
-/// user mode, by us) that leads to one; what such a symlink points at is walked the same way,
-/// so a trusted symlink into a path another user controls does not pass. Missing ancestors
-/// are fine: they will be created.
+/// user mode, by us) that leads to one (see [`walk`]); missing ancestors are fine: they will
+/// be created. Nothing but an empty directory may be in the link's own place.
 fn check_parents(layout: &Layout, link: &Link) -> Result<(), InstallError> {
-    use std::path::Component;
-    let me = nix::unistd::geteuid().as_raw();
-    let trusted = |uid: u32| uid == 0 || (layout.user_mode && uid == me);
-    let fail = |why: String| {
-        InstallError(format!(
-            "{}: cannot link {}: {why}",
-            link.owner_of,
-            link.path.display()
-        ))
+    let name = link_name(link)?;
+    let Some(parent) = walk::find_parent(layout, link)? else {
+        return Ok(());
     };
-    let parent = link.path.parent().unwrap_or(Path::new("/"));
-    // `resolved` is always a real directory reached so far; symlinks met on the way are
-    // replaced by their targets' components, as the kernel resolves them.
-    let mut resolved = PathBuf::from("/");
-    let mut todo: std::collections::VecDeque<std::ffi::OsString> =
-        std::collections::VecDeque::new();
-    let push_front = |todo: &mut std::collections::VecDeque<std::ffi::OsString>, p: &Path| {
-        for c in p.components().rev() {
-            todo.push_front(c.as_os_str().to_owned());
-        }
-    };
-    push_front(&mut todo, parent);
-    let mut hops = 0;
-    while let Some(part) = todo.pop_front() {
-        match Path::new(&part).components().next() {
-            Some(Component::RootDir) => resolved = PathBuf::from("/"),
-            Some(Component::ParentDir) => {
-                resolved.pop();
-            }
-            Some(Component::Normal(name)) => {
-                let next = resolved.join(name);
-                let meta = match std::fs::symlink_metadata(&next) {
-                    Ok(m) => m,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                    Err(e) => return Err(fail(format!("cannot stat {}: {e}", next.display()))),
-                };
-                if meta.file_type().is_symlink() {
-                    if !trusted(meta.uid()) {
-                        return Err(fail(format!(
-                            "{} is a symlink owned by uid {}, who could point it anywhere; refusing to follow it",
-                            next.display(),
-                            meta.uid()
-                        )));
-                    }
-                    hops += 1;
-                    if hops > 40 {
-                        return Err(fail(format!("too many symlinks at {}", next.display())));
-                    }
-                    let target = std::fs::read_link(&next)
-                        .map_err(|e| fail(format!("cannot read {}: {e}", next.display())))?;
-                    push_front(&mut todo, &target);
-                } else if meta.is_dir() {
-                    resolved = next;
-                } else {
-                    return Err(fail(format!("{} is not a directory", next.display())));
-                }
-            }
-            _ => {}
-        }
-    }
-    // `ensure` only replaces an empty directory at the link's own place.
-    let occupied = std::fs::symlink_metadata(&link.path).is_ok_and(|m| m.is_dir())
-        && std::fs::read_dir(&link.path).is_ok_and(|mut d| d.next().is_some());
-    if occupied {
-        return Err(fail(
+    if occupied(&parent, name) {
+        return Err(walk::fail(
+            link,
             "a directory that is not empty is in the way".to_string(),
         ));
     }
     Ok(())
 }
 
+/// The link's own name in its parent directory.
+fn link_name(link: &Link) -> Result<&OsStr, InstallError> {
+    link.path
+        .file_name()
+        .ok_or_else(|| walk::fail(link, "the path does not end in a name".to_string()))
+}
+
+/// Whether `name` in `dir` is a directory with something in it (`place` only removes an
+/// empty one).
+fn occupied(dir: &HeldDir, name: &OsStr) -> bool {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let Ok(mut entries) = nix::dir::Dir::openat(&dir.fd, name, flags, Mode::empty()) else {
+        return false;
+    };
+    let found = entries
+        .iter()
+        .flatten()
+        .any(|e| ![&b"."[..], b".."].contains(&e.file_name().to_bytes()));
+    found
+}
+
+/// Makes one link: walks to its parent holding each directory (creating missing ones), then
+/// places the link through the held parent.
 fn ensure(layout: &Layout, link: &Link) -> Result<(), InstallError> {
-    check_parents(layout, link)?;
-    let path = &link.path;
-    let parent = path.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
-    // Before the early return below: a run killed after its rename left the link right.
-    remove_dead_staging(parent);
-    let (want_uid, want_gid) = if layout.user_mode {
+    let name = link_name(link)?;
+    let parent = walk::open_parent(layout, link)?;
+    place(layout, &parent, name, link)
+}
+
+/// The owner the link should have: the secret's, or ours in user mode (nothing is chowned).
+fn wanted_owner(layout: &Layout, link: &Link) -> (u32, u32) {
+    if layout.user_mode {
         (
             nix::unistd::geteuid().as_raw(),
             nix::unistd::getegid().as_raw(),
         )
     } else {
         (link.uid, link.gid)
-    };
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            let same_target = std::fs::read_link(path).is_ok_and(|t| t == link.target);
-            if same_target && m.uid() == want_uid && m.gid() == want_gid {
-                return Ok(());
-            }
-        }
-        Ok(m) if m.is_dir() => {
-            std::fs::remove_dir(path).map_err(|e| {
-                InstallError::io(
-                    "cannot override",
-                    path,
-                    format!("{e} (a directory is in the way)"),
-                )
-            })?;
-        }
-        _ => {}
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("{STAGING}{}-", std::process::id()))
-        .tempdir_in(parent)
-        .map_err(|e| InstallError::io("cannot create a temporary directory in", parent, e))?;
-    let staged = tmp.path().join("link");
-    std::os::unix::fs::symlink(&link.target, &staged)
-        .map_err(|e| InstallError::io("cannot create symlink", &staged, e))?;
+}
+
+/// Puts the link at `name` in the held `dir`: built in a private staging directory made in
+/// `dir`, chowned there, renamed into place. Every call is relative to a held descriptor.
+fn place(layout: &Layout, dir: &HeldDir, name: &OsStr, link: &Link) -> Result<(), InstallError> {
+    // Before the early return below: a run killed after its rename left the link right.
+    remove_dead_staging(dir);
+    if already_right(layout, dir, name, link)? {
+        return Ok(());
+    }
+    let staging = Staging::create(dir)?;
+    symlinkat(&link.target, &staging.fd, STAGED)
+        .map_err(|e| InstallError::io("cannot create symlink", &staging.path(), walk::io(e)))?;
     if !layout.user_mode {
-        std::os::unix::fs::lchown(&staged, Some(link.uid), Some(link.gid))
-            .map_err(|e| InstallError::io("cannot chown symlink", &staged, e))?;
+        let (uid, gid) = (Some(Uid::from_raw(link.uid)), Some(Gid::from_raw(link.gid)));
+        fchownat(&staging.fd, STAGED, uid, gid, AtFlags::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| InstallError::io("cannot chown symlink", &staging.path(), walk::io(e)))?;
     }
-    std::fs::rename(&staged, path)
-        .map_err(|e| InstallError::io("cannot put the symlink at", path, e))
+    renameat(&staging.fd, STAGED, &dir.fd, name)
+        .map_err(|e| InstallError::io("cannot put the symlink at", &link.path, walk::io(e)))
+}
+
+/// Whether the link is there already with the right target and owner; an empty directory in
+/// its place is removed.
+fn already_right(
+    layout: &Layout,
+    dir: &HeldDir,
+    name: &OsStr,
+    link: &Link,
+) -> Result<bool, InstallError> {
+    let Ok(st) = fstatat(&dir.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) else {
+        return Ok(false);
+    };
+    let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+    if kind == SFlag::S_IFLNK {
+        let same_target = readlinkat(&dir.fd, name).is_ok_and(|t| Path::new(&t) == link.target);
+        return Ok(same_target && (st.st_uid, st.st_gid) == wanted_owner(layout, link));
+    }
+    if kind == SFlag::S_IFDIR {
+        unlinkat(&dir.fd, name, UnlinkatFlags::RemoveDir).map_err(|e| {
+            InstallError::io(
+                "cannot override",
+                &link.path,
+                format!("{} (a directory is in the way)", walk::io(e)),
+            )
+        })?;
+    }
+    Ok(false)
 }
 
 /// Prefix of the private directory a link is built in: `<STAGING><pid>-<random>`.
 const STAGING: &str = ".sops-install-link-";
 
+/// The link's name inside its staging directory.
+const STAGED: &str = "link";
+
+/// A private directory (ours, mode 0700) in the link's parent; removed again when dropped.
+struct Staging<'a> {
+    parent: &'a HeldDir,
+    name: String,
+    fd: OwnedFd,
+}
+
+impl<'a> Staging<'a> {
+    fn create(parent: &'a HeldDir) -> Result<Self, InstallError> {
+        let fail = |e: std::io::Error| {
+            InstallError::io("cannot create a temporary directory in", &parent.path, e)
+        };
+        let mut tries = 0;
+        let name = loop {
+            let name = format!("{STAGING}{}-{:016x}", std::process::id(), random());
+            match mkdirat(&parent.fd, name.as_str(), Mode::from_bits_truncate(0o700)) {
+                Ok(()) => break name,
+                Err(Errno::EEXIST) if tries < 16 => tries += 1,
+                Err(e) => return Err(fail(walk::io(e))),
+            }
+        };
+        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let fd = match openat(&parent.fd, name.as_str(), flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let _ = unlinkat(&parent.fd, name.as_str(), UnlinkatFlags::RemoveDir);
+                return Err(fail(walk::io(e)));
+            }
+        };
+        let staging = Staging { parent, name, fd };
+        // The parent's owner may rename entries: only a directory no one else can write to
+        // is used (someone else's could not be ours; ours stays private).
+        let private = fstat(&staging.fd).is_ok_and(|st| {
+            st.st_uid == nix::unistd::geteuid().as_raw() && st.st_mode & 0o077 == 0
+        });
+        if !private {
+            return Err(fail(std::io::Error::other(
+                "it was replaced while being made",
+            )));
+        }
+        Ok(staging)
+    }
+
+    fn path(&self) -> PathBuf {
+        self.parent.path.join(&self.name).join(STAGED)
+    }
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        let _ = unlinkat(&self.fd, STAGED, UnlinkatFlags::NoRemoveDir);
+        if let Err(e) = unlinkat(
+            &self.parent.fd,
+            self.name.as_str(),
+            UnlinkatFlags::RemoveDir,
+        ) {
+            let path = self.parent.path.join(&self.name);
+            tracing::warn!("cannot remove {}: {}", path.display(), walk::io(e));
+        }
+    }
+}
+
+/// 64 random bits for a staging name (std's per-process hash keys; unguessable enough that
+/// another user cannot occupy the names in advance).
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
 /// Staging directories of runs that were killed before they renamed their link into place
 /// (their pid no longer exists). Those of live runs are left alone, whoever they are.
-fn remove_dead_staging(parent: &Path) {
-    let Ok(entries) = std::fs::read_dir(parent) else {
+fn remove_dead_staging(dir: &HeldDir) {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let Ok(mut entries) = nix::dir::Dir::openat(&dir.fd, ".", flags, Mode::empty()) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(STAGING))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let dead = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
-            == Err(nix::errno::Errno::ESRCH);
-        if dead && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                tracing::warn!("cannot remove {}: {e}", entry.path().display());
-            }
-        }
+    let dead: Vec<std::ffi::CString> = entries
+        .iter()
+        .flatten()
+        .filter(|e| e.file_name().to_str().ok().is_some_and(of_a_dead_run))
+        .map(|e| e.file_name().to_owned())
+        .collect();
+    for name in dead {
+        remove_staging_at(dir, &name);
+    }
+}
+
+/// Whether `name` is a staging directory name whose pid no longer exists.
+fn of_a_dead_run(name: &str) -> bool {
+    let Some(pid) = name
+        .strip_prefix(STAGING)
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|p| p.parse::<i32>().ok())
+    else {
+        return false;
+    };
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(Errno::ESRCH)
+}
+
+/// Removes a staging directory of `dir`: its link, if still there, then the directory.
+fn remove_staging_at(dir: &HeldDir, name: &std::ffi::CStr) {
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let Ok(fd) = openat(&dir.fd, name, flags, Mode::empty()) else {
+        return;
+    };
+    let _ = unlinkat(&fd, STAGED, UnlinkatFlags::NoRemoveDir);
+    if let Err(e) = unlinkat(&dir.fd, name, UnlinkatFlags::RemoveDir) {
+        let path = dir.path.join(OsStr::from_bytes(name.to_bytes()));
+        tracing::warn!("cannot remove {}: {}", path.display(), walk::io(e));
     }
 }
 
@@ -235,12 +323,31 @@ fn remove_stale(layout: &Layout, links: &[Link]) {
         .iter()
         .filter(|o| !links.iter().any(|l| l.path == o.path))
     {
-        let ours = std::fs::symlink_metadata(&stale.path).is_ok_and(|m| m.file_type().is_symlink())
-            && std::fs::read_link(&stale.path).is_ok_and(|t| t == stale.target);
-        if ours {
-            if let Err(e) = std::fs::remove_file(&stale.path) {
-                tracing::warn!("cannot remove the stale link {}: {e}", stale.path.display());
-            }
+        remove_if_ours(layout, stale);
+    }
+}
+
+/// Removes a link an earlier run made, if it is still that link; found by the same walk as
+/// links are made by, and removed through the held parent.
+fn remove_if_ours(layout: &Layout, stale: &Link) {
+    let Some(name) = stale.path.file_name() else {
+        return;
+    };
+    let parent = match walk::find_parent(layout, stale) {
+        Ok(Some(parent)) => parent,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!("not removing the stale link {}: {e}", stale.path.display());
+            return;
+        }
+    };
+    let is_link = fstatat(&parent.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK);
+    let ours = is_link && readlinkat(&parent.fd, name).is_ok_and(|t| Path::new(&t) == stale.target);
+    if ours {
+        if let Err(e) = unlinkat(&parent.fd, name, UnlinkatFlags::NoRemoveDir) {
+            let e = walk::io(e);
+            tracing::warn!("cannot remove the stale link {}: {e}", stale.path.display());
         }
     }
 }
@@ -253,3 +360,4 @@ fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     std::fs::write(&tmp, text).map_err(|e| InstallError::io("cannot write", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| InstallError::io("cannot write", &path, e))
 }
+
