@@ -361,3 +361,109 @@ fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     std::fs::rename(&tmp, &path).map_err(|e| InstallError::io("cannot write", &path, e))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn system_layout() -> Layout {
+        Layout {
+            mount_point: PathBuf::from("/nonexistent/secrets.d"),
+            symlink_path: PathBuf::from("/nonexistent/secrets"),
+            user_mode: false,
+            use_tmpfs: false,
+            keys_gid: 0,
+        }
+    }
+
+    // Another user (1234) owns a directory on the link's way. After the walk holds the
+    // parent, she swaps it for a symlink to a directory of her choice; the link must still be
+    // made in the held directory and nothing in hers. No timing: the swap happens between the
+    // two halves of `ensure`. Needs root (as CI runs) for the chowns.
+    #[test]
+    fn a_directory_swapped_for_a_symlink_after_the_walk_cannot_redirect_the_link() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let home = tmp.path().join("home");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(home.join("app")).expect("mkdir");
+        std::fs::create_dir(&elsewhere).expect("mkdir");
+        for dir in [&home, &home.join("app")] {
+            std::os::unix::fs::chown(dir, Some(1234), Some(1234)).expect("chown (run as root)");
+        }
+        let link = Link {
+            owner_of: "secret \"s\"".to_string(),
+            path: home.join("app/token"),
+            target: PathBuf::from("/run/secrets/s"),
+            uid: 1000,
+            gid: 1001,
+        };
+        let layout = system_layout();
+        let parent = walk::open_parent(&layout, &link).expect("walk");
+
+        std::fs::rename(home.join("app"), home.join("app-held")).expect("move away");
+        std::os::unix::fs::symlink(&elsewhere, home.join("app")).expect("plant");
+        std::os::unix::fs::lchown(home.join("app"), Some(1234), Some(1234)).expect("chown -h");
+        let by_path =
+            check(&layout, std::slice::from_ref(&link)).expect_err("a by-path check sees the swap");
+        assert!(by_path.0.contains("owned by uid 1234"), "{by_path}");
+
+        place(&layout, &parent, link_name(&link).expect("name"), &link).expect("place");
+        let in_elsewhere: Vec<_> = std::fs::read_dir(&elsewhere)
+            .expect("ls")
+            .flatten()
+            .collect();
+        assert!(
+            in_elsewhere.is_empty(),
+            "made through the swapped path: {in_elsewhere:?}"
+        );
+        let made = home.join("app-held/token");
+        let meta = std::fs::symlink_metadata(&made).expect("the link is in the held directory");
+        assert!(meta.file_type().is_symlink());
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (1000, 1001),
+            "owned like its secret"
+        );
+        assert_eq!(std::fs::read_link(&made).expect("readlink"), link.target);
+        let names: Vec<_> = std::fs::read_dir(home.join("app-held"))
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![OsStr::new("token")],
+            "no staging directory is left"
+        );
+    }
+
+    // The walk holds a symlink's directory, not its name: `..` in a relative target goes
+    // back to the directory held before it, and a relative target is read from where the
+    // symlink is.
+    #[test]
+    fn relative_symlink_targets_are_walked_from_the_held_directories() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(tmp.path().join("real/app")).expect("mkdir");
+        std::fs::create_dir_all(tmp.path().join("var/lib")).expect("mkdir");
+        std::os::unix::fs::symlink("../../real/app", tmp.path().join("var/lib/app"))
+            .expect("symlink");
+        let link = Link {
+            owner_of: "secret \"s\"".to_string(),
+            path: tmp.path().join("var/lib/app/new/token"),
+            target: PathBuf::from("/run/secrets/s"),
+            uid: 0,
+            gid: 0,
+        };
+        let parent = walk::open_parent(&system_layout(), &link).expect("walk");
+        let real = tmp
+            .path()
+            .canonicalize()
+            .expect("real path")
+            .join("real/app/new");
+        assert_eq!(parent.path, real, "the held path has no symlinks");
+        assert!(
+            real.is_dir(),
+            "the missing directory was made where the symlink leads"
+        );
+    }
+}
