@@ -95,7 +95,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         ..Outcome::default()
     };
     let decrypted = files
-        .decrypt_all(&ids)
+        .decrypt_all(&manifest, &ids)
         .map_err(|e| Failure(e.to_string()))?;
     let new_files = render::files::build(&manifest, &decrypted, &owners).map_err(Failure)?;
     let layout = Layout {

@@ -25,10 +25,9 @@ pub struct ParsedFile {
     pub metadata: Metadata,
 }
 
-/// Every distinct sops file of a manifest, parsed, with the secrets that use it.
+/// Every distinct sops file of a manifest, parsed.
 pub struct ParsedFiles {
     files: Vec<(PathBuf, ParsedFile)>,
-    users: Vec<String>,
 }
 
 /// A file that could not be decrypted.
@@ -90,8 +89,7 @@ pub fn parse_all(manifest: &Manifest) -> Result<ParsedFiles, Problems> {
         }
     }
     if problems.is_empty() {
-        let users = files.iter().map(|(p, _)| users(manifest, p)).collect();
-        Ok(ParsedFiles { files, users })
+        Ok(ParsedFiles { files })
     } else {
         Err(Problems(problems))
     }
@@ -144,16 +142,18 @@ impl ParsedFiles {
         }
     }
 
-    /// Decrypts every file once; the first failure stops the run.
+    /// Decrypts every file once; the first failure stops the run and names the secrets of the
+    /// `manifest` that use the file.
     pub fn decrypt_all(
         self,
+        manifest: &Manifest,
         identities: &Identities,
     ) -> Result<HashMap<PathBuf, DecryptedFile>, FileError> {
         let mut out = HashMap::new();
-        for ((path, parsed), secrets) in self.files.into_iter().zip(self.users) {
+        for (path, parsed) in self.files {
             let fail = |error| FileError {
+                secrets: users(manifest, &path),
                 path: path.clone(),
-                secrets: secrets.clone(),
                 error,
             };
             let key = data_key::recover(&parsed.metadata, identities)
