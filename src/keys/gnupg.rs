@@ -1,9 +1,9 @@
 //! Opening sops `pgp` entries with the gpg program and an existing GnuPG home.
 //!
 //! Run as sops runs it: `$SOPS_GPG_EXEC -d` (default `gpg`), the armored message on standard
-//! input, the data key read from standard output, `GNUPGHOME` set to the home. There is no
-//! terminal at activation, so gpg gets none: standard error is captured and its last line
-//! becomes the reason when gpg fails.
+//! input, the data key read from standard output, `GNUPGHOME` set to the home. Standard error
+//! is captured and its last line becomes the reason when gpg fails. Like sops, no `--batch` and
+//! no timeout: a passphrase-protected key may make gpg's agent ask through a pinentry.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
