@@ -48,12 +48,19 @@ impl Gnupg {
             let _ = stderr.read_to_end(&mut err);
             err
         });
+        let mut read_error = None;
         if let Some(mut stdout) = child.stdout.take() {
             let mut chunk = zeroize::Zeroizing::new([0u8; 256]);
             loop {
                 match stdout.read(&mut chunk[..]) {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) => break,
                     Ok(n) => out.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        // A key cut short must not pass for the whole key.
+                        read_error = Some(e);
+                        break;
+                    }
                 }
             }
         }
@@ -62,6 +69,12 @@ impl Gnupg {
         let status = child
             .wait()
             .map_err(|e| format!("{} did not finish: {e}", exec.display()))?;
+        if let Some(e) = read_error {
+            return Err(format!(
+                "cannot read the output of {} -d: {e}",
+                exec.display()
+            ));
+        }
         if status.success() {
             return Ok(out);
         }
