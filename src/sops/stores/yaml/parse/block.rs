@@ -2,7 +2,7 @@
 //! comments in them (see the module doc of `parse` for the rules).
 
 use super::node::{Cand, Props};
-use super::scanner::{PResult, Parser};
+use super::scanner::{self, PResult, Parser};
 use crate::sops::tree::{Entry, Map, Value};
 
 /// Where a node sits, which decides what may start on its line.
@@ -26,6 +26,7 @@ impl<'a> Parser<'a> {
         if !(self.at_eol() || self.peek() == Some(b'#')) {
             return self.node_content(n, ctx, props, false);
         }
+        let same_line = self.trailing.len();
         self.skip_to_content(true)?;
         let c = self.col() as isize;
         let nested = !self.eof()
@@ -34,6 +35,14 @@ impl<'a> Parser<'a> {
                 || (c == n
                     && matches!(ctx, Ctx::MapValue | Ctx::ExplicitValue)
                     && self.at_indicator(b'-')));
+        if nested && ctx == Ctx::SeqItem && self.at_indicator(b'-') {
+            // `- # c` with a sequence on the next lines: yaml.v3 gives the comment to that
+            // sequence's first element, so it leads the inner list (before any comment lines).
+            let col = c as usize;
+            let moved: Vec<_> = self.trailing.drain(same_line..).collect();
+            let lead = moved.into_iter().map(|text| scanner::Pending { col, text });
+            self.pending.splice(0..0, lead);
+        }
         if nested {
             self.node_content(n, ctx, props, true)
         } else {

@@ -11,7 +11,9 @@
 //!   goes to the end of that map);
 //! * a comment after content on the same line goes just before that entry or element (for the
 //!   first key of a map that starts on a `- ` line: before that list element);
-//! * comments between `key:` and a scalar value on a later line go before the entry.
+//! * comments between `key:` and a scalar value on a later line go before the entry;
+//! * a comment after a bare `- ` with a sequence starting on the next lines leads that inner
+//!   sequence (yaml.v3 gives it to the inner sequence's first element).
 //!
 //! Scalars are typed by `resolve`; aliases are expanded as copies within a size budget;
 //! nesting is capped.

@@ -87,3 +87,26 @@ fn a_comment_moved_to_column_zero_lands_in_the_top_level_map() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_comment_on_a_dash_line_leads_the_sequence_below_it() {
+    // The layouts sops writes for a list whose first item is a comment and then a map; sops
+    // reads the comment back as the first item of the inner list (interop seed 4242).
+    assert_eq!(
+        json("a:\n    - # c\n      - user: x\n        n: 1\n    - 2\n"),
+        r#"{"a":[[" c",{"user":"x","n":1}],2]}"#
+    );
+    assert_eq!(
+        json("a:\n    - # c\n      # d\n      - user: x\n    - 2\n"),
+        r#"{"a":[[" c"," d",{"user":"x"}],2]}"#
+    );
+    assert_eq!(
+        json("a:\n    - - # c\n        - user: x\n    - 2\n"),
+        r#"{"a":[[[" c",{"user":"x"}]],2]}"#
+    );
+    // After content on the dash line, a comment still goes before the outer element.
+    assert_eq!(
+        json("a:\n    - - 5 # c\n    - 2\n"),
+        r#"{"a":[" c",[5],2]}"#
+    );
+}
