@@ -158,15 +158,31 @@ fn split_list(items: &[Value]) -> (Comments<'_>, Vec<Elem<'_>>, Comments<'_>) {
     if elems.is_empty() {
         return (pending, elems, Vec::new());
     }
-    if let Some(Value::List(inner)) = elems.first().map(|e| e.value) {
-        // The first item is a nested list with leading comments of its own: they take the
-        // head slot this list's leading comments would have used [verified with sops 3.11].
-        let (own, inner_elems, _) = split_list(inner);
-        if !own.is_empty() && !inner_elems.is_empty() {
-            head.clear();
-        }
-    }
     (head, elems, pending)
+}
+
+/// The head comments a collection prints before its dash when it is a list element (those
+/// before its first pair or element; none for an empty or scalar value).
+fn own_head<'a>(v: &'a Value) -> Comments<'a> {
+    match v {
+        Value::Map(m) => {
+            let (own, pairs, _) = split_map(m);
+            if pairs.is_empty() {
+                Vec::new()
+            } else {
+                own
+            }
+        }
+        Value::List(l) => {
+            let (own, elems, _) = split_list(l);
+            if elems.is_empty() {
+                Vec::new()
+            } else {
+                own
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Whether the value is printed as an indented block (a non-empty map or list).
@@ -305,21 +321,7 @@ impl<'a> Emitter<'a> {
         for (n, elem) in elems.iter().enumerate() {
             let mut head = elem.head.clone();
             // A collection's own head comments go before its dash too.
-            match elem.value {
-                Value::Map(m) => {
-                    let (own, pairs, _) = split_map(m);
-                    if !pairs.is_empty() {
-                        head.extend(own);
-                    }
-                }
-                Value::List(l) => {
-                    let (own, elems, _) = split_list(l);
-                    if !elems.is_empty() {
-                        head.extend(own);
-                    }
-                }
-                _ => {}
-            }
+            head.extend(own_head(elem.value));
             self.head(&head, indent);
             self.out.write_indent(indent);
             self.out.indicator(b"-", true, false, true);
@@ -355,7 +357,15 @@ impl<'a> Emitter<'a> {
                 if elems.is_empty() {
                     self.empty_list(&head);
                 } else {
-                    self.head(&head, inner);
+                    // A map value's head comments wait in yaml.v3's one head-comment slot
+                    // until the first dash; a first element with head comments of its own
+                    // replaces them there [verified with sops 3.11]. A list element or a
+                    // document root prints its head at once, so nothing is lost there.
+                    if own_head(elems[0].value).is_empty() {
+                        self.head(&head, inner);
+                    } else {
+                        self.pending.clear();
+                    }
                     self.block_list(&elems, &foot, inner, depth + 1)?;
                 }
             }

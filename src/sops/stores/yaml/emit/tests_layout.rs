@@ -123,6 +123,23 @@ fn comments_sit_at_the_column_of_what_follows() {
 }
 
 #[test]
+fn a_head_comment_waits_for_the_first_dash_only_under_a_key() {
+    // l1 = [# x, l2], l2 = [# y, 1]: both lists carry head comments. Under a key the list's
+    // comment waits in yaml.v3's one slot and the first element's replaces it; as a list
+    // element or a document root it is printed at once [verified with sops 3.11].
+    let c = |t: &str| Value::Comment(SecretBytes::from(t));
+    let l2 = Value::List(vec![c(" y"), Value::Int(1)]);
+    let l1 = Value::List(vec![c(" x"), l2]);
+    assert_eq!(one(l1.clone()), "k:\n    # y\n    - - 1\n");
+    assert_eq!(
+        one(Value::List(vec![l1.clone()])),
+        "k:\n    # x\n    - # y\n      - - 1\n"
+    );
+    let out = emit_value(&l1).expect("emits");
+    assert_eq!(String::from_utf8_lossy(out.as_bytes()), "# x\n# y\n- - 1\n");
+}
+
+#[test]
 fn extracted_values_are_standalone_documents() {
     let out = emit_value(&Value::Int(5432)).expect("emits");
     assert_eq!(out.as_bytes(), b"5432\n");
