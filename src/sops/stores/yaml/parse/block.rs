@@ -137,6 +137,10 @@ impl<'a> Parser<'a> {
                 Some(k) => (k, Some(Ctx::MapValue)),
                 None => self.block_key(c)?,
             };
+            let on_colon_line = match value_ctx {
+                Some(Ctx::ExplicitValue) => self.comment_after_indicator(),
+                _ => None,
+            };
             let value = match value_ctx {
                 Some(ctx) => self.block_value(c as isize, ctx)?,
                 None => Value::Null,
@@ -149,6 +153,9 @@ impl<'a> Parser<'a> {
             } else {
                 map.0.extend(mine.into_iter().map(Entry::Comment));
             }
+            // `:   # c` with the value below: yaml.v3 gives the comment to the key, so it
+            // stays before this entry even in a compact map [verified with sops 3.11].
+            map.0.extend(on_colon_line.into_iter().map(Entry::Comment));
             map.0.push(Entry::Pair(key, value));
             is_first = false;
             if self.eof() || self.at_doc_marker() || self.col() < c {
@@ -169,6 +176,17 @@ impl<'a> Parser<'a> {
         }
         self.leave();
         Ok(Value::Map(map))
+    }
+
+    /// A comment right after an explicit `:` (nothing else on that line before it).
+    fn comment_after_indicator(&mut self) -> Option<crate::secret_bytes::SecretBytes> {
+        let start = self.pos;
+        self.skip_inline_ws();
+        if self.pos > start && self.peek() == Some(b'#') {
+            return Some(self.read_comment());
+        }
+        self.pos = start;
+        None
     }
 
     /// Reads a key at column `c`: `? key` (then an optional `: ` line) or an implicit key.

@@ -110,3 +110,17 @@ fn a_comment_on_a_dash_line_leads_the_sequence_below_it() {
         r#"{"a":[" c",[5],2]}"#
     );
 }
+
+#[test]
+fn a_comment_after_an_explicit_colon_stays_before_its_entry() {
+    // What sops writes for keys over 128 characters: the comment on the `:` line belongs to
+    // that entry's map even when the map started on the outer `:` line (interop seed 1003).
+    assert_eq!(
+        json("? a\n:   ? b\n    :   # c\n        - 1\n    d: 2\n"),
+        r#"{"a":{" c":null,"b":[1],"d":2}}"#
+    );
+    assert_eq!(
+        json("? a\n:   # c\n    ? b\n    :   x: 1\n"),
+        r#"{" c":null,"a":{"b":{"x":1}}}"#
+    );
+}
