@@ -243,5 +243,9 @@ mod tests {
         assert_eq!(err, "key a/c not found");
         let err = extract(&branches, &parse_secret_key("a/b/c"), Format::Yaml).unwrap_err();
         assert_eq!(err, "a/b is a string, so it has no key \"c\"");
+        // sops answers an index into a map with its internal key/value item; we refuse it.
+        let path = parse_extract_path(r#"["a"][0]"#).unwrap();
+        let err = extract(&branches, &path, Format::Yaml).unwrap_err();
+        assert_eq!(err, "a is a map, so it has no element 0");
     }
 }
