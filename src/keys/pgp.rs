@@ -28,7 +28,7 @@ impl PgpKey {
     /// How the key shows in messages, next to the file's `pgp FINGERPRINT` recipients.
     pub fn recipient(&self) -> String {
         match self {
-            PgpKey::Rsa { key, .. } => format!("pgp {}", hex::encode_upper(key.fingerprint)),
+            PgpKey::Rsa { key, .. } => format!("pgp {}", openpgp_v4::to_hex(&key.fingerprint)),
             PgpKey::Gnupg { .. } => "pgp (any secret key gpg has)".to_string(),
         }
     }
