@@ -59,6 +59,7 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
                 identity: Box::new(identity),
                 recipient,
                 source: source.to_string(),
+                via_plugin: false,
             });
         } else if line.starts_with("AGE-PLUGIN-") {
             let identity = age::plugin::Identity::from_str(line)

@@ -88,6 +88,7 @@ pub fn load(
             count(identities.len())
         ),
         source: source.to_string(),
+        via_plugin: true,
     })
 }
 

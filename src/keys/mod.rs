@@ -33,6 +33,8 @@ pub struct LoadedIdentity {
     pub recipient: String,
     /// Where it came from, for messages (`/etc/ssh/ssh_host_ed25519_key`, `SOPS_AGE_KEY`).
     pub source: String,
+    /// Served by an age plugin process rather than held in memory.
+    pub via_plugin: bool,
 }
 
 /// A key source that could not be used, and why.
@@ -52,8 +54,6 @@ pub struct Identities {
     plugin_failures: age_plugin::FailureLog,
     /// `age1…` recipients that key-file comments give for plugin identities: (recipient, source).
     plugin_recipients: Vec<(String, String)>,
-    /// Indices into `loaded` of the plugin identities.
-    plugin_indices: Vec<usize>,
 }
 
 impl Identities {
@@ -126,10 +126,7 @@ impl Identities {
                 lines.join(", ")
             );
             match age_plugin::load(name, &ids, &label, &self.plugin_failures) {
-                Ok(found) => {
-                    self.plugin_indices.push(self.loaded.len());
-                    self.loaded.push(found);
-                }
+                Ok(found) => self.loaded.push(found),
                 Err(reason) => self.problem(label, reason),
             }
         }
@@ -208,9 +205,8 @@ impl Identities {
     /// entry of the group (whatever the order of the file's entries).
     pub fn age_identity_rounds(&self) -> [Vec<&dyn age::Identity>; 2] {
         let mut rounds: [Vec<&dyn age::Identity>; 2] = [Vec::new(), Vec::new()];
-        for (i, l) in self.loaded.iter().enumerate() {
-            let round = usize::from(self.plugin_indices.contains(&i));
-            rounds[round].push(l.identity.as_ref());
+        for l in &self.loaded {
+            rounds[usize::from(l.via_plugin)].push(l.identity.as_ref());
         }
         rounds
     }

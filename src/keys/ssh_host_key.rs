@@ -58,6 +58,7 @@ fn native_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, String>
         identity: Box::new(identity),
         recipient,
         source: source.to_string(),
+        via_plugin: false,
     })
 }
 
@@ -78,6 +79,7 @@ fn converted_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, Stri
         identity: Box::new(identity),
         recipient: pair.recipient,
         source: format!("{source} (converted to age)"),
+        via_plugin: false,
     })
 }
 
