@@ -19,8 +19,7 @@ const TMPFS_MAGIC: i64 = 0x0102_1994;
 /// Makes sure the mount point exists and (system mode, Linux) is the wanted RAM filesystem.
 pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
     let mp = &layout.mount_point;
-    std::fs::create_dir_all(mp)
-        .map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    super::create_dirs(mp).map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
     if layout.user_mode || !cfg!(target_os = "linux") {
         return Ok(());
     }

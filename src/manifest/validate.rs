@@ -284,6 +284,7 @@ fn secret(
             );
         }
     }
+    unusable_ids(c, subject, &rs.owner, rs.uid, &rs.group, rs.gid);
     Some(Secret {
         name: name?,
         key: rs.key.unwrap_or_default(),
@@ -338,6 +339,7 @@ fn template(
             None
         }
     };
+    unusable_ids(c, subject, &rt.owner, rt.uid, &rt.group, rt.gid);
     Some(Template {
         name: name?,
         text: text?,
@@ -399,6 +401,25 @@ fn check_template_placeholders(
                 );
             }
         }
+    }
+}
+
+/// uid/gid 4294967295 is `(uid_t)-1`, which chown reads as "leave unchanged": the file would
+/// silently stay root's. Refused (a name that resolves to it is refused in `owners`).
+fn unusable_ids(
+    c: &mut Collector,
+    subject: &str,
+    owner: &Option<String>,
+    uid: Option<u32>,
+    group: &Option<String>,
+    gid: Option<u32>,
+) {
+    let why = "4294967295 is chown's \"leave unchanged\" and cannot own a file";
+    if owner.is_none() && uid == Some(u32::MAX) {
+        c.add(subject, "uid", why);
+    }
+    if group.is_none() && gid == Some(u32::MAX) {
+        c.add(subject, "gid", why);
     }
 }
 

@@ -1,0 +1,260 @@
+//! An attacker's view of the install layer (issue 12): the caller's umask, a local user who
+//! plants files where the installer will look (the link record, the lock file, the symlink
+//! path), odd spellings of the live symlink, ids and counters at their limits. Each test
+//! failed before the fix it guards.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::harness::{fixtures, secret, Env, Run};
+use crate::ns_test;
+
+fn basic(name: &str) -> Value {
+    secret(name, &fixtures().join("enc/basic.yaml"), "api_key", "yaml")
+}
+
+fn one_secret(env: &Env) -> Value {
+    env.manifest(json!([basic("s")]), json!([]))
+}
+
+/// Runs the installer under `timeout`, so a run that would hang is killed (status 137).
+fn bounded(env: &Env, m: &Value) -> Run {
+    let manifest = env.write_manifest(m);
+    env.run_cmd(
+        Command::new("timeout")
+            .args(["-s", "KILL", "30"])
+            .arg(env!("CARGO_BIN_EXE_sops-install"))
+            .arg(&manifest),
+    )
+}
+
+/// Runs the installer with every symlink creation failing (EIO): the run fails after the new
+/// generation is staged and before the swap.
+fn failing_at_the_swap(env: &Env, m: &Value) -> Run {
+    let manifest = env.write_manifest(m);
+    env.run_cmd(
+        Command::new("strace")
+            .args(["-f", "-qq", "-o", "/dev/null"])
+            .args(["-e", "trace=symlink,symlinkat"])
+            .args(["-e", "inject=symlink,symlinkat:error=EIO"])
+            .arg(env!("CARGO_BIN_EXE_sops-install"))
+            .arg(&manifest),
+    )
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::symlink_metadata(p)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", p.display()))
+        .mode()
+        & 0o7777
+}
+
+/// A manifest that makes every kind of thing the installer creates: a nested secret
+/// directory, a custom path and a symlink path and mount point below missing directories.
+fn creating_everything(env: &Env) -> Value {
+    let mut custom = basic("custom");
+    custom["path"] = json!(env.path("var/lib/app/token"));
+    let mut m = env.manifest(json!([basic("s"), basic("nested/deep"), custom]), json!([]));
+    m["secretsMountPoint"] = json!(env.path("mnt/secrets.d"));
+    m["symlinkPath"] = json!(env.path("run2/secrets"));
+    m
+}
+
+/// The mode a creating call asks for, from one strace line (`None`: not a creating call).
+fn requested_mode(line: &str) -> Option<Result<u32, String>> {
+    let creating = line.contains("mkdir") || line.contains("O_CREAT") || line.contains("creat(");
+    if !creating || line.contains("<unfinished") {
+        return None;
+    }
+    let call = line
+        .rsplit_once(" = ")
+        .map_or(line, |(call, _)| call)
+        .trim_end();
+    let last = call.rsplit(", ").next().unwrap_or("").trim_end_matches(')');
+    Some(u32::from_str_radix(last, 8).map_err(|_| line.to_string()))
+}
+
+ns_test! {
+    // Item 1: under umask 0, no mkdir/open(O_CREAT) of a run asks for group or world write.
+    fn creating_syscalls_never_ask_for_group_or_world_write() {
+        let env = Env::new();
+        let m = creating_everything(&env);
+        let manifest = env.write_manifest(&m);
+        let trace = env.path("trace");
+        for _ in 0..2 {
+            env.run_cmd(
+                Command::new("sh")
+                    .args(["-c", "umask 0; exec \"$@\"", "sh"])
+                    .args(["strace", "-f", "-qq", "-o"])
+                    .arg(&trace)
+                    .args(["-e", "trace=mkdir,mkdirat,open,openat,openat2,creat"])
+                    .arg(env!("CARGO_BIN_EXE_sops-install"))
+                    .arg(&manifest),
+            )
+            .ok();
+            let text = std::fs::read_to_string(&trace).expect("trace");
+            let modes: Vec<Result<u32, String>> = text.lines().filter_map(requested_mode).collect();
+            assert!(modes.iter().filter(|m| m.is_ok()).count() >= 3, "no creating call seen:\n{text}");
+            for m in modes {
+                let m = m.unwrap_or_else(|line| panic!("cannot read the mode of: {line}"));
+                assert_eq!(m & 0o022, 0, "a creating call asked for mode {m:04o}:\n{text}");
+            }
+        }
+    }
+
+    // Item 1: the same scenario run under umask 000 gives exactly the modes it gives under 022.
+    fn under_umask_000_every_made_directory_and_file_has_its_exact_mode() {
+        let env = Env::new();
+        let m = creating_everything(&env);
+        let old = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+        env.install(&m, &[]).ok();
+        env.install(&m, &[]).ok();
+        nix::sys::stat::umask(old);
+        for dir in ["var", "var/lib", "var/lib/app", "mnt", "run2"] {
+            assert_eq!(mode(&env.path(dir)), 0o755, "{dir}");
+        }
+        let gen = env.path("mnt/secrets.d/2");
+        assert_eq!(mode(&gen), 0o751);
+        assert_eq!(mode(&gen.join("nested")), 0o751);
+        assert_eq!(mode(&gen.join("nested/deep")), 0o400);
+        assert_eq!(mode(&env.path("mnt/secrets.d/custom-links.json")), 0o600);
+        assert_eq!(mode(&env.path("mnt/.secrets.d.lock")), 0o600);
+        assert_eq!(env.read(env.path("var/lib/app/token")), "abc123");
+    }
+
+    // Item 1: a link record another user could have written is not followed.
+    fn a_links_record_someone_else_could_write_is_not_trusted() {
+        for (owner, perm) in [(0, 0o666), (1234, 0o600)] {
+            let env = Env::new();
+            let mut custom = basic("custom");
+            custom["path"] = json!(env.path("app/token"));
+            let m = env.manifest(json!([custom]), json!([]));
+            env.install(&m, &[]).ok();
+            // The attacker's victim: a symlink root should never remove.
+            let victim = env.path("victim");
+            std::os::unix::fs::symlink("/target/x", &victim).expect("victim");
+            let record = env.mount_point().join("custom-links.json");
+            let forged = json!([{ "path": victim, "target": "/target/x", "uid": 0, "gid": 0 }]);
+            std::fs::write(&record, forged.to_string()).expect("forge");
+            std::os::unix::fs::chown(&record, Some(owner), None).expect("chown");
+            std::fs::set_permissions(&record, std::os::unix::fs::PermissionsExt::from_mode(perm)).expect("chmod");
+            let run = env.install(&m, &[]).ok();
+            assert!(std::fs::symlink_metadata(&victim).is_ok(), "the victim link was removed ({owner}, {perm:o})");
+            assert!(run.stderr.contains("not trusting"), "{}", run.stderr);
+            assert_eq!(mode(&record), 0o600, "the record is rewritten, ours");
+        }
+    }
+
+    // A FIFO or another user's file at the lock path: refused at once, no hang.
+    fn a_fifo_or_a_foreign_lock_file_is_refused_without_hanging() {
+        let env = Env::new();
+        let lock = env.path(".secrets.d.lock");
+        nix::unistd::mkfifo(&lock, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+        let run = bounded(&env, &one_secret(&env)).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("lock file"), "{}", run.stderr);
+        std::fs::remove_file(&lock).expect("rm");
+        std::fs::write(&lock, "").expect("plant");
+        std::os::unix::fs::chown(&lock, Some(1234), Some(1234)).expect("chown");
+        let run = bounded(&env, &one_secret(&env)).failed();
+        assert!(run.stderr.contains("lock file") && run.stderr.contains("owned by"), "{}", run.stderr);
+        assert!(std::fs::symlink_metadata(env.symlink()).is_err(), "nothing was installed");
+    }
+
+    // Item 5: however the live link is spelt, a failure before the swap keeps its generation.
+    fn every_spelling_of_the_live_link_keeps_the_live_generation_on_failure() {
+        let env = Env::new();
+        let m = one_secret(&env);
+        env.install(&m, &[]).ok();
+        let abs = env.mount_point();
+        let spellings: Vec<PathBuf> = vec![
+            "secrets.d/1".into(),
+            "./secrets.d//1/".into(),
+            "secrets.d/../secrets.d/1".into(),
+            PathBuf::from(format!("{}//1", abs.display())),
+            PathBuf::from(format!("{}/./1/", abs.display())),
+        ];
+        for spelt in &spellings {
+            std::fs::remove_file(env.symlink()).expect("rm link");
+            std::os::unix::fs::symlink(spelt, env.symlink()).expect("link");
+            let run = failing_at_the_swap(&env, &m).failed();
+            assert!(run.stderr.contains("symlink"), "{}", run.stderr);
+            assert_eq!(&env.live_generation(), spelt, "the link is untouched");
+            assert_eq!(env.read(env.symlink().join("s")), "abc123", "{}: live secrets gone", spelt.display());
+            assert_eq!(env.generations(), vec![1], "{}", spelt.display());
+        }
+        // And a good run counts on from it.
+        env.install(&m, &[]).ok();
+        assert_eq!(env.live_generation(), abs.join("2"));
+        assert_eq!(env.generations(), vec![2]);
+    }
+
+    // Item 5: a link out of the mount point (here `/`) is not ours: never walked or read.
+    fn a_live_link_out_of_the_mount_point_is_neither_walked_nor_deleted_through() {
+        let env = Env::new();
+        std::os::unix::fs::symlink("/", env.symlink()).expect("link");
+        let run = env.install(&one_secret(&env), &[]).ok();
+        assert!(!run.stdout.contains("remov"), "walked /: {}", &run.stdout[..run.stdout.len().min(2000)]);
+        assert!(run.stderr.contains("not a generation of ours"), "{}", run.stderr);
+        assert_eq!(env.live_generation(), env.mount_point().join("1"));
+        // A foreign directory it pointed at survives a failed run too.
+        let foreign = env.path("foreign");
+        std::fs::create_dir(&foreign).expect("mkdir");
+        std::fs::write(foreign.join("s"), "theirs").expect("write");
+        std::fs::remove_file(env.symlink()).expect("rm");
+        std::os::unix::fs::symlink(&foreign, env.symlink()).expect("link");
+        failing_at_the_swap(&env, &one_secret(&env)).failed();
+        assert_eq!(env.read(foreign.join("s")), "theirs");
+    }
+
+    // Item 7: ids chown reads as "leave unchanged" are refused before anything is written.
+    fn uid_or_gid_4294967295_is_refused() {
+        for field in ["uid", "gid"] {
+            let env = Env::new();
+            let mut s = basic("s");
+            s[field] = json!(4294967295u32);
+            let run = env.install(&env.manifest(json!([s]), json!([])), &[]).failed();
+            assert_eq!(run.status, 1);
+            assert!(run.stderr.contains(field) && run.stderr.contains("4294967295"), "{}", run.stderr);
+            assert!(std::fs::symlink_metadata(env.symlink()).is_err(), "nothing installed");
+        }
+    }
+
+    // Item 7: the generation counter at u64::MAX does not wrap onto generation 0.
+    fn the_generation_counter_at_its_maximum_fails_without_wrapping() {
+        let env = Env::new();
+        let m = one_secret(&env);
+        env.install(&m, &[]).ok();
+        let zero = env.mount_point().join("0");
+        let max = env.mount_point().join(u64::MAX.to_string());
+        for g in [&zero, &max] {
+            std::fs::create_dir(g).expect("mkdir");
+            std::fs::write(g.join("s"), "kept").expect("write");
+        }
+        std::fs::remove_file(env.symlink()).expect("rm");
+        std::os::unix::fs::symlink(&max, env.symlink()).expect("link");
+        let run = env.install(&m, &[]).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("maximum"), "{}", run.stderr);
+        assert_eq!(env.read(zero.join("s")), "kept");
+        assert_eq!(env.read(env.symlink().join("s")), "kept");
+    }
+
+    // Item 10: a real directory with content at the symlink path is never deleted.
+    fn a_non_empty_directory_at_the_symlink_path_is_refused_and_kept() {
+        let env = Env::new();
+        std::fs::create_dir(env.symlink()).expect("mkdir");
+        std::fs::write(env.symlink().join("precious"), "mine").expect("write");
+        let run = env.install(&one_secret(&env), &[]).failed();
+        assert!(run.stderr.contains("not empty"), "{}", run.stderr);
+        assert_eq!(env.read(env.symlink().join("precious")), "mine");
+        assert!(env.generations().is_empty(), "the staged generation is removed");
+        std::fs::remove_file(env.symlink().join("precious")).expect("rm");
+        let run = env.install(&one_secret(&env), &[]).ok();
+        assert!(run.stderr.contains("which was not a symlink"), "{}", run.stderr);
+        assert_eq!(env.read(env.symlink().join("s")), "abc123");
+    }
+}
