@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod input_file;
 pub mod install;
 pub mod keys;
 pub mod manifest;
@@ -168,12 +169,13 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
 }
 
 fn load_manifest(opts: &Options) -> Result<manifest::Manifest, Failure> {
-    let text = std::fs::read_to_string(&opts.manifest_path).map_err(|e| {
-        Failure(format!(
-            "failed to open manifest: {}: {e}",
-            opts.manifest_path.display()
-        ))
-    })?;
+    let text =
+        input_file::read_to_string(&opts.manifest_path, input_file::MANIFEST_MAX).map_err(|e| {
+            Failure(format!(
+                "failed to open manifest: {}: {e}",
+                opts.manifest_path.display()
+            ))
+        })?;
     let raw = manifest::raw::parse(&text).map_err(|e| {
         Failure(format!(
             "failed to parse manifest {}: {e}",

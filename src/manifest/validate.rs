@@ -327,7 +327,10 @@ fn template(
         rt.file.filter(|s| !s.is_empty()),
     ) {
         (Some(content), _) => Some(content),
-        (None, Some(file)) => match std::fs::read_to_string(&file) {
+        (None, Some(file)) => match crate::input_file::read_to_string(
+            std::path::Path::new(&file),
+            crate::input_file::TEMPLATE_MAX,
+        ) {
             Ok(t) => Some(t),
             Err(e) => {
                 c.add(subject, "file", format!("cannot read {file}: {e}"));

@@ -258,3 +258,37 @@ ns_test! {
         assert_eq!(env.read(env.symlink().join("s")), "abc123");
     }
 }
+
+ns_test! {
+    // Item 6: a FIFO or a device as an input fails at once, naming the file; no hang.
+    fn fifo_and_device_inputs_fail_fast_and_name_the_file() {
+        let env = Env::new();
+        let fifo = env.path("fifo.yaml");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+        // A sops file.
+        let m = env.manifest(json!([secret("s", &fifo, "api_key", "yaml")]), json!([]));
+        let run = bounded(&env, &m).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("fifo.yaml") && run.stderr.contains("FIFO"), "{}", run.stderr);
+        // A key file: a FIFO, then /dev/zero (which would feed the run without end).
+        for key in [fifo.clone(), PathBuf::from("/dev/zero")] {
+            let mut m = one_secret(&env);
+            m["ageKeyFile"] = json!(key);
+            let run = bounded(&env, &m).failed();
+            assert_eq!(run.status, 1, "{}", run.stderr);
+            assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+        }
+        // A template file.
+        let mut t = json!({
+            "name": "t", "content": "", "file": fifo, "path": "", "mode": "0400",
+            "owner": null, "uid": 0, "group": null, "gid": 0, "restartUnits": [], "reloadUnits": []
+        });
+        t["file"] = json!(fifo);
+        let mut m = env.manifest(json!([basic("s")]), json!([t]));
+        m["placeholderBySecretName"] = json!({ "s": "<SOPS:0000000000000000000000000000000000000000000000000000000000000001:PLACEHOLDER>" });
+        let run = bounded(&env, &m).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+        assert!(std::fs::symlink_metadata(env.symlink()).is_err(), "nothing installed");
+    }
+}
