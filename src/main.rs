@@ -101,6 +101,8 @@ impl From<FormatArg> for Format {
 }
 
 fn main() -> ExitCode {
+    // Before any thread exists: no helper is ever looked up in the working directory.
+    sops_install::keys::helper::sanitize_process_path();
     init_logging();
     let args: Vec<OsString> = std::env::args_os().collect();
     let program = args
@@ -159,7 +161,9 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 pgp_ssh_keys,
                 gnupg_home,
             };
-            let (out, warnings) = decrypt::run(&args, &decrypt::KeyEnv::from_process())?;
+            let env = decrypt::KeyEnv::from_process();
+            sops_install::keys::helper::forget_key_variables();
+            let (out, warnings) = decrypt::run(&args, &env)?;
             for w in warnings {
                 eprintln!("sops-install: warning: {w}");
             }
@@ -222,6 +226,9 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
             ignore_passwd,
         } => (manifest, check_mode, ignore_passwd),
     };
+    let env_keys = sops_install::keys::EnvKeys::from_process();
+    // Read once; no helper (gpg, a plugin, systemctl) inherits them.
+    sops_install::keys::helper::forget_key_variables();
     let opts = sops_install::Options {
         manifest_path: manifest,
         check_mode,
@@ -229,7 +236,7 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
         dry: std::env::var("NIXOS_ACTION").is_ok_and(|v| v == "dry-activate"),
         via_systemctl: std::env::var("SOPS_RESTART_UNITS_VIA_SYSTEMCTL").is_ok_and(|v| v == "1"),
         nixos_run_dir: PathBuf::from("/run/nixos"),
-        env_keys: sops_install::keys::EnvKeys::from_process(),
+        env_keys,
     };
     let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
     for note in &outcome.notes {

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::harness::{fixtures, secret, Env, Run};
 use crate::ns_test;
+use crate::plugin;
 
 fn basic(name: &str) -> Value {
     secret(name, &fixtures().join("enc/basic.yaml"), "api_key", "yaml")
@@ -290,5 +291,101 @@ ns_test! {
         assert_eq!(run.status, 1, "{}", run.stderr);
         assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
         assert!(std::fs::symlink_metadata(env.symlink()).is_err(), "nothing installed");
+    }
+}
+
+/// An executable shell script at `path`.
+fn script(path: &Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("write script");
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod script");
+}
+
+/// A manifest whose one secret can only be opened by gpg (the fixture's pgp entry).
+fn gpg_only(env: &Env) -> Value {
+    let home = env.path("gnupg");
+    std::fs::create_dir_all(&home).expect("gnupg home");
+    let mut m = env.manifest(
+        json!([secret(
+            "s",
+            &fixtures().join("enc/pgp+age.yaml"),
+            "",
+            "yaml"
+        )]),
+        json!([]),
+    );
+    m["gnupgHome"] = json!(home);
+    m["ageKeyFile"] = Value::Null;
+    m
+}
+
+ns_test! {
+    // Item 9: with PATH='' a planted ./gpg or ./age-plugin-<name> in the working directory is
+    // never run; the error names the program.
+    fn helpers_planted_in_the_working_directory_are_never_run() {
+        let env = Env::new();
+        let cwd = env.path("cwd");
+        std::fs::create_dir(&cwd).expect("mkdir");
+        let ran = env.path("ran");
+        for name in ["gpg", "age-plugin-sopstest", "systemctl"] {
+            script(&cwd.join(name), &format!("echo {name} >> {}; exit 1", ran.display()));
+        }
+        let path = env.write_manifest(&gpg_only(&env));
+        let run = env.run_cmd(
+            Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path).current_dir(&cwd).env("PATH", ""),
+        ).failed();
+        assert!(run.stderr.contains("gpg") && run.stderr.contains("PATH"), "{}", run.stderr);
+        // A plugin identity only.
+        let (_, secret_line, _) = plugin::age_keygen();
+        let keys = env.path("keys.txt");
+        std::fs::write(&keys, plugin::identity_for(&secret_line, None)).expect("keys");
+        let mut m = one_secret(&env);
+        m["ageKeyFile"] = json!(keys);
+        let path = env.write_manifest(&m);
+        let run = env.run_cmd(
+            Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path).current_dir(&cwd).env("PATH", ""),
+        ).failed();
+        assert!(run.stderr.contains("age-plugin-sopstest"), "{}", run.stderr);
+        assert!(!ran.exists(), "ran from the working directory: {}", std::fs::read_to_string(&ran).unwrap_or_default());
+    }
+
+    // Item 11: gpg's output is capped (a data key is 32 bytes).
+    fn a_gpg_that_floods_its_output_is_cut_off_with_a_named_error() {
+        let env = Env::new();
+        let gpg = env.path("flood-gpg");
+        script(&gpg, "cat >/dev/null; head -c 1000000000 /dev/zero; head -c 100000000 /dev/zero >&2");
+        let path = env.write_manifest(&gpg_only(&env));
+        let run = env.run_cmd(
+            Command::new("timeout").args(["-s", "KILL", "60"]).arg(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+                .env("SOPS_GPG_EXEC", &gpg),
+        ).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("flood-gpg -d printed more than 4096 bytes"), "{}", run.stderr);
+    }
+
+    // Item 11: a gpg that never answers is killed after SOPS_INSTALL_HELPER_TIMEOUT, named;
+    // and gpg gets a small environment (no SOPS_AGE_KEY).
+    fn a_gpg_that_never_answers_is_killed_and_named_and_sees_no_key_variables() {
+        let env = Env::new();
+        let gpg = env.path("silent-gpg");
+        let seen = env.path("gpg-env");
+        script(&gpg, &format!("env > {}; exec sleep 1000", seen.display()));
+        let path = env.write_manifest(&gpg_only(&env));
+        let (_, other_key, _) = plugin::age_keygen();
+        let start = std::time::Instant::now();
+        let run = env.run_cmd(
+            Command::new("timeout").args(["-s", "KILL", "60"]).arg(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+                .env("SOPS_GPG_EXEC", &gpg).env("SOPS_INSTALL_HELPER_TIMEOUT", "6")
+                .env("SOPS_AGE_KEY", &other_key).env("SOME_SECRET_VAR", "x"),
+        ).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(start.elapsed() < std::time::Duration::from_secs(30));
+        assert!(run.stderr.contains("waiting for") && run.stderr.contains("silent-gpg"), "{}", run.stderr);
+        assert!(run.stderr.contains("silent-gpg -d did not finish within 6 s"), "{}", run.stderr);
+        let env_text = std::fs::read_to_string(&seen).expect("gpg ran");
+        assert!(env_text.contains("GNUPGHOME="), "{env_text}");
+        for var in ["SOPS_AGE_KEY", "SOME_SECRET_VAR"] {
+            assert!(!env_text.contains(var), "{var} reached gpg: {env_text}");
+        }
     }
 }
