@@ -225,10 +225,10 @@ fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
     assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
     let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
     assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
-    assert!(
-        text.contains("export HOME='/var/empty'\nexport PATH=''\n"),
-        "{text}"
-    );
+    assert!(text.contains("export HOME='/var/empty'\n"), "{text}");
+    // Issue 12 item 9: an empty PATH is never exported (execvp reads it as the working
+    // directory); without plugins the installer keeps activation's PATH.
+    assert!(!text.contains("export PATH=''"), "{text}");
     assert!(
         text.contains("/bin/sops-install-secrets /nix/store/"),
         "{text}"
@@ -460,7 +460,8 @@ fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
     let s = &r["service"];
     assert_eq!(s["Unit"]["Description"], "sops-nix activation");
     assert_eq!(s["Service"]["Type"], "oneshot");
-    assert_eq!(s["Service"]["Environment"], "'PATH='");
+    // No empty PATH (issue 12 item 9): without plugins or a PATH of the user's, none is set.
+    assert_eq!(s["Service"]["Environment"], "");
     assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
     let script = r["script"].as_str().unwrap_or("");
     assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));

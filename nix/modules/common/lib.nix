@@ -26,6 +26,16 @@ rec {
   # purpose and as in sops-nix: a value may close the quotes to use command substitution.
   exportLines = env: concatStringsSep "\n" (mapAttrsToList (n: v: "export ${n}='${v}'") env);
 
+  # The installer's PATH, from absolute (store) bin directories only: `{ }` when there are
+  # none, so no script exports `PATH=''` (an empty PATH reads as "the working directory" to
+  # execvp; the installer ignores empty and relative entries too). Issue 12 item 9.
+  helperPath =
+    dirs:
+    let
+      kept = lib.filter (d: d != "") dirs;
+    in
+    lib.optionalAttrs (kept != [ ]) { PATH = concatStringsSep ":" kept; };
+
   # Runs `command` in a subshell with `env` exported (just `command` when env is empty).
   withEnvironment =
     env: command:

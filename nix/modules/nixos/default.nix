@@ -34,11 +34,14 @@ let
       [ ];
 
   # The activation script's environment: HOME is forced (sops would otherwise look for keys in
-  # $HOME/.ssh) and PATH holds only the age plugins, as in sops-nix.
-  scriptEnvironment = cfg.environment // {
-    HOME = "/var/empty";
-    PATH = lib.makeBinPath cfg.age.plugins;
-  };
+  # $HOME/.ssh) and PATH holds only the age plugins, as in sops-nix; without plugins PATH is
+  # left as activation has it (store paths), never exported empty.
+  scriptEnvironment =
+    removeAttrs cfg.environment [ "PATH" ]
+    // {
+      HOME = "/var/empty";
+    }
+    // sopsLib.helperPath [ (lib.makeBinPath cfg.age.plugins) ];
   runInstaller = args: sopsLib.withEnvironment scriptEnvironment "${cfg.package}/bin/sops-install-secrets ${args}";
 
   keyPathsToMount = lib.concatLists [
