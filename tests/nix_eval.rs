@@ -590,3 +590,90 @@ fn age_plugins_are_on_the_installers_path_in_every_module() {
         )
     );
 }
+
+/// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy the tools
+/// script unpacks. A missing source fails the test (it must not pass without comparing).
+fn sops_nix_src() -> PathBuf {
+    let dir = std::env::var_os("SOPS_NIX_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root/.cache/sops-install-tools/src/sops-nix"));
+    assert!(
+        dir.join("modules/sops/manifest-for.nix").is_file(),
+        "no sops-nix source at {}: set SOPS_NIX_SRC to a sops-nix checkout (e.g. `git -C /work/.mirror/Mic92+sops-nix/repo archive HEAD | tar -x -C DIR`)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return;
+    }
+    let src = sops_nix_src();
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/compare-sops-nix.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .arg("--arg")
+        .arg("sopsNix")
+        .arg(src.canonicalize().expect("sops-nix source"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the comparison failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let parse = |k: &str| -> Value {
+        serde_json::from_str(r[k].as_str().expect("manifest text")).expect("manifest JSON")
+    };
+    let (ours, theirs) = (parse("ours"), parse("theirs"));
+    assert_eq!(ours, theirs);
+    assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
+    // The keys are store copies, not the build host's source paths.
+    for k in [
+        &ours["ageKeyFile"],
+        &ours["ageSshKeyPaths"][0],
+        &ours["sshKeyPaths"][0],
+    ] {
+        let p = k.as_str().unwrap_or("");
+        assert!(p.starts_with("/nix/store/"), "{k} is not a store path");
+    }
+    assert!(ours["ageSshKeyPaths"][0]
+        .as_str()
+        .is_some_and(|p| p.ends_with("-ssh-ed25519-key")));
+    let warnings = r["oursWarnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    for (w, option) in warnings.iter().zip([
+        "sops.age.sshKeyPaths",
+        "sops.gnupg.sshKeyPaths",
+        "sops.age.keyFile",
+    ]) {
+        let w = w.as_str().unwrap_or("");
+        assert!(
+            w.starts_with(option) && w.contains("world-readable") && w.contains("as a string"),
+            "{w}"
+        );
+    }
+}
+
+#[test]
+fn key_paths_given_as_strings_stay_strings_without_warning() {
+    let Some(r) = eval("spec-example") else {
+        return;
+    };
+    assert_eq!(r["warnings"], json!([]));
+    assert_eq!(
+        r["manifest"]["ageSshKeyPaths"],
+        json!(["/etc/ssh/ssh_host_ed25519_key"])
+    );
+}
