@@ -677,3 +677,152 @@ fn key_paths_given_as_strings_stay_strings_without_warning() {
         json!(["/etc/ssh/ssh_host_ed25519_key"])
     );
 }
+
+/// Evaluates tests/nix/flakes.nix (both flakes with a stand-in nixpkgs).
+fn eval_flakes() -> Option<Value> {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return None;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return None;
+    }
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/flakes.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the flakes failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
+    let Some(r) = eval_flakes() else {
+        return;
+    };
+    assert_eq!(r["publicInputs"], json!(["nixpkgs"]));
+    assert_eq!(
+        r["devInputs"],
+        json!({
+            "home-manager": "github:nix-community/home-manager",
+            "nix-darwin": "github:LnL7/nix-darwin",
+            "nixpkgs": "github:NixOS/nixpkgs/nixpkgs-unstable",
+            "sops-install": "path:../.."
+        })
+    );
+    for system in [
+        "x86_64-linux",
+        "aarch64-linux",
+        "x86_64-darwin",
+        "aarch64-darwin",
+    ] {
+        let public = strings(&r["publicChecks"][system]);
+        let dev = strings(&r["devChecks"][system]);
+        assert!(public.contains(&"nixos-manifest".to_string()), "{public:?}");
+        assert!(!public.contains(&"home-manager".to_string()), "{public:?}");
+        for c in &public {
+            assert!(dev.contains(c), "{system}: dev flake lacks {c}");
+        }
+        assert!(dev.contains(&"home-manager".to_string()), "{dev:?}");
+        assert_eq!(
+            dev.contains(&"darwin-sops".to_string()),
+            system.ends_with("darwin"),
+            "{system}: {dev:?}"
+        );
+        assert_eq!(
+            public.contains(&"user-passwords".to_string()),
+            system.ends_with("linux"),
+            "{system}: VM tests on Linux only"
+        );
+    }
+}
+
+#[test]
+fn the_flake_exports_sops_nix_package_names() {
+    let Some(r) = eval_flakes() else {
+        return;
+    };
+    let want = [
+        "sops-import-keys-hook",
+        "sops-init-gpg-key",
+        "sops-install-secrets",
+        "ssh-to-pgp",
+    ];
+    for system in ["x86_64-linux", "aarch64-darwin"] {
+        let got = strings(&r["packages"][system]);
+        for p in want {
+            assert!(got.contains(&p.to_string()), "{system}: no {p} in {got:?}");
+        }
+    }
+    let overlay = strings(&r["overlay"]);
+    for p in want {
+        assert!(
+            overlay.contains(&p.to_string()),
+            "overlay lacks {p}: {overlay:?}"
+        );
+    }
+}
+
+/// The nodes of a flake.lock, read as JSON.
+fn lock(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join(path)).expect("lock file");
+    serde_json::from_str(&text).expect("lock JSON")
+}
+
+#[test]
+fn the_lock_files_hold_exactly_each_flakes_inputs() {
+    let public = lock("flake.lock");
+    assert_eq!(public["version"], 7);
+    assert_eq!(
+        public["nodes"]["root"]["inputs"],
+        json!({ "nixpkgs": "nixpkgs" })
+    );
+    let nodes = public["nodes"].as_object().expect("nodes");
+    assert_eq!(nodes.len(), 2, "only root and nixpkgs: {nodes:?}");
+
+    let dev = lock("nix/dev/flake.lock");
+    let root = &dev["nodes"]["root"]["inputs"];
+    for input in ["home-manager", "nix-darwin", "nixpkgs", "sops-install"] {
+        let node = root[input].as_str().expect("input node");
+        let locked = &dev["nodes"][node]["locked"];
+        assert!(locked.is_object(), "{input} is not locked");
+        if locked["type"] == "github" {
+            assert!(locked["narHash"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("sha256-")));
+            assert_eq!(locked["rev"].as_str().map(str::len), Some(40));
+        }
+        if input != "nixpkgs" {
+            assert_eq!(
+                dev["nodes"][node]["inputs"]["nixpkgs"],
+                json!(["nixpkgs"]),
+                "{input}"
+            );
+        }
+    }
+    assert_eq!(
+        dev["nodes"]["sops-install"]["locked"],
+        json!({ "path": "../..", "type": "path" })
+    );
+    // Both flakes pin the same nixpkgs.
+    assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
+}

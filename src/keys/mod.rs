@@ -18,6 +18,7 @@ pub mod pgp_message;
 pub mod recipients;
 mod rsa_ssh_key;
 mod ssh_host_key;
+pub mod ssh_to_pgp;
 
 pub use gnupg::Gnupg;
 pub use pgp::{Attempt as PgpAttempt, PgpKey};
