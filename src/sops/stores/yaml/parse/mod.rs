@@ -140,6 +140,24 @@ impl<'a> Parser<'a> {
             }
             if self.at_doc_marker() && self.peek() == Some(b'-') {
                 self.pos += 3;
+                if let Some(first_block) = self.comment_block_after_marker_to_the_end() {
+                    if !docs.is_empty() {
+                        // `---` then only comments to the end, the first right below it:
+                        // yaml.v3 hands that first block to the document before (sops prints
+                        // it before the `---`); later blocks stay in this document.
+                        let mut doc = self.document()?;
+                        let n = first_block.min(doc.0.len());
+                        if doc.0[..n].iter().all(|e| matches!(e, Entry::Comment(_))) {
+                            let moved: Vec<Entry> = doc.0.drain(..n).collect();
+                            if let Some(prev) = docs.last_mut() {
+                                let prev: &mut Map = prev;
+                                prev.0.extend(moved);
+                            }
+                        }
+                        docs.push(doc);
+                        continue;
+                    }
+                }
             } else if self.at_doc_marker() {
                 self.pos += 3;
                 self.trailing.clear();
@@ -153,6 +171,29 @@ impl<'a> Parser<'a> {
             docs.push(self.document()?);
         }
         Ok(docs)
+    }
+
+    /// After `---`: when the rest of its line is blank, the next line is a comment and only
+    /// comment and blank lines follow to the end of the input, the number of comment lines in
+    /// the first block (up to the first blank line).
+    fn comment_block_after_marker_to_the_end(&self) -> Option<usize> {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let mut lines = rest.split(|&c| c == b'\n').map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let skip = l.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+            &l[skip..]
+        });
+        if !lines.next()?.is_empty() {
+            return None;
+        }
+        let rest: Vec<&[u8]> = lines.collect();
+        if !rest.first()?.starts_with(b"#") {
+            return None;
+        }
+        if !rest.iter().all(|l| l.is_empty() || l.starts_with(b"#")) {
+            return None;
+        }
+        Some(rest.iter().take_while(|l| l.starts_with(b"#")).count())
     }
 
     /// One directive line at `%`, checked as yaml.v3 checks it: `%YAML` must say 1.1 and

@@ -209,3 +209,39 @@ fn a_tab_in_the_indentation_of_a_line_is_an_error_as_in_yaml_v3() {
         assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
     }
 }
+
+/// Loads a plain YAML file and prints it back as sops prints a decrypted one.
+fn reprint(src: &str) -> String {
+    let l = load(src.as_bytes()).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+    let out = crate::sops::stores::emit_file(crate::sops::stores::Format::Yaml, &l.branches)
+        .expect("prints");
+    String::from_utf8(out.as_bytes().to_vec()).expect("UTF-8")
+}
+
+#[test]
+fn a_comment_after_a_flow_collection_value_goes_into_it_as_sops_prints_it() {
+    // Outputs of sops 3.11, 3.12.2 and 3.13.2 (they agree here).
+    assert_eq!(reprint("m: {} # c1\nk: x\n"), "m: {\n    # c1\n}\nk: x\n");
+    assert_eq!(reprint("l: [] # c2\nk: x\n"), "l: []\n# c2\nk: x\n");
+    assert_eq!(
+        reprint("f: [x, y] # c3\nk: z\n"),
+        "f:\n    # c3\n    - x\n    - \"y\"\nk: z\n"
+    );
+    assert_eq!(reprint("g: {p: q} # c4\n"), "g:\n    # c4\n    p: q\n");
+}
+
+#[test]
+fn comments_right_below_a_last_document_marker_belong_to_the_document_before() {
+    // sops 3.13.2: the first comment block right below `---` (then nothing but comments) is
+    // printed before the `---`; a block after a blank line stays in the new document.
+    assert_eq!(
+        reprint("a: x\n---\n# c\n# d\n"),
+        "a: x\n# c\n# d\n---\n{}\n"
+    );
+    assert_eq!(
+        reprint("a: x\n---\n# c\n\n# d\n"),
+        "a: x\n# c\n---\n# d\n{}\n"
+    );
+    assert_eq!(reprint("a: x\n---\n\n# c\n"), "a: x\n---\n# c\n{}\n");
+    assert_eq!(reprint("a: x\n---\n# c\n...\n"), "a: x\n---\n# c\n{}\n");
+}
