@@ -112,7 +112,11 @@ fn main() -> ExitCode {
         args.get(1).and_then(|a| a.to_str()),
         Some("decrypt" | "recipient" | "help")
     );
-    let result = if is_subcommand {
+    let result = if program == "ssh-to-pgp" {
+        run_ssh_to_pgp(&args[1.min(args.len())..])
+    } else if args.get(1).is_some_and(|a| a == "ssh-to-pgp") {
+        run_ssh_to_pgp(&args[2..])
+    } else if is_subcommand {
         run(Cli::parse())
     } else {
         run_installer(&program, &args[1.min(args.len())..])
@@ -203,6 +207,19 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             Ok(())
         }
     }
+}
+
+/// ssh-to-pgp's command line (as `ssh-to-pgp …` or `sops-install ssh-to-pgp …`).
+fn run_ssh_to_pgp(args: &[OsString]) -> Result<(), CommandError> {
+    let args = commands::ssh_to_pgp::parse(args)?;
+    if args.help {
+        eprint!("{}", commands::ssh_to_pgp::USAGE);
+        return Ok(());
+    }
+    // The fingerprint goes to stderr in lower case, as ssh-to-pgp prints it.
+    let fingerprint = commands::ssh_to_pgp::run(&args)?;
+    eprintln!("{}", fingerprint.to_lowercase());
+    Ok(())
 }
 
 /// The sops-install-secrets form: `[-check-mode=…] [-ignore-passwd] manifest.json`.

@@ -590,3 +590,239 @@ fn age_plugins_are_on_the_installers_path_in_every_module() {
         )
     );
 }
+
+/// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy the tools
+/// script unpacks. A missing source fails the test (it must not pass without comparing).
+fn sops_nix_src() -> PathBuf {
+    let dir = std::env::var_os("SOPS_NIX_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root/.cache/sops-install-tools/src/sops-nix"));
+    assert!(
+        dir.join("modules/sops/manifest-for.nix").is_file(),
+        "no sops-nix source at {}: set SOPS_NIX_SRC to a sops-nix checkout (e.g. `git -C /work/.mirror/Mic92+sops-nix/repo archive HEAD | tar -x -C DIR`)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return;
+    }
+    let src = sops_nix_src();
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/compare-sops-nix.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .arg("--arg")
+        .arg("sopsNix")
+        .arg(src.canonicalize().expect("sops-nix source"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the comparison failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let parse = |k: &str| -> Value {
+        serde_json::from_str(r[k].as_str().expect("manifest text")).expect("manifest JSON")
+    };
+    let (ours, theirs) = (parse("ours"), parse("theirs"));
+    assert_eq!(ours, theirs);
+    assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
+    // The keys are store copies, not the build host's source paths.
+    for k in [
+        &ours["ageKeyFile"],
+        &ours["ageSshKeyPaths"][0],
+        &ours["sshKeyPaths"][0],
+    ] {
+        let p = k.as_str().unwrap_or("");
+        assert!(p.starts_with("/nix/store/"), "{k} is not a store path");
+    }
+    assert!(ours["ageSshKeyPaths"][0]
+        .as_str()
+        .is_some_and(|p| p.ends_with("-ssh-ed25519-key")));
+    let warnings = r["oursWarnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    for (w, option) in warnings.iter().zip([
+        "sops.age.sshKeyPaths",
+        "sops.gnupg.sshKeyPaths",
+        "sops.age.keyFile",
+    ]) {
+        let w = w.as_str().unwrap_or("");
+        assert!(
+            w.starts_with(option) && w.contains("world-readable") && w.contains("as a string"),
+            "{w}"
+        );
+    }
+}
+
+#[test]
+fn key_paths_given_as_strings_stay_strings_without_warning() {
+    let Some(r) = eval("spec-example") else {
+        return;
+    };
+    assert_eq!(r["warnings"], json!([]));
+    assert_eq!(
+        r["manifest"]["ageSshKeyPaths"],
+        json!(["/etc/ssh/ssh_host_ed25519_key"])
+    );
+}
+
+/// Evaluates tests/nix/flakes.nix (both flakes with a stand-in nixpkgs).
+fn eval_flakes() -> Option<Value> {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return None;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return None;
+    }
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/flakes.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the flakes failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
+    let Some(r) = eval_flakes() else {
+        return;
+    };
+    assert_eq!(r["publicInputs"], json!(["nixpkgs"]));
+    assert_eq!(
+        r["devInputs"],
+        json!({
+            "home-manager": "github:nix-community/home-manager",
+            "nix-darwin": "github:LnL7/nix-darwin",
+            "nixpkgs": "github:NixOS/nixpkgs/nixpkgs-unstable",
+            "sops-install": "path:../.."
+        })
+    );
+    for system in [
+        "x86_64-linux",
+        "aarch64-linux",
+        "x86_64-darwin",
+        "aarch64-darwin",
+    ] {
+        let public = strings(&r["publicChecks"][system]);
+        let dev = strings(&r["devChecks"][system]);
+        assert!(public.contains(&"nixos-manifest".to_string()), "{public:?}");
+        assert!(!public.contains(&"home-manager".to_string()), "{public:?}");
+        for c in &public {
+            assert!(dev.contains(c), "{system}: dev flake lacks {c}");
+        }
+        assert!(dev.contains(&"home-manager".to_string()), "{dev:?}");
+        assert_eq!(
+            dev.contains(&"darwin-sops".to_string()),
+            system.ends_with("darwin"),
+            "{system}: {dev:?}"
+        );
+        assert_eq!(
+            public.contains(&"user-passwords".to_string()),
+            system.ends_with("linux"),
+            "{system}: VM tests on Linux only"
+        );
+    }
+}
+
+#[test]
+fn the_flake_exports_sops_nix_package_names() {
+    let Some(r) = eval_flakes() else {
+        return;
+    };
+    let want = [
+        "sops-import-keys-hook",
+        "sops-init-gpg-key",
+        "sops-install-secrets",
+        "ssh-to-pgp",
+    ];
+    for system in ["x86_64-linux", "aarch64-darwin"] {
+        let got = strings(&r["packages"][system]);
+        for p in want {
+            assert!(got.contains(&p.to_string()), "{system}: no {p} in {got:?}");
+        }
+    }
+    let overlay = strings(&r["overlay"]);
+    for p in want {
+        assert!(
+            overlay.contains(&p.to_string()),
+            "overlay lacks {p}: {overlay:?}"
+        );
+    }
+}
+
+/// The nodes of a flake.lock, read as JSON.
+fn lock(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join(path)).expect("lock file");
+    serde_json::from_str(&text).expect("lock JSON")
+}
+
+#[test]
+fn the_lock_files_hold_exactly_each_flakes_inputs() {
+    let public = lock("flake.lock");
+    assert_eq!(public["version"], 7);
+    assert_eq!(
+        public["nodes"]["root"]["inputs"],
+        json!({ "nixpkgs": "nixpkgs" })
+    );
+    let nodes = public["nodes"].as_object().expect("nodes");
+    assert_eq!(nodes.len(), 2, "only root and nixpkgs: {nodes:?}");
+
+    let dev = lock("nix/dev/flake.lock");
+    let root = &dev["nodes"]["root"]["inputs"];
+    for input in ["home-manager", "nix-darwin", "nixpkgs", "sops-install"] {
+        let node = root[input].as_str().expect("input node");
+        let locked = &dev["nodes"][node]["locked"];
+        assert!(locked.is_object(), "{input} is not locked");
+        if locked["type"] == "github" {
+            assert!(locked["narHash"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("sha256-")));
+            assert_eq!(locked["rev"].as_str().map(str::len), Some(40));
+        }
+        if input != "nixpkgs" {
+            assert_eq!(
+                dev["nodes"][node]["inputs"]["nixpkgs"],
+                json!(["nixpkgs"]),
+                "{input}"
+            );
+        }
+    }
+    assert_eq!(
+        dev["nodes"]["sops-install"]["locked"],
+        json!({ "path": "../..", "type": "path" })
+    );
+    // Both flakes pin the same nixpkgs.
+    assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
+}

@@ -3,6 +3,7 @@
 pub mod decrypt;
 pub mod install;
 pub mod recipient;
+pub mod ssh_to_pgp;
 
 /// A command's failure: the one line to print and the exit status.
 #[derive(Debug)]

@@ -22,6 +22,21 @@ rec {
     merge = lib.mergeEqualOption;
   };
 
+  # Warnings for private keys given as Nix paths (`./keys/host` rather than a string): the
+  # manifest then names a store copy, as in sops-nix, and that copy is world-readable.
+  storeKeyWarnings =
+    cfg:
+    let
+      named =
+        map (p: { option = "sops.age.sshKeyPaths"; value = p; }) cfg.age.sshKeyPaths
+        ++ map (p: { option = "sops.gnupg.sshKeyPaths"; value = p; }) cfg.gnupg.sshKeyPaths
+        ++ lib.optional (cfg.age.keyFile != null) { option = "sops.age.keyFile"; value = cfg.age.keyFile; };
+    in
+    map (
+      e:
+      "${e.option}: ${toString e.value} is a Nix path, so this private key is copied into the world-readable Nix store (the manifest names that copy, as in sops-nix). Deploy the key outside the store and give its location on the target as a string instead, e.g. \"/etc/ssh/${baseNameOf (toString e.value)}\"."
+    ) (lib.filter (e: builtins.isPath e.value) named);
+
   # `export NAME='value'` lines. The value goes between single quotes without escaping, on
   # purpose and as in sops-nix: a value may close the quotes to use command substitution.
   exportLines = env: concatStringsSep "\n" (mapAttrsToList (n: v: "export ${n}='${v}'") env);

@@ -106,9 +106,10 @@ let
     symlinkPath = cfg.defaultSymlinkPath;
     inherit (cfg) keepGenerations;
     gnupgHome = cfg.gnupg.home;
-    sshKeyPaths = map toString cfg.gnupg.sshKeyPaths;
-    ageKeyFile = if cfg.age.keyFile == null then null else toString cfg.age.keyFile;
-    ageSshKeyPaths = map toString cfg.age.sshKeyPaths;
+    # Kept as given: a Nix path becomes a store path in toJSON, as in sops-nix.
+    sshKeyPaths = cfg.gnupg.sshKeyPaths;
+    ageKeyFile = cfg.age.keyFile;
+    ageSshKeyPaths = cfg.age.sshKeyPaths;
     userMode = true;
     logging = {
       keyImport = builtins.elem "keyImport" cfg.log;
@@ -354,8 +355,10 @@ in
           message = "sops.gnupg.qubes-split-gpg.domain is required when qubes-split-gpg is enabled";
         }
       ];
-      warnings = lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
-        "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated";
+      warnings =
+        lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
+          "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
+        ++ sopsLib.storeKeyWarnings cfg;
 
       sops.environment = {
         SOPS_GPG_EXEC = lib.mkIf (cfg.gnupg.home != null || cfg.gnupg.sshKeyPaths != [ ] || qubes.enable) (
