@@ -311,6 +311,23 @@ fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
         gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
         "{gen}"
     );
+    // age.generateKey: the units wait for the key made by a unit of its own.
+    let g = &r["services"]["sops-generate-age-key"];
+    assert_eq!(g["before"], json!(["sysinit.target"]));
+    assert_eq!(g["unitConfig"]["DefaultDependencies"], "no");
+    assert!(g["script"]
+        .as_str()
+        .is_some_and(|t| t.contains("age-keygen -o /var/lib/sops-nix/key.txt")));
+    for unit in [s, u] {
+        for field in ["after", "wants"] {
+            assert!(
+                unit[field]
+                    .as_array()
+                    .is_some_and(|a| a.contains(&json!("sops-generate-age-key.service"))),
+                "{field}: {unit}"
+            );
+        }
+    }
     assert_check_passes(&r["manifest"]);
     assert_check_passes(&r["manifestForUsers"]);
 }
@@ -377,8 +394,13 @@ fn a_missing_key_source_fails_with_sops_nix_message() {
 /// Runs a host-recipient check script with the store paths mapped back to the assets.
 fn run_host_check(script: &str) -> (bool, String) {
     let assets = repo().join("nix/tests/assets");
+    // The stub package's installer is the one cargo built.
+    let script = script.replace(
+        "/nix/store/00000000000000000000000000000000-sops-install-0.1.0/bin/sops-install",
+        env!("CARGO_BIN_EXE_sops-install"),
+    );
     let re = regex::Regex::new(r"/nix/store/[a-z0-9]{32}-").expect("regex");
-    let script = re.replace_all(script, format!("{}/", assets.display()).as_str());
+    let script = re.replace_all(&script, format!("{}/", assets.display()).as_str());
     let out = Command::new("bash")
         .arg("-euc")
         .arg(script.as_ref())
@@ -411,6 +433,28 @@ fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
     assert!(r["checkPhase"]
         .as_str()
         .is_some_and(|s| s.contains("sops_host_check")));
+    assert!(
+        stderr.contains("none of the host recipients is among its recipients"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
+    let Some(r) = eval("host-recipients-pgp-only") else {
+        return;
+    };
+    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+    assert!(!ok);
+    assert_eq!(
+        stderr.matches("is not encrypted to this host").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("foreign.yaml (used by foreign)"),
+        "{stderr}"
+    );
 }
 
 #[test]
