@@ -870,3 +870,155 @@ fn the_lock_files_hold_exactly_each_flakes_inputs() {
     // Both flakes pin the same nixpkgs.
     assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
 }
+
+/// Evaluates tests/nix/vm-tests.nix: every VM test's nodes and script.
+fn eval_vm_tests() -> Option<Value> {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return None;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return None;
+    }
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/vm-tests.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the VM tests failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+}
+
+/// Parses a test script as Python 3 (what the NixOS test driver runs); the error if it fails.
+fn python_parse_error(script: &str) -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(script.as_bytes())?;
+            }
+            child.wait_with_output()
+        })
+        .expect("python3 runs");
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn every_vm_test_evaluates_and_its_script_parses() {
+    let Some(r) = eval_vm_tests() else {
+        return;
+    };
+    let tests = r.as_object().expect("tests");
+    for name in [
+        "ssh-keys",
+        "rsa-host-key-age",
+        "age-keys",
+        "pgp-keys",
+        "user-passwords",
+    ] {
+        assert!(tests.contains_key(name), "no VM test {name}");
+    }
+    for (name, t) in tests {
+        let script = t["testScript"].as_str().unwrap_or("");
+        assert!(script.contains("start_all()"), "{name}: {script}");
+        if let Some(e) = python_parse_error(script) {
+            panic!("{name}: the test script does not parse: {e}");
+        }
+        let nodes = t["nodes"].as_object().expect("nodes");
+        assert!(!nodes.is_empty(), "{name}");
+        for (node, n) in nodes {
+            let specialisations = n["specialisations"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let configs = std::iter::once((node.clone(), n.clone())).chain(
+                specialisations
+                    .into_iter()
+                    .map(|(s, v)| (format!("{node} specialisation {s}"), v)),
+            );
+            for (what, c) in configs {
+                assert_eq!(c["failing"], json!([]), "{name}.{what}");
+                for key in ["manifest", "manifestForUsers"] {
+                    let m: Value =
+                        serde_json::from_str(c[key].as_str().unwrap_or("")).expect("manifest JSON");
+                    let (ok, stderr) = check_manifest(&m);
+                    assert!(ok, "{name}.{what} {key}: {stderr}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
+    let Some(r) = eval_vm_tests() else {
+        return;
+    };
+    let manifest = |t: &str, n: &str| -> Value {
+        serde_json::from_str(r[t]["nodes"][n]["manifest"].as_str().unwrap_or("")).expect("JSON")
+    };
+    // ssh-keys: the host key given as a Nix path reaches the manifest as its store copy.
+    let m = manifest("ssh-keys", "server");
+    assert!(
+        m["sshKeyPaths"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-rsa-key")),
+        "{m}"
+    );
+    assert_eq!(m["ageSshKeyPaths"], json!([]));
+    let warnings = strings(&r["ssh-keys"]["nodes"]["server"]["warnings"]);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("sops.gnupg.sshKeyPaths") && w.contains("world-readable")),
+        "{warnings:?}"
+    );
+    // rsa-host-key-age: only sshKeyPaths, no age source at all.
+    let m = manifest("rsa-host-key-age", "machine");
+    assert_eq!(m["sshKeyPaths"], json!(["/etc/ssh/ssh_host_rsa_key"]));
+    assert_eq!(m["ageSshKeyPaths"], json!([]));
+    assert_eq!(m["ageKeyFile"], Value::Null);
+}
+
+#[test]
+fn the_rsa_test_assets_open_with_the_rsa_key_only() {
+    let assets = repo().join("nix/tests/assets");
+    let key = assets.join("ssh-rsa-key");
+    for (flag, file) in [
+        ("--pgp-ssh-key", "rsa-pgp.yaml"),
+        ("--ssh-key", "rsa-ssh.yaml"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+            .args(["decrypt", flag])
+            .arg(&key)
+            .arg(assets.join(file))
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOPS_AGE_KEY")
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+            .output()
+            .expect("sops-install runs");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "test_key: test_value\n",
+            "{file}"
+        );
+    }
+}
