@@ -1022,3 +1022,102 @@ fn the_rsa_test_assets_open_with_the_rsa_key_only() {
         );
     }
 }
+
+#[test]
+fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return;
+    }
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/example-nixos.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating examples/nixos failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ex = &r["example"];
+    assert_eq!(ex["failing"], json!([]));
+    assert_eq!(ex["warnings"], json!([]));
+    assert_eq!(r["inputs"]["sops-nix"], "path:../..");
+    let parse = |v: &Value| -> Value {
+        serde_json::from_str(v.as_str().unwrap_or("")).expect("manifest JSON")
+    };
+    let (m, u) = (parse(&ex["manifest"]), parse(&ex["manifestForUsers"]));
+    // The non-flake import path (modules/sops) gives the same system.
+    assert_eq!(parse(&r["nonFlakeManifest"]), m);
+    assert_eq!(parse(&r["nonFlakeManifestForUsers"]), u);
+
+    // The service reads the rendered template and restarts with its secrets.
+    assert_eq!(
+        ex["environmentFiles"]["myapp"],
+        "/run/secrets/rendered/myapp.env"
+    );
+    assert_eq!(
+        ex["templatePaths"]["myapp.env"],
+        "/run/secrets/rendered/myapp.env"
+    );
+    for s in ["myapp/api-token", "myapp/db-password"] {
+        assert_eq!(
+            secret(&m, s)["restartUnits"],
+            json!(["myapp.service"]),
+            "{s}"
+        );
+    }
+    assert_eq!(m["templates"][0]["restartUnits"], json!(["myapp.service"]));
+    // The password is installed before the users, where the user's option points.
+    assert_eq!(
+        ex["userPasswordFiles"]["alice"],
+        "/run/secrets-for-users/alice-password"
+    );
+    assert_eq!(secret(&u, "alice-password")["neededForUsers"], true);
+
+    // The build-time check (sopsfile mode) passes on the example's sops file, and the demo key
+    // opens it.
+    let secrets = repo().join("examples/nixos/secrets/secrets.yaml");
+    for manifest in [&m, &u] {
+        let mut local = manifest.clone();
+        for s in local["secrets"].as_array_mut().expect("secrets") {
+            s["sopsFile"] = json!(secrets);
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("manifest.json");
+        std::fs::write(&path, serde_json::to_vec(&local).expect("json")).expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+            .arg("-check-mode=sopsfile")
+            .arg(&path)
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .expect("run sops-install");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+        .args([
+            "decrypt",
+            "--extract",
+            "[\"myapp\"][\"api-token\"]",
+            "--age-key-file",
+        ])
+        .arg(repo().join("examples/keys/age-key.txt"))
+        .arg(&secrets)
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env_remove("SOPS_AGE_KEY")
+        .output()
+        .expect("run sops-install");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
+}
