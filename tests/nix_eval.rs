@@ -683,6 +683,12 @@ fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
     let (ours, theirs) = (parse("ours"), parse("theirs"));
     assert_eq!(ours, theirs);
     assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
+    let home = parse("oursHome");
+    assert_eq!(home, parse("theirsHome"), "home-manager");
+    assert!(home["ageSshKeyPaths"][0]
+        .as_str()
+        .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-ed25519-key")));
+    assert_eq!(r["oursHomeWarnings"].as_array().map(Vec::len), Some(2));
     // The keys are store copies, not the build host's source paths.
     for k in [
         &ours["ageKeyFile"],
