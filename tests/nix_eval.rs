@@ -873,8 +873,18 @@ fn the_lock_files_hold_exactly_each_flakes_inputs() {
         dev["nodes"]["sops-install"]["locked"],
         json!({ "path": "../..", "type": "path" })
     );
-    // Both flakes pin the same nixpkgs.
+    // Both flakes, and the example's, pin the same nixpkgs.
     assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
+    let example = lock("examples/nixos/flake.lock");
+    assert_eq!(example["nodes"]["nixpkgs"], public["nodes"]["nixpkgs"]);
+    assert_eq!(
+        example["nodes"]["root"]["inputs"],
+        json!({ "nixpkgs": "nixpkgs", "sops-nix": "sops-nix" })
+    );
+    assert_eq!(
+        example["nodes"]["sops-nix"]["inputs"]["nixpkgs"],
+        json!(["nixpkgs"])
+    );
 }
 
 /// Evaluates tests/nix/vm-tests.nix: every VM test's nodes and script.
@@ -1057,6 +1067,10 @@ fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
     assert_eq!(ex["failing"], json!([]));
     assert_eq!(ex["warnings"], json!([]));
     assert_eq!(r["inputs"]["sops-nix"], "path:../..");
+    assert_eq!(
+        r["inputs"]["nixpkgs"],
+        "github:NixOS/nixpkgs/nixpkgs-unstable"
+    );
     let parse = |v: &Value| -> Value {
         serde_json::from_str(v.as_str().unwrap_or("")).expect("manifest JSON")
     };

@@ -2,7 +2,7 @@
   description = "A NixOS configuration using sops-install as a drop-in for sops-nix";
 
   inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+    nixpkgs.url = "github:NixOS/nixpkgs/nixpkgs-unstable";
     # In your own flake: "github:<owner>/sops-install" (was "github:Mic92/sops-nix").
     sops-nix.url = "path:../..";
     sops-nix.inputs.nixpkgs.follows = "nixpkgs";
