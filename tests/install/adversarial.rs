@@ -421,3 +421,35 @@ ns_test! {
         assert!(!env_text.contains("SOPS_AGE_KEY"), "{env_text}");
     }
 }
+
+ns_test! {
+    // A mount point or symlink path in a directory another user controls is refused before
+    // anything is mounted or written: she could swap the mount point for a symlink to /etc
+    // just before root mounts over it, or put her own tree behind the secrets symlink.
+    fn places_another_user_controls_are_refused() {
+        let env = Env::new();
+        let alice = env.path("alice");
+        std::fs::create_dir(&alice).expect("mkdir");
+        std::os::unix::fs::chown(&alice, Some(1234), Some(1234)).expect("chown");
+        let open = env.path("open");
+        std::fs::create_dir(&open).expect("mkdir");
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+        for (field, place) in [
+            ("secretsMountPoint", alice.join("secrets.d")),
+            ("symlinkPath", alice.join("secrets")),
+            ("secretsMountPoint", open.join("secrets.d")),
+        ] {
+            let mut m = one_secret(&env);
+            m[field] = json!(place);
+            let run = env.install(&m, &[]).failed();
+            assert!(run.stderr.contains("refusing") && run.stderr.contains("someone other than root"), "{}", run.stderr);
+            assert!(std::fs::read_dir(&alice).expect("ls").next().is_none(), "nothing made in alice's directory");
+            assert!(std::fs::read_dir(&open).expect("ls").next().is_none(), "nothing made in the open directory");
+        }
+        // A sticky world-writable directory (like /tmp) is fine.
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).expect("chmod");
+        let mut m = one_secret(&env);
+        m["secretsMountPoint"] = json!(open.join("secrets.d"));
+        env.install(&m, &[]).ok();
+    }
+}
