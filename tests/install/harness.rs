@@ -262,12 +262,15 @@ pub fn owner_mode(p: &Path) -> (u32, u32, u32) {
     (m.uid(), m.gid(), m.mode() & 0o7777)
 }
 
-/// Is `p` on a ramfs?
+/// Is `p` on a ramfs? (Linux has ramfs; elsewhere the answer is by name, so always no.)
 pub fn is_ramfs(p: &Path) -> bool {
     let st = nix::sys::statfs::statfs(p).expect("statfs");
+    #[cfg(target_os = "linux")]
     #[allow(clippy::unnecessary_cast)]
-    let t = st.filesystem_type().0 as i64;
-    t == 0x8584_58f6
+    let ramfs = st.filesystem_type().0 as i64 == 0x8584_58f6;
+    #[cfg(not(target_os = "linux"))]
+    let ramfs = st.filesystem_type_name() == "ramfs";
+    ramfs
 }
 
 /// A secret entry with sops-nix's defaults.
