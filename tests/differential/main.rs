@@ -11,6 +11,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod random;
 mod scenarios;
 mod world;
 
@@ -24,7 +25,10 @@ fn main() {
         world::inside(std::path::Path::new(&args[2]));
         return;
     }
-    let tests: Vec<(&str, TestFn)> = vec![("scenarios", scenarios::all as TestFn)];
+    let tests: Vec<(&str, TestFn)> = vec![
+        ("scenarios", scenarios::all as TestFn),
+        ("random_manifests", random::run),
+    ];
     let filters: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
     if args.iter().any(|a| a == "--list") {
         for (name, _) in &tests {
