@@ -13,6 +13,7 @@
 mod common;
 mod random;
 mod scenarios;
+mod ssh_to_age;
 mod world;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -28,6 +29,7 @@ fn main() {
     let tests: Vec<(&str, TestFn)> = vec![
         ("scenarios", scenarios::all as TestFn),
         ("random_manifests", random::run),
+        ("ssh_to_age_recipients", ssh_to_age::recipients),
     ];
     let filters: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
     if args.iter().any(|a| a == "--list") {
