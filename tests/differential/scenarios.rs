@@ -715,6 +715,24 @@ fn deliberate(lab: &Lab, v: &mut Vec<Scenario>) {
             ..Expect::default()
         },
     ));
+    // W14: an extra positional argument.
+    v.push(expecting(
+        "w14_extra_argument",
+        vec![with_args(
+            step(manifest(
+                lab,
+                json!([secret("pw", &f("yaml"), "plain", "yaml")]),
+                json!([]),
+            )),
+            &["/nonexistent/first.json"],
+        )],
+        // sops-nix prints its usage and exits 0 having installed nothing.
+        Expect {
+            statuses: Some((false, true, "W14")),
+            error_mentions: vec!["manifest"],
+            ..Expect::default()
+        },
+    ));
     // W16a: a template that uses the placeholder of a secret not in this manifest.
     let mut m = manifest(
         lab,
