@@ -689,7 +689,7 @@ fn deliberate(lab: &Lab, v: &mut Vec<Scenario>) {
     // W19: names that leave the generation, duplicates.
     let mut up = secret("../escape", &f("yaml"), "plain", "yaml");
     up["path"] = json!("/run/secrets/../escape");
-    // Both refuse it; sops-nix only after it mounted and made a generation directory.
+    // Both fail; sops-nix only after it swapped in a new generation (then its link fails).
     v.push(expecting(
         "w19_dotdot_name",
         vec![step(manifest(lab, json!([up]), json!([])))],
