@@ -56,20 +56,51 @@ pub fn enter_namespace(test: &str) -> bool {
     );
     assert!(
         out.status.success() && text.contains("1 passed"),
-        "{test} failed inside the namespace:\n{text}"
+        "{test} failed inside the namespace (sops fixtures made by {}):\n{text}",
+        fixtures_made_by()
     );
     false
 }
 
+/// `SOPS_INSTALL_TEST_UMASK`, octal (e.g. `077`): the umask the installer child runs under.
+/// A value that is not octal fails the test naming it.
+pub fn test_umask() -> Option<nix::sys::stat::Mode> {
+    let raw = std::env::var("SOPS_INSTALL_TEST_UMASK").ok()?;
+    let bits = u32::from_str_radix(raw.trim(), 8)
+        .ok()
+        .filter(|b| *b <= 0o777)
+        .unwrap_or_else(|| {
+            panic!("SOPS_INSTALL_TEST_UMASK={raw:?} is not an octal umask (e.g. 077)")
+        });
+    Some(nix::sys::stat::Mode::from_bits_truncate(
+        bits as nix::libc::mode_t,
+    ))
+}
+
+/// The sops fixtures: `$SOPS_FIXTURES` (a regenerated copy, for example), else `tests/data/sops`
+/// of this repository (made by its `regenerate.sh`; `VERSIONS` names the sops that made them).
+/// Missing, the failure names the full path.
 pub fn fixtures() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SOPS_FIXTURES") {
-        return PathBuf::from(dir);
+    let dir = match std::env::var_os("SOPS_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sops"),
+    };
+    let cases = dir.join("cases.tsv");
+    assert!(
+        cases.is_file(),
+        "the sops fixtures are missing: {} is not a file (tests/data/sops/regenerate.sh makes them)",
+        cases.display()
+    );
+    dir
+}
+
+/// Which sops made the fixtures (first line of their `VERSIONS`), for failure messages.
+pub fn fixtures_made_by() -> String {
+    let path = fixtures().join("VERSIONS");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.lines().next().unwrap_or("").to_string(),
+        Err(e) => format!("{}: {e}", path.display()),
     }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/sops"))
-        .find(|d| d.join("cases.tsv").is_file())
-        .unwrap_or_else(|| here.join("../shared/fixtures/sops"))
 }
 
 /// A temporary root with a mount point and a symlink path, and helpers to run the installer.
@@ -177,10 +208,20 @@ impl Env {
                 cmd.env_remove(var);
             }
         }
-        let out: Output = cmd
-            .env("HOME", self.root.path())
-            .output()
-            .expect("installer runs");
+        cmd.env("HOME", self.root.path());
+        // SOPS_INSTALL_TEST_UMASK (octal): the child runs under that umask (CI runs 000 and 077).
+        // A test runs alone in its namespace process, so the process umask is set around the
+        // spawn and put back.
+        let out: Output = match test_umask() {
+            Some(mask) => {
+                let old = nix::sys::stat::umask(mask);
+                let out = cmd.output();
+                nix::sys::stat::umask(old);
+                out
+            }
+            None => cmd.output(),
+        }
+        .expect("installer runs");
         Run {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
