@@ -1,6 +1,11 @@
 //! Tests of the Nix side that run without a Nix store: every `.nix` file parses, and the NixOS
 //! and home-manager modules, evaluated with nixpkgs' lib (`NIXPKGS_LIB`) and small stubs
 //! (tests/nix/), produce sops-nix's manifests, which `sops-install -check-mode=manifest` accepts.
+//!
+//! Own runner (`harness = false`, libtest-mimic): `parse_test!` tests need `nix-instantiate`,
+//! `eval_test!` tests also nixpkgs' lib (`NIXPKGS_LIB`, else `<nixpkgs/lib>` on `NIX_PATH`; a
+//! nixpkgs.lib checkout or its `lib/` directory). When those are missing the tests are reported
+//! as ignored with the reason, never as passed; a path that is neither fails loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +14,128 @@ use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a test needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// `nix-instantiate`.
+    Nix,
+    /// `nix-instantiate` and nixpkgs' lib.
+    NixpkgsLib,
+}
+
+struct NixTest {
+    name: &'static str,
+    needs: Needs,
+    run: fn(),
+}
+
+inventory::collect!(NixTest);
+
+/// Tests that parse Nix files (need `nix-instantiate`).
+macro_rules! parse_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! { NixTest { name: stringify!($name), needs: Needs::Nix, run: $name } }
+    )*};
+}
+
+/// Tests that evaluate the modules (need `nix-instantiate` and nixpkgs' lib).
+macro_rules! eval_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! {
+            NixTest { name: stringify!($name), needs: Needs::NixpkgsLib, run: $name }
+        }
+    )*};
+}
+
+fn main() {
+    // harness = false: a plain test attribute here would compile and never run.
+    let plain: Vec<usize> = include_str!("nix_eval.rs")
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(concat!("#[", "test]")))
+        .map(|(n, _)| n + 1)
+        .collect();
+    assert!(
+        plain.is_empty(),
+        "tests/nix_eval.rs lines {plain:?}: plain test functions never run here (harness = \
+         false); declare them with parse_test! or eval_test!"
+    );
+    let args = libtest_mimic::Arguments::from_args();
+    let nix = have_nix();
+    let lib = nixpkgs_lib();
+    let mut tests: Vec<&'static NixTest> = inventory::iter::<NixTest>.into_iter().collect();
+    tests.sort_by_key(|t| t.name);
+    let trials = tests
+        .into_iter()
+        .map(|t| {
+            let why = match (t.needs, &lib) {
+                _ if !nix => Some(
+                    "nix-instantiate is not on PATH (Debian: nix-bin; .ci/run installs it)".into(),
+                ),
+                (Needs::NixpkgsLib, Err(why)) => Some(why.clone()),
+                _ => None,
+            };
+            libtest_mimic::Trial::ignorable_test(t.name, move || match why {
+                Some(why) => Ok(libtest_mimic::Completion::ignored_with(why)),
+                None => {
+                    (t.run)();
+                    Ok(libtest_mimic::Completion::Completed)
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The nixpkgs(.lib) checkout root for tests/nix/eval.nix: `NIXPKGS_LIB`, else `<nixpkgs/lib>`
+/// found on `NIX_PATH`. Either a checkout root (with `lib/default.nix`) or its `lib/` directory
+/// is accepted. Err: why not (unset: the test is ignored with that reason).
+fn nixpkgs_lib() -> Result<PathBuf, String> {
+    let (given, source) = match std::env::var_os("NIXPKGS_LIB") {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), "NIXPKGS_LIB"),
+        _ => {
+            let found = std::env::var_os("NIX_PATH")
+                .filter(|p| !p.is_empty())
+                .and_then(|_| {
+                    Command::new("nix-instantiate")
+                        .args(["--find-file", "nixpkgs/lib"])
+                        .output()
+                        .ok()
+                })
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|p| !p.is_empty());
+            match found {
+                Some(p) => (PathBuf::from(p), "<nixpkgs/lib> on NIX_PATH"),
+                None => {
+                    return Err("nixpkgs' lib not found: set NIXPKGS_LIB to a \
+                                nix-community/nixpkgs.lib checkout (or its lib/ directory), or put \
+                                nixpkgs on NIX_PATH"
+                        .into())
+                }
+            }
+        }
+    };
+    let path = given.canonicalize().unwrap_or_else(|e| {
+        panic!("{source} = {}: {e}", given.display());
+    });
+    if path.join("lib/default.nix").is_file() {
+        return Ok(path);
+    }
+    if path.join("default.nix").is_file() && path.join("fixed-points.nix").is_file() {
+        if let Some(root) = path.parent() {
+            return Ok(root.to_path_buf());
+        }
+    }
+    panic!(
+        "{source} = {} is neither a nixpkgs(.lib) checkout (no lib/default.nix) nor its lib/ \
+         directory (no default.nix and fixed-points.nix)",
+        path.display()
+    );
 }
 
 fn have_nix() -> bool {
@@ -36,49 +163,37 @@ fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_nix_file_parses() {
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return;
-    }
-    let mut files = Vec::new();
-    nix_files(&repo(), &mut files);
-    assert!(files.len() > 10, "found only {files:?}");
-    for f in files {
-        let out = Command::new("nix-instantiate")
-            .arg("--parse")
-            .arg(&f)
-            .output()
-            .expect("run nix-instantiate");
-        assert!(
-            out.status.success(),
-            "{} does not parse: {}",
-            f.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+parse_test! {
+    fn every_nix_file_parses() {
+        let mut files = Vec::new();
+        nix_files(&repo(), &mut files);
+        assert!(files.len() > 10, "found only {files:?}");
+        for f in files {
+            let out = Command::new("nix-instantiate")
+                .arg("--parse")
+                .arg(&f)
+                .output()
+                .expect("run nix-instantiate");
+            assert!(
+                out.status.success(),
+                "{} does not parse: {}",
+                f.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
-/// The evaluation of one example of tests/nix/examples.nix, or None (with a note) when
-/// NIXPKGS_LIB is not set.
+/// The evaluation of one example of tests/nix/examples.nix (always `Some`: the runner ignores
+/// the evaluation tests when nixpkgs' lib or nix-instantiate is missing).
 fn eval(example: &str) -> Option<Value> {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!(
-            "skipped: NIXPKGS_LIB is not set (point it at a nix-community/nixpkgs.lib checkout)"
-        );
-        return None;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return None;
-    }
+    let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
     let out = Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "--readonly-mode"])
         .arg(repo().join("tests/nix/eval.nix"))
         .arg("--arg")
         .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .arg(&lib)
         .args(["--argstr", "example", example])
         .output()
         .expect("run nix-instantiate");
@@ -138,240 +253,247 @@ fn without_store_paths(v: &Value) -> Value {
     v
 }
 
-#[test]
-fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
-    let Some(r) = eval("spec-example") else {
-        return;
-    };
-    let m = &r["manifest"];
-    assert_eq!(r["failing"], json!([]));
-    let expected = json!({
-      "ageKeyFile": "/var/lib/sops-nix/key.txt",
-      "ageSshKeyPaths": ["/etc/ssh/ssh_host_ed25519_key"],
-      "gnupgHome": null,
-      "keepGenerations": 1,
-      "logging": { "keyImport": true, "secretChanges": true },
-      "placeholderBySecretName": {
-        "admin-password": "<SOPS:8e70fdbd0400b7a21539fd15fb4ab86c129f7cbd99261dbb0d95c18df8dec177:PLACEHOLDER>",
-        "db/password": "<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>",
-        "hass-secrets": "<SOPS:faae3fde93fd929c643d3dc43560d572a9a31476567e8e3c53f145ff462abdd5:PLACEHOLDER>",
-        "wg-private-key": "<SOPS:e292fb7097d6257c65fd3dd3b70cb2c41697ecc8729dd325479a45b68c7af91d:PLACEHOLDER>"
-      },
-      "secrets": [
-        { "format": "yaml", "gid": 0, "group": "postgres", "key": "db/password", "mode": "0400",
-          "name": "db/password", "neededForUsers": false, "owner": "postgres",
-          "path": "/run/secrets/db/password", "reloadUnits": [], "restartUnits": ["postgresql.service"],
-          "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
-        { "format": "json", "gid": 0, "group": "hass", "key": "", "mode": "0400",
-          "name": "hass-secrets", "neededForUsers": false, "owner": "hass",
-          "path": "/var/lib/hass/secrets.yaml", "reloadUnits": [], "restartUnits": [],
-          "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
-        { "format": "binary", "gid": 0, "group": "systemd-network", "key": "wg-private-key", "mode": "0440",
-          "name": "wg-private-key", "neededForUsers": false, "owner": null,
-          "path": "/run/secrets/wg-private-key", "reloadUnits": ["systemd-networkd.service"], "restartUnits": [],
-          "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 }
-      ],
-      "secretsMountPoint": "/run/secrets.d",
-      "sshKeyPaths": ["/etc/ssh/ssh_host_rsa_key"],
-      "symlinkPath": "/run/secrets",
-      "templates": [
-        { "content": "GF_DATABASE_PASSWORD=<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>\n",
-          "file": "<store>", "gid": 0, "group": "grafana", "mode": "0400", "name": "grafana.env",
-          "owner": "grafana", "path": "/run/secrets/rendered/grafana.env", "reloadUnits": [],
-          "restartUnits": ["grafana.service"], "uid": 0 }
-      ],
-      "useTmpfs": false,
-      "userMode": false
-    });
-    assert_eq!(without_store_paths(m), expected);
-    // sopsFileHash is the SHA-256 of the file, as sops-nix computes it.
-    let hash = secret(m, "db/password")["sopsFileHash"]
-        .as_str()
-        .unwrap_or("");
-    assert_eq!(hash.len(), 64);
-    assert!(secret(m, "db/password")["sopsFile"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("/nix/store/") && s.ends_with("-secrets.yaml")));
-    assert_check_passes(m);
+eval_test! {
+    fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
+        let Some(r) = eval("spec-example") else {
+            return;
+        };
+        let m = &r["manifest"];
+        assert_eq!(r["failing"], json!([]));
+        let expected = json!({
+          "ageKeyFile": "/var/lib/sops-nix/key.txt",
+          "ageSshKeyPaths": ["/etc/ssh/ssh_host_ed25519_key"],
+          "gnupgHome": null,
+          "keepGenerations": 1,
+          "logging": { "keyImport": true, "secretChanges": true },
+          "placeholderBySecretName": {
+            "admin-password": "<SOPS:8e70fdbd0400b7a21539fd15fb4ab86c129f7cbd99261dbb0d95c18df8dec177:PLACEHOLDER>",
+            "db/password": "<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>",
+            "hass-secrets": "<SOPS:faae3fde93fd929c643d3dc43560d572a9a31476567e8e3c53f145ff462abdd5:PLACEHOLDER>",
+            "wg-private-key": "<SOPS:e292fb7097d6257c65fd3dd3b70cb2c41697ecc8729dd325479a45b68c7af91d:PLACEHOLDER>"
+          },
+          "secrets": [
+            { "format": "yaml", "gid": 0, "group": "postgres", "key": "db/password", "mode": "0400",
+              "name": "db/password", "neededForUsers": false, "owner": "postgres",
+              "path": "/run/secrets/db/password", "reloadUnits": [], "restartUnits": ["postgresql.service"],
+              "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
+            { "format": "json", "gid": 0, "group": "hass", "key": "", "mode": "0400",
+              "name": "hass-secrets", "neededForUsers": false, "owner": "hass",
+              "path": "/var/lib/hass/secrets.yaml", "reloadUnits": [], "restartUnits": [],
+              "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
+            { "format": "binary", "gid": 0, "group": "systemd-network", "key": "wg-private-key", "mode": "0440",
+              "name": "wg-private-key", "neededForUsers": false, "owner": null,
+              "path": "/run/secrets/wg-private-key", "reloadUnits": ["systemd-networkd.service"], "restartUnits": [],
+              "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 }
+          ],
+          "secretsMountPoint": "/run/secrets.d",
+          "sshKeyPaths": ["/etc/ssh/ssh_host_rsa_key"],
+          "symlinkPath": "/run/secrets",
+          "templates": [
+            { "content": "GF_DATABASE_PASSWORD=<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>\n",
+              "file": "<store>", "gid": 0, "group": "grafana", "mode": "0400", "name": "grafana.env",
+              "owner": "grafana", "path": "/run/secrets/rendered/grafana.env", "reloadUnits": [],
+              "restartUnits": ["grafana.service"], "uid": 0 }
+          ],
+          "useTmpfs": false,
+          "userMode": false
+        });
+        assert_eq!(without_store_paths(m), expected);
+        // sopsFileHash is the SHA-256 of the file, as sops-nix computes it.
+        let hash = secret(m, "db/password")["sopsFileHash"]
+            .as_str()
+            .unwrap_or("");
+        assert_eq!(hash.len(), 64);
+        assert!(secret(m, "db/password")["sopsFile"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("/nix/store/") && s.ends_with("-secrets.yaml")));
+        assert_check_passes(m);
 
-    let u = &r["manifestForUsers"];
-    assert_eq!(u["secretsMountPoint"], "/run/secrets-for-users.d");
-    assert_eq!(u["symlinkPath"], "/run/secrets-for-users");
-    assert_eq!(u["templates"], json!([]));
-    assert_eq!(u["placeholderBySecretName"], m["placeholderBySecretName"]);
-    let admin = secret(u, "admin-password");
-    assert_eq!(admin["path"], "/run/secrets-for-users/admin-password");
-    assert_eq!(admin["neededForUsers"], true);
-    assert_eq!(admin["owner"], Value::Null);
-    assert_eq!(admin["group"], Value::Null);
-    assert_eq!(u["secrets"].as_array().map(Vec::len), Some(1));
-    assert_check_passes(u);
+        let u = &r["manifestForUsers"];
+        assert_eq!(u["secretsMountPoint"], "/run/secrets-for-users.d");
+        assert_eq!(u["symlinkPath"], "/run/secrets-for-users");
+        assert_eq!(u["templates"], json!([]));
+        assert_eq!(u["placeholderBySecretName"], m["placeholderBySecretName"]);
+        let admin = secret(u, "admin-password");
+        assert_eq!(admin["path"], "/run/secrets-for-users/admin-password");
+        assert_eq!(admin["neededForUsers"], true);
+        assert_eq!(admin["owner"], Value::Null);
+        assert_eq!(admin["group"], Value::Null);
+        assert_eq!(u["secrets"].as_array().map(Vec::len), Some(1));
+        assert_check_passes(u);
 
-    assert!(r["checkPhase"]
-        .as_str()
-        .is_some_and(|s| s.contains("/bin/sops-install -check-mode=sopsfile \"$out\"")));
+        assert!(r["checkPhase"]
+            .as_str()
+            .is_some_and(|s| s.contains("/bin/sops-install -check-mode=sopsfile \"$out\"")));
+    }
 }
 
-#[test]
-fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
-    let Some(r) = eval("spec-example") else {
-        return;
-    };
-    let a = &r["activationScripts"];
-    assert_eq!(
-        a["setupSecrets"]["deps"],
-        json!(["specialfs", "users", "groups"])
-    );
-    assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
-    let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
-    assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
-    assert!(
-        text.contains("export HOME='/var/empty'\nexport PATH=''\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("/bin/sops-install-secrets /nix/store/"),
-        "{text}"
-    );
-    let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
-    assert!(
-        users.contains("sops-install-secrets -ignore-passwd "),
-        "{users}"
-    );
-    assert!(users.contains("-manifest-for-users.json"), "{users}");
-    assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
-    assert!(r["services"].as_object().is_some_and(|s| s.is_empty()));
+eval_test! {
+    fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
+        let Some(r) = eval("spec-example") else {
+            return;
+        };
+        let a = &r["activationScripts"];
+        assert_eq!(
+            a["setupSecrets"]["deps"],
+            json!(["specialfs", "users", "groups"])
+        );
+        assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
+        let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
+        assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
+        assert!(
+            text.contains("export HOME='/var/empty'\nexport PATH=''\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("/bin/sops-install-secrets /nix/store/"),
+            "{text}"
+        );
+        let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
+        assert!(
+            users.contains("sops-install-secrets -ignore-passwd "),
+            "{users}"
+        );
+        assert!(users.contains("-manifest-for-users.json"), "{users}");
+        assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
+        assert!(r["services"].as_object().is_some_and(|s| s.is_empty()));
+    }
 }
 
-#[test]
-fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
-    let Some(r) = eval("placeholders") else {
-        return;
-    };
-    let m = &r["manifest"];
-    let p = &m["placeholderBySecretName"];
-    // The attribute `renamed` (name "on-disk-name") keeps its attribute's placeholder.
-    assert_eq!(
-        p["on-disk-name"],
-        "<SOPS:017e9e217af8bbb732e91d3f534e0702b9f492edd2c3a9994383aa9bfa700f77:PLACEHOLDER>"
-    );
-    assert_eq!(r["placeholder"]["renamed"], p["on-disk-name"]);
-    assert_eq!(r["placeholder"]["test_key"], p["test_key"]);
-    let content = m["templates"][0]["content"].as_str().unwrap_or("");
-    assert_eq!(
-        content,
-        format!(
-            "{} {}\n",
-            p["test_key"].as_str().unwrap_or("?"),
-            p["on-disk-name"].as_str().unwrap_or("?")
-        )
-    );
-    assert_check_passes(m);
+eval_test! {
+    fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
+        let Some(r) = eval("placeholders") else {
+            return;
+        };
+        let m = &r["manifest"];
+        let p = &m["placeholderBySecretName"];
+        // The attribute `renamed` (name "on-disk-name") keeps its attribute's placeholder.
+        assert_eq!(
+            p["on-disk-name"],
+            "<SOPS:017e9e217af8bbb732e91d3f534e0702b9f492edd2c3a9994383aa9bfa700f77:PLACEHOLDER>"
+        );
+        assert_eq!(r["placeholder"]["renamed"], p["on-disk-name"]);
+        assert_eq!(r["placeholder"]["test_key"], p["test_key"]);
+        let content = m["templates"][0]["content"].as_str().unwrap_or("");
+        assert_eq!(
+            content,
+            format!(
+                "{} {}\n",
+                p["test_key"].as_str().unwrap_or("?"),
+                p["on-disk-name"].as_str().unwrap_or("?")
+            )
+        );
+        assert_check_passes(m);
+    }
 }
 
-#[test]
-fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
-    let Some(r) = eval("sysusers") else { return };
-    let s = &r["services"]["sops-install-secrets"];
-    assert_eq!(s["wantedBy"], json!(["sysinit.target"]));
-    assert_eq!(s["requiredBy"], json!(["sysinit-reactivation.target"]));
-    assert!(s["before"]
-        .as_array()
-        .is_some_and(|b| b.contains(&json!("sysinit.target"))));
-    assert!(s["after"]
-        .as_array()
-        .is_some_and(|b| b.contains(&json!("systemd-sysusers.service"))));
-    assert_eq!(s["unitConfig"]["DefaultDependencies"], "no");
-    assert_eq!(
-        s["unitConfig"]["RequiresMountsFor"],
-        json!(["/var/lib/sops-nix/key.txt"])
-    );
-    assert_eq!(s["environment"]["SOPS_RESTART_UNITS_VIA_SYSTEMCTL"], "1");
-    assert_eq!(s["environment"]["FOO"], "bar");
-    assert_eq!(s["serviceConfig"]["Type"], "oneshot");
-    assert_eq!(s["serviceConfig"]["RemainAfterExit"], true);
-    assert!(s["path"].as_array().is_some_and(|p| p.len() == 1));
+eval_test! {
+    fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
+        let Some(r) = eval("sysusers") else { return };
+        let s = &r["services"]["sops-install-secrets"];
+        assert_eq!(s["wantedBy"], json!(["sysinit.target"]));
+        assert_eq!(s["requiredBy"], json!(["sysinit-reactivation.target"]));
+        assert!(s["before"]
+            .as_array()
+            .is_some_and(|b| b.contains(&json!("sysinit.target"))));
+        assert!(s["after"]
+            .as_array()
+            .is_some_and(|b| b.contains(&json!("systemd-sysusers.service"))));
+        assert_eq!(s["unitConfig"]["DefaultDependencies"], "no");
+        assert_eq!(
+            s["unitConfig"]["RequiresMountsFor"],
+            json!(["/var/lib/sops-nix/key.txt"])
+        );
+        assert_eq!(s["environment"]["SOPS_RESTART_UNITS_VIA_SYSTEMCTL"], "1");
+        assert_eq!(s["environment"]["FOO"], "bar");
+        assert_eq!(s["serviceConfig"]["Type"], "oneshot");
+        assert_eq!(s["serviceConfig"]["RemainAfterExit"], true);
+        assert!(s["path"].as_array().is_some_and(|p| p.len() == 1));
 
-    let u = &r["services"]["sops-install-secrets-for-users"];
-    assert_eq!(u["wantedBy"], json!(["systemd-sysusers.service"]));
-    assert_eq!(
-        u["before"],
-        json!(["systemd-sysusers.service", "sysinit.target"])
-    );
-    assert!(u["serviceConfig"]["ExecStart"][0]
-        .as_str()
-        .is_some_and(|e| e.contains("sops-install-secrets -ignore-passwd ")));
+        let u = &r["services"]["sops-install-secrets-for-users"];
+        assert_eq!(u["wantedBy"], json!(["systemd-sysusers.service"]));
+        assert_eq!(
+            u["before"],
+            json!(["systemd-sysusers.service", "sysinit.target"])
+        );
+        assert!(u["serviceConfig"]["ExecStart"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("sops-install-secrets -ignore-passwd ")));
 
-    let a = r["activationScripts"]
-        .as_object()
-        .expect("activation scripts");
-    assert!(!a.contains_key("setupSecrets") && !a.contains_key("setupSecretsForUsers"));
-    let gen = a["generate-age-key"]["text"].as_str().unwrap_or("");
-    assert!(
-        gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
-        "{gen}"
-    );
-    assert_check_passes(&r["manifest"]);
-    assert_check_passes(&r["manifestForUsers"]);
+        let a = r["activationScripts"]
+            .as_object()
+            .expect("activation scripts");
+        assert!(!a.contains_key("setupSecrets") && !a.contains_key("setupSecretsForUsers"));
+        let gen = a["generate-age-key"]["text"].as_str().unwrap_or("");
+        assert!(
+            gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
+            "{gen}"
+        );
+        assert_check_passes(&r["manifest"]);
+        assert_check_passes(&r["manifestForUsers"]);
+    }
 }
 
-#[test]
-fn mount_point_and_symlink_path_are_configurable() {
-    let Some(r) = eval("custom-paths") else {
-        return;
-    };
-    let m = &r["manifest"];
-    assert_eq!(m["symlinkPath"], "/run/keys/sops");
-    assert_eq!(m["secretsMountPoint"], "/run/keys/sops.d");
-    assert_eq!(m["keepGenerations"], 3);
-    assert_eq!(m["useTmpfs"], true);
-    assert_eq!(
-        m["logging"],
-        json!({"keyImport": false, "secretChanges": true})
-    );
-    assert_eq!(secret(m, "test_key")["path"], "/run/keys/sops/test_key");
-    let u = &r["manifestForUsers"];
-    assert_eq!(
-        secret(u, "password")["path"],
-        "/run/secrets-for-users/password"
-    );
-    // Values are quoted but not escaped, so command substitution works as in sops-nix.
-    let text = r["activationScripts"]["setupSecrets"]["text"]
-        .as_str()
-        .unwrap_or("");
-    assert!(
-        text.contains("export SOPS_AGE_KEY_CMD='$(cat /etc/cmd)'"),
-        "{text}"
-    );
-    assert_check_passes(m);
-    assert_check_passes(u);
+eval_test! {
+    fn mount_point_and_symlink_path_are_configurable() {
+        let Some(r) = eval("custom-paths") else {
+            return;
+        };
+        let m = &r["manifest"];
+        assert_eq!(m["symlinkPath"], "/run/keys/sops");
+        assert_eq!(m["secretsMountPoint"], "/run/keys/sops.d");
+        assert_eq!(m["keepGenerations"], 3);
+        assert_eq!(m["useTmpfs"], true);
+        assert_eq!(
+            m["logging"],
+            json!({"keyImport": false, "secretChanges": true})
+        );
+        assert_eq!(secret(m, "test_key")["path"], "/run/keys/sops/test_key");
+        let u = &r["manifestForUsers"];
+        assert_eq!(
+            secret(u, "password")["path"],
+            "/run/secrets-for-users/password"
+        );
+        // Values are quoted but not escaped, so command substitution works as in sops-nix.
+        let text = r["activationScripts"]["setupSecrets"]["text"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            text.contains("export SOPS_AGE_KEY_CMD='$(cat /etc/cmd)'"),
+            "{text}"
+        );
+        assert_check_passes(m);
+        assert_check_passes(u);
+    }
 }
 
-#[test]
-fn without_validation_the_build_checks_the_manifest_only() {
-    let Some(r) = eval("no-validation") else {
-        return;
-    };
-    assert!(r["checkPhase"]
-        .as_str()
-        .is_some_and(|s| s.contains("-check-mode=manifest")));
-    let s = secret(&r["manifest"], "runtime");
-    assert_eq!(s["sopsFile"], "/etc/secrets/runtime.yaml");
-    assert_eq!(s["sopsFileHash"], "");
-    // The owner/uid exclusivity is only asserted with validation, as in sops-nix.
-    assert_eq!(r["failing"], json!([]));
-    assert_eq!(r["checkScript"], "");
+eval_test! {
+    fn without_validation_the_build_checks_the_manifest_only() {
+        let Some(r) = eval("no-validation") else {
+            return;
+        };
+        assert!(r["checkPhase"]
+            .as_str()
+            .is_some_and(|s| s.contains("-check-mode=manifest")));
+        let s = secret(&r["manifest"], "runtime");
+        assert_eq!(s["sopsFile"], "/etc/secrets/runtime.yaml");
+        assert_eq!(s["sopsFileHash"], "");
+        // The owner/uid exclusivity is only asserted with validation, as in sops-nix.
+        assert_eq!(r["failing"], json!([]));
+        assert_eq!(r["checkScript"], "");
+    }
 }
 
-#[test]
-fn a_missing_key_source_fails_with_sops_nix_message() {
-    let Some(r) = eval("no-key-source") else {
-        return;
-    };
-    assert_eq!(
-        r["failing"],
-        json!(["No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home"])
-    );
+eval_test! {
+    fn a_missing_key_source_fails_with_sops_nix_message() {
+        let Some(r) = eval("no-key-source") else {
+            return;
+        };
+        assert_eq!(
+            r["failing"],
+            json!(["No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home"])
+        );
+    }
 }
 
 /// Runs a host-recipient check script with the store paths mapped back to the assets.
@@ -390,139 +512,144 @@ fn run_host_check(script: &str) -> (bool, String) {
     )
 }
 
-#[test]
-fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
-    let Some(r) = eval("host-recipients") else {
-        return;
-    };
-    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
-    assert!(!ok);
-    // Only foreign.yaml is flagged; yaml, json, binary, dotenv and ini files all match.
-    assert_eq!(
-        stderr.matches("is not encrypted to this host").count(),
-        1,
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("foreign.yaml (used by foreign)"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("sops updatekeys "), "{stderr}");
-    assert!(r["checkPhase"]
-        .as_str()
-        .is_some_and(|s| s.contains("sops_host_check")));
+eval_test! {
+    fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
+        let Some(r) = eval("host-recipients") else {
+            return;
+        };
+        let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+        assert!(!ok);
+        // Only foreign.yaml is flagged; yaml, json, binary, dotenv and ini files all match.
+        assert_eq!(
+            stderr.matches("is not encrypted to this host").count(),
+            1,
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("foreign.yaml (used by foreign)"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("sops updatekeys "), "{stderr}");
+        assert!(r["checkPhase"]
+            .as_str()
+            .is_some_and(|s| s.contains("sops_host_check")));
+    }
 }
 
-#[test]
-fn an_ssh_host_recipient_matches_without_its_comment() {
-    let Some(r) = eval("host-recipients-ssh-only") else {
-        return;
-    };
-    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
-    assert!(ok, "{stderr}");
+eval_test! {
+    fn an_ssh_host_recipient_matches_without_its_comment() {
+        let Some(r) = eval("host-recipients-ssh-only") else {
+            return;
+        };
+        let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+        assert!(ok, "{stderr}");
+    }
 }
 
-#[test]
-fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
-    let Some(r) = eval("home-example") else {
-        return;
-    };
-    let m = &r["manifest"];
-    let expected = json!({
-      "ageKeyFile": "/home/alice/.config/sops/age/keys.txt",
-      "ageSshKeyPaths": [],
-      "gnupgHome": null,
-      "keepGenerations": 1,
-      "logging": { "keyImport": true, "secretChanges": true },
-      "placeholderBySecretName": {
-        "github_token": "<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>",
-        "smtp_password": "<SOPS:f20b0eadcf7cc701c176a0be3a9391b750f391b03f2ca0dc3fab0cba46dbb651:PLACEHOLDER>"
-      },
-      "secrets": [
-        { "format": "yaml", "key": "github_token", "mode": "0400", "name": "github_token",
-          "path": "/home/alice/.config/sops-nix/secrets/github_token", "sopsFile": "<store>" },
-        { "format": "yaml", "key": "smtp_password", "mode": "0400", "name": "smtp_password",
-          "path": "%r/smtp_password", "sopsFile": "<store>" }
-      ],
-      "secretsMountPoint": "%r/secrets.d",
-      "sshKeyPaths": [],
-      "symlinkPath": "/home/alice/.config/sops-nix/secrets",
-      "templates": [
-        { "content": "https://alice:<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>@github.com\n",
-          "file": "<store>", "mode": "0400", "name": "git-credentials",
-          "path": "/home/alice/.config/sops-nix/secrets/rendered/git-credentials" }
-      ],
-      "userMode": true
-    });
-    assert_eq!(without_store_paths(m), expected);
-    assert_check_passes(m);
+eval_test! {
+    fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
+        let Some(r) = eval("home-example") else {
+            return;
+        };
+        let m = &r["manifest"];
+        let expected = json!({
+          "ageKeyFile": "/home/alice/.config/sops/age/keys.txt",
+          "ageSshKeyPaths": [],
+          "gnupgHome": null,
+          "keepGenerations": 1,
+          "logging": { "keyImport": true, "secretChanges": true },
+          "placeholderBySecretName": {
+            "github_token": "<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>",
+            "smtp_password": "<SOPS:f20b0eadcf7cc701c176a0be3a9391b750f391b03f2ca0dc3fab0cba46dbb651:PLACEHOLDER>"
+          },
+          "secrets": [
+            { "format": "yaml", "key": "github_token", "mode": "0400", "name": "github_token",
+              "path": "/home/alice/.config/sops-nix/secrets/github_token", "sopsFile": "<store>" },
+            { "format": "yaml", "key": "smtp_password", "mode": "0400", "name": "smtp_password",
+              "path": "%r/smtp_password", "sopsFile": "<store>" }
+          ],
+          "secretsMountPoint": "%r/secrets.d",
+          "sshKeyPaths": [],
+          "symlinkPath": "/home/alice/.config/sops-nix/secrets",
+          "templates": [
+            { "content": "https://alice:<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>@github.com\n",
+              "file": "<store>", "mode": "0400", "name": "git-credentials",
+              "path": "/home/alice/.config/sops-nix/secrets/rendered/git-credentials" }
+          ],
+          "userMode": true
+        });
+        assert_eq!(without_store_paths(m), expected);
+        assert_check_passes(m);
 
-    let s = &r["service"];
-    assert_eq!(s["Unit"]["Description"], "sops-nix activation");
-    assert_eq!(s["Service"]["Type"], "oneshot");
-    assert_eq!(s["Service"]["Environment"], "'PATH='");
-    assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
-    let script = r["script"].as_str().unwrap_or("");
-    assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));
-    assert!(script.contains("sops-install-secrets -ignore-passwd /nix/store/"));
-    assert!(r["activation"]["data"]
-        .as_str()
-        .is_some_and(|d| d.contains("systemctl restart --user sops-nix")));
-    assert_eq!(r["agent"], Value::Null);
+        let s = &r["service"];
+        assert_eq!(s["Unit"]["Description"], "sops-nix activation");
+        assert_eq!(s["Service"]["Type"], "oneshot");
+        assert_eq!(s["Service"]["Environment"], "'PATH='");
+        assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
+        let script = r["script"].as_str().unwrap_or("");
+        assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));
+        assert!(script.contains("sops-install-secrets -ignore-passwd /nix/store/"));
+        assert!(r["activation"]["data"]
+            .as_str()
+            .is_some_and(|d| d.contains("systemctl restart --user sops-nix")));
+        assert_eq!(r["agent"], Value::Null);
+    }
 }
 
-#[test]
-fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
-    let Some(r) = eval("home-darwin") else { return };
-    let a = &r["agent"]["config"];
-    assert_eq!(a["RunAtLoad"], true);
-    assert_eq!(a["KeepAlive"], false);
-    assert_eq!(
-        a["EnvironmentVariables"]["PATH"],
-        "/usr/bin:/bin:/usr/sbin:/sbin"
-    );
-    assert!(a["EnvironmentVariables"]["SOPS_GPG_EXEC"]
-        .as_str()
-        .is_some_and(|e| e.ends_with("/bin/gpg")));
-    assert_eq!(
-        a["StandardOutPath"],
-        "/home/alice/Library/Logs/SopsNix/stdout"
-    );
-    assert_eq!(r["service"], Value::Null);
-    assert!(r["activation"]["data"]
-        .as_str()
-        .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
-    assert_check_passes(&r["manifest"]);
+eval_test! {
+    fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
+        let Some(r) = eval("home-darwin") else { return };
+        let a = &r["agent"]["config"];
+        assert_eq!(a["RunAtLoad"], true);
+        assert_eq!(a["KeepAlive"], false);
+        assert_eq!(
+            a["EnvironmentVariables"]["PATH"],
+            "/usr/bin:/bin:/usr/sbin:/sbin"
+        );
+        assert!(a["EnvironmentVariables"]["SOPS_GPG_EXEC"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("/bin/gpg")));
+        assert_eq!(
+            a["StandardOutPath"],
+            "/home/alice/Library/Logs/SopsNix/stdout"
+        );
+        assert_eq!(r["service"], Value::Null);
+        assert!(r["activation"]["data"]
+            .as_str()
+            .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
+        assert_check_passes(&r["manifest"]);
+    }
 }
 
-#[test]
-fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
-    let Some(r) = eval("darwin") else { return };
-    let m = &r["manifest"];
-    let s = secret(m, "test_key");
-    assert_eq!(s["owner"], "root");
-    assert_eq!(s["group"], "staff");
-    assert!(s.get("restartUnits").is_none());
-    assert_eq!(m["useTmpfs"], false);
-    assert_check_passes(m);
-    assert_check_passes(&r["manifestForUsers"]);
-    let post = r["postActivation"].as_str().unwrap_or("");
-    assert!(post.contains("echo \"Setting up secrets...\""), "{post}");
-    assert!(
-        post.contains("echo \"Setting up secrets for users\""),
-        "{post}"
-    );
-    // Plugins do not hide the system tools the installer needs.
-    assert!(
-        post.contains("age-plugin-yubikey/bin:/usr/bin:/bin:/usr/sbin:/sbin'"),
-        "{post}"
-    );
-    assert!(post.contains("/bin/mkdir -p"), "{post}");
-    let d = &r["daemons"]["sops-install-secrets"]["serviceConfig"];
-    assert_eq!(d["RunAtLoad"], true);
-    assert_eq!(d["KeepAlive"], false);
-    assert_eq!(d["ProgramArguments"][0], "/bin/sh");
-    assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+eval_test! {
+    fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
+        let Some(r) = eval("darwin") else { return };
+        let m = &r["manifest"];
+        let s = secret(m, "test_key");
+        assert_eq!(s["owner"], "root");
+        assert_eq!(s["group"], "staff");
+        assert!(s.get("restartUnits").is_none());
+        assert_eq!(m["useTmpfs"], false);
+        assert_check_passes(m);
+        assert_check_passes(&r["manifestForUsers"]);
+        let post = r["postActivation"].as_str().unwrap_or("");
+        assert!(post.contains("echo \"Setting up secrets...\""), "{post}");
+        assert!(
+            post.contains("echo \"Setting up secrets for users\""),
+            "{post}"
+        );
+        // Plugins do not hide the system tools the installer needs.
+        assert!(
+            post.contains("age-plugin-yubikey/bin:/usr/bin:/bin:/usr/sbin:/sbin'"),
+            "{post}"
+        );
+        assert!(post.contains("/bin/mkdir -p"), "{post}");
+        let d = &r["daemons"]["sops-install-secrets"]["serviceConfig"];
+        assert_eq!(d["RunAtLoad"], true);
+        assert_eq!(d["KeepAlive"], false);
+        assert_eq!(d["ProgramArguments"][0], "/bin/sh");
+        assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+    }
 }
 
 /// The activation snippet run by bash with the installer swapped for a probe printing the
@@ -557,36 +684,37 @@ fn fake_store_path(name: &str) -> String {
     format!("/nix/store/00000000000000000000000000000000-{name}")
 }
 
-#[test]
-fn age_plugins_are_on_the_installers_path_in_every_module() {
-    let Some(r) = eval("plugins") else { return };
-    let bins = format!(
-        "{}/bin:{}/bin",
-        fake_store_path("age-plugin-yubikey"),
-        fake_store_path("age-plugin-sopstest")
-    );
-    let a = &r["activationScripts"];
-    let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
-    assert_eq!(path_seen_by_installer(text, "/nix/store/"), bins);
-    let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
-    assert_eq!(path_seen_by_installer(users, "-ignore-passwd"), bins);
-
-    // From units, systemd's `path` holds the plugin packages.
-    let Some(s) = eval("sysusers") else { return };
-    for unit in ["sops-install-secrets", "sops-install-secrets-for-users"] {
-        let path = s["services"][unit]["path"].to_string();
-        assert!(path.contains("age-plugin-yubikey"), "{unit}: {path}");
-    }
-
-    // home-manager's unit: the plugins, then the user's PATH.
-    let Some(h) = eval("home-plugins") else {
-        return;
-    };
-    assert_eq!(
-        h["service"]["Service"]["Environment"],
-        format!(
-            "'PATH={}/bin:/home/alice/bin'",
+eval_test! {
+    fn age_plugins_are_on_the_installers_path_in_every_module() {
+        let Some(r) = eval("plugins") else { return };
+        let bins = format!(
+            "{}/bin:{}/bin",
+            fake_store_path("age-plugin-yubikey"),
             fake_store_path("age-plugin-sopstest")
-        )
-    );
+        );
+        let a = &r["activationScripts"];
+        let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
+        assert_eq!(path_seen_by_installer(text, "/nix/store/"), bins);
+        let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
+        assert_eq!(path_seen_by_installer(users, "-ignore-passwd"), bins);
+
+        // From units, systemd's `path` holds the plugin packages.
+        let Some(s) = eval("sysusers") else { return };
+        for unit in ["sops-install-secrets", "sops-install-secrets-for-users"] {
+            let path = s["services"][unit]["path"].to_string();
+            assert!(path.contains("age-plugin-yubikey"), "{unit}: {path}");
+        }
+
+        // home-manager's unit: the plugins, then the user's PATH.
+        let Some(h) = eval("home-plugins") else {
+            return;
+        };
+        assert_eq!(
+            h["service"]["Service"]["Environment"],
+            format!(
+                "'PATH={}/bin:/home/alice/bin'",
+                fake_store_path("age-plugin-sopstest")
+            )
+        );
+    }
 }

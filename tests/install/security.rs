@@ -21,7 +21,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::harness::{fixtures, secret, Env, Run};
-use crate::ns_test;
+use crate::{local_test, ns_test};
 
 /// Plaintext values of the files this test encrypts itself, long enough never to occur by
 /// chance.
@@ -720,26 +720,27 @@ ns_test! {
     }
 }
 
-#[test]
-fn the_trace_checker_catches_an_unsafe_write_order() {
-    let gen = Path::new("/g/1");
-    let finals = BTreeMap::from([(gen.join("s"), (65534, 65534, 0o400))]);
-    let safe = "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 000) = 3</g/1/s>\n\
-                1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n1 write(3</g/1/s>, \"x\", 1) = 1\n";
-    assert_eq!(replay(safe, gen, &finals), Ok(1));
-    for unsafe_trace in [
-        // created group- and world-readable, narrowed afterwards
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0644) = 3</g/1/s>\n1 write(3</g/1/s>, \"x\", 1) = 1\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // group bits for root's group before the chown
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0440) = 0\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // an existing file reused (no O_EXCL)
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_TRUNC, 000) = 3</g/1/s>\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // final state differs from what is on disk
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // renamed into the generation from elsewhere
-        "1 rename(\"/elsewhere\", \"/g/1/s\") = 0\n",
-    ] {
-        assert!(replay(unsafe_trace, gen, &finals).is_err(), "not caught:\n{unsafe_trace}");
+local_test! {
+    fn the_trace_checker_catches_an_unsafe_write_order() {
+        let gen = Path::new("/g/1");
+        let finals = BTreeMap::from([(gen.join("s"), (65534, 65534, 0o400))]);
+        let safe = "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 000) = 3</g/1/s>\n\
+                    1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n1 write(3</g/1/s>, \"x\", 1) = 1\n";
+        assert_eq!(replay(safe, gen, &finals), Ok(1));
+        for unsafe_trace in [
+            // created group- and world-readable, narrowed afterwards
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0644) = 3</g/1/s>\n1 write(3</g/1/s>, \"x\", 1) = 1\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // group bits for root's group before the chown
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0440) = 0\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // an existing file reused (no O_EXCL)
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_TRUNC, 000) = 3</g/1/s>\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // final state differs from what is on disk
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // renamed into the generation from elsewhere
+            "1 rename(\"/elsewhere\", \"/g/1/s\") = 0\n",
+        ] {
+            assert!(replay(unsafe_trace, gen, &finals).is_err(), "not caught:\n{unsafe_trace}");
+        }
     }
 }
 
