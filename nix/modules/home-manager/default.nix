@@ -327,7 +327,7 @@ in
         manifest = manifestData;
         inherit manifestFile script;
         checkScript = lib.optionalString cfg.validateSopsFiles (
-          sopsLib.hostRecipientCheck cfg.hostRecipients (sopsLib.sopsFilesOf cfg.secrets)
+          sopsLib.hostRecipientCheck cfg.package cfg.hostRecipients (sopsLib.sopsFilesOf cfg.secrets)
         );
       };
     }
