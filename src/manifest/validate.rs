@@ -305,8 +305,8 @@ fn secret(
         },
         sops_file: sops_file?,
         format: format?,
-        restart_units: rs.restart_units.unwrap_or_default(),
-        reload_units: rs.reload_units.unwrap_or_default(),
+        restart_units: units(c, subject, "restartUnits", rs.restart_units),
+        reload_units: units(c, subject, "reloadUnits", rs.reload_units),
         placeholder,
     })
 }
@@ -357,8 +357,8 @@ fn template(
             group: principal(rt.group, rt.gid),
             mode: mode?,
         },
-        restart_units: rt.restart_units.unwrap_or_default(),
-        reload_units: rt.reload_units.unwrap_or_default(),
+        restart_units: units(c, subject, "restartUnits", rt.restart_units),
+        reload_units: units(c, subject, "reloadUnits", rt.reload_units),
     })
 }
 
@@ -550,6 +550,70 @@ fn path_limits(path: &str) -> Option<String> {
             )
         })
     }
+}
+
+/// Unit types a secret change can usefully restart or reload.
+const UNIT_SUFFIXES: &[&str] = &[
+    "service",
+    "socket",
+    "target",
+    "mount",
+    "automount",
+    "swap",
+    "timer",
+    "path",
+    "slice",
+    "scope",
+    "device",
+];
+
+/// systemd's unit-name rules, so that an entry can neither split a line of
+/// switch-to-configuration's lists nor reach `systemctl` as an option: at most 255 bytes of
+/// `[A-Za-z0-9:_.\\@-]`, not starting with `-` or `.`, with a unit type suffix. A bare `nginx`
+/// is refused (systemctl would add `.service`, switch-to-configuration does not).
+pub fn unit_name_problem(unit: &str) -> Option<String> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b);
+    if unit.is_empty() {
+        return Some("a unit name is empty".into());
+    }
+    let shown = format!("{unit:?}");
+    if unit.len() > NAME_MAX {
+        Some(format!(
+            "unit name of {} bytes; systemd allows {NAME_MAX}",
+            unit.len()
+        ))
+    } else if !unit.bytes().all(allowed) {
+        Some(format!(
+            "{shown} is not a unit name (only letters, digits and \":_.\\@-\" are allowed)"
+        ))
+    } else if unit.starts_with(['-', '.']) {
+        Some(format!(
+            "{shown} is not a unit name (it starts with - or .)"
+        ))
+    } else {
+        match unit.rsplit_once('.') {
+            Some((stem, suffix)) if !stem.is_empty() && UNIT_SUFFIXES.contains(&suffix) => None,
+            _ => Some(format!(
+                "{shown} has no unit type suffix (write e.g. \"{}.service\")",
+                unit.trim_end_matches('.')
+            )),
+        }
+    }
+}
+
+fn units(
+    c: &mut Collector,
+    subject: &str,
+    field: &'static str,
+    list: Option<Vec<String>>,
+) -> Vec<String> {
+    let list = list.unwrap_or_default();
+    for unit in &list {
+        if let Some(why) = unit_name_problem(unit) {
+            c.add(subject, field, why);
+        }
+    }
+    list
 }
 
 mod places;

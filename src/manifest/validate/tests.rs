@@ -297,3 +297,42 @@ fn nul_bytes_long_components_and_long_paths_are_rejected_before_anything_is_writ
         assert!(p.iter().any(|l| l.contains(needle)), "{needle}: {p:?}");
     }
 }
+
+#[test]
+fn unit_names_follow_systemds_rules() {
+    for good in [
+        "nginx.service",
+        "getty@tty1.service",
+        "dev-sda1.device",
+        "a:b_c\\x2d.mount",
+        "x.target",
+    ] {
+        assert_eq!(unit_name_problem(good), None, "{good}");
+    }
+    for (bad, why) in [
+        ("a.service\nb.service", "not a unit name"),
+        ("-H.service", "starts with -"),
+        ("--root=/tmp", "not a unit name"),
+        ("nginx", "write e.g. \"nginx.service\""),
+        ("nginx.conf", "no unit type suffix"),
+        (".service", "starts with"),
+        ("", "empty"),
+        ("n\u{202e}.service", "not a unit name"),
+    ] {
+        let p = unit_name_problem(bad).unwrap_or_default();
+        assert!(p.contains(why), "{bad:?}: {p}");
+    }
+    assert!(unit_name_problem(&format!("{}.service", "a".repeat(250))).is_some());
+}
+
+#[test]
+fn restart_and_reload_units_are_validated_for_secrets_and_templates() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "placeholderBySecretName": {"s": "<S>"},
+        "secrets": [{"name": "s", "sopsFile": "/s.yaml", "mode": "0400", "restartUnits": ["a.service\nb.service"]}],
+        "templates": [{"name": "t", "content": "x", "mode": "0400", "reloadUnits": ["-H"]}]}"#;
+    let p = problems(json);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].starts_with("secret \"s\": restartUnits: \"a.service\\nb.service\""));
+    assert!(p[1].starts_with("template \"t\": reloadUnits: \"-H\""));
+}
