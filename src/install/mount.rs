@@ -9,8 +9,7 @@ use super::{platform, InstallError, Layout};
 /// Makes sure the mount point exists and (system mode) is the wanted RAM filesystem.
 pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
     let mp = &layout.mount_point;
-    std::fs::create_dir_all(mp)
-        .map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    super::create_dirs(mp).map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
     if layout.user_mode {
         return Ok(());
     }

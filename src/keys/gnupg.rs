@@ -2,15 +2,42 @@
 //!
 //! Run as sops runs it: `$SOPS_GPG_EXEC -d` (default `gpg`), the armored message on standard
 //! input, the data key read from standard output, `GNUPGHOME` set to the home. Standard error
-//! is captured and its last line becomes the reason when gpg fails. Like sops, no `--batch` and
-//! no timeout: a passphrase-protected key may make gpg's agent ask through a pinentry.
+//! is captured and its last line becomes the reason when gpg fails.
+//!
+//! gpg is found and started as every helper is ([`super::helper`]: never from the working
+//! directory, a small environment). It is bounded: a data key is 32 bytes, so more than
+//! [`OUTPUT_MAX`] bytes on standard output is an error, only the last [`STDERR_KEPT`] bytes of
+//! standard error are kept; after [`SLOW_AFTER`] a warning names the program awaited, and
+//! after `SOPS_INSTALL_HELPER_TIMEOUT` seconds (default 60; a passphrase-protected key may
+//! make gpg's agent ask through a pinentry) gpg is killed and the entry fails.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::secret_bytes::SecretBytes;
+
+/// Most bytes read from gpg's standard output (a data key is 32).
+pub const OUTPUT_MAX: usize = 4096;
+/// Bytes of gpg's standard error kept (the end of it, for the reason line).
+pub const STDERR_KEPT: usize = 8192;
+/// When the warning that a helper is awaited is printed.
+pub const SLOW_AFTER: Duration = Duration::from_secs(5);
+/// The default helper timeout in seconds (`SOPS_INSTALL_HELPER_TIMEOUT`).
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// `SOPS_INSTALL_HELPER_TIMEOUT` (seconds, at least 1), else the default.
+pub fn helper_timeout() -> Duration {
+    let secs = std::env::var("SOPS_INSTALL_HELPER_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    Duration::from_secs(secs)
+}
 
 /// gpg with one GnuPG home.
 #[derive(Debug, Clone)]
@@ -20,11 +47,76 @@ pub struct Gnupg {
     pub exec: OsString,
 }
 
+/// Kills a helper that overstays, and warns while it is awaited. `finish` must be called
+/// before the child is reaped, so the pid killed is always the child's.
+struct Watchdog {
+    done: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl Watchdog {
+    fn start(pid: u32, shown: String, timeout: Duration) -> Watchdog {
+        let done = Arc::new((Mutex::new(false), Condvar::new()));
+        let theirs = Arc::clone(&done);
+        let thread = std::thread::spawn(move || {
+            let (lock, cvar) = &*theirs;
+            let start = Instant::now();
+            let mut warned = false;
+            let Ok(mut finished) = lock.lock() else {
+                return false;
+            };
+            while !*finished {
+                let elapsed = start.elapsed();
+                if elapsed >= timeout {
+                    let pid = nix::unistd::Pid::from_raw(pid as i32);
+                    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                    return true;
+                }
+                let next = if warned {
+                    timeout
+                } else {
+                    SLOW_AFTER.min(timeout)
+                };
+                let wait = next.saturating_sub(elapsed);
+                finished = match cvar.wait_timeout(finished, wait) {
+                    Ok((f, _)) => f,
+                    Err(_) => return false,
+                };
+                if !*finished && !warned && start.elapsed() >= SLOW_AFTER {
+                    warned = true;
+                    tracing::warn!(
+                        "waiting for {shown} (killed after {} s; SOPS_INSTALL_HELPER_TIMEOUT)",
+                        timeout.as_secs()
+                    );
+                }
+            }
+            false
+        });
+        Watchdog {
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the watchdog; whether it killed the helper.
+    fn finish(mut self) -> bool {
+        let (lock, cvar) = &*self.done;
+        if let Ok(mut d) = lock.lock() {
+            *d = true;
+        }
+        cvar.notify_all();
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or(false)
+    }
+}
+
 impl Gnupg {
     /// Decrypts one armored message; the error is one line saying why gpg failed.
     pub fn decrypt(&self, armored: &str) -> Result<SecretBytes, String> {
         let exec = PathBuf::from(&self.exec);
-        let mut cmd = Command::new(&self.exec);
+        let mut cmd = super::helper::command(&self.exec)?;
         cmd.arg("-d")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -35,25 +127,47 @@ impl Gnupg {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", exec.display()))?;
+        let timeout = helper_timeout();
+        let watchdog = Watchdog::start(child.id(), format!("{} -d", exec.display()), timeout);
         // Write stdin from a thread: gpg may fill its output pipes before reading everything.
         let mut stdin = child.stdin.take().ok_or("gpg has no standard input")?;
         let input = armored.as_bytes().to_vec();
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let mut out = SecretBytes::with_capacity(64);
-        let mut err = Vec::new();
         let mut stderr = child.stderr.take().ok_or("gpg has no standard error")?;
         let err_reader = std::thread::spawn(move || {
-            let _ = stderr.read_to_end(&mut err);
-            err
+            // Only the end is kept: a flood of messages cannot grow memory.
+            let mut kept: Vec<u8> = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stderr.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        kept.extend_from_slice(&chunk[..n]);
+                        if kept.len() > STDERR_KEPT {
+                            kept.drain(..kept.len() - STDERR_KEPT);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            kept
         });
+        let mut out = SecretBytes::with_capacity(64);
         let mut read_error = None;
+        let mut too_much = false;
         if let Some(mut stdout) = child.stdout.take() {
             let mut chunk = zeroize::Zeroizing::new([0u8; 256]);
             loop {
                 match stdout.read(&mut chunk[..]) {
                     Ok(0) => break,
+                    Ok(n) if out.len() + n > OUTPUT_MAX => {
+                        too_much = true;
+                        let _ = child.kill();
+                        break;
+                    }
                     Ok(n) => out.extend_from_slice(&chunk[..n]),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
@@ -64,11 +178,29 @@ impl Gnupg {
                 }
             }
         }
-        let _ = writer.join();
-        let err = err_reader.join().unwrap_or_default();
+        // Unblock a gpg stuck writing to a pipe no one reads, then reap it.
+        if too_much || read_error.is_some() {
+            let _ = child.kill();
+        }
+        let killed = watchdog.finish();
         let status = child
             .wait()
             .map_err(|e| format!("{} did not finish: {e}", exec.display()))?;
+        let _ = writer.join();
+        let err = err_reader.join().unwrap_or_default();
+        if killed {
+            return Err(format!(
+                "{} -d did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
+                exec.display(),
+                timeout.as_secs()
+            ));
+        }
+        if too_much {
+            return Err(format!(
+                "{} -d printed more than {OUTPUT_MAX} bytes; a data key is 32 bytes",
+                exec.display()
+            ));
+        }
         if let Some(e) = read_error {
             return Err(format!(
                 "cannot read the output of {} -d: {e}",

@@ -37,7 +37,7 @@ pub fn load_converted(path: &Path) -> Result<LoadedIdentity, String> {
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
-    std::fs::read(path)
+    crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
         .map(Zeroizing::new)
         .map_err(|e| format!("cannot read: {e}"))
 }

@@ -389,6 +389,15 @@ ns_test! {
             m["sshKeyPaths"] = json!([key]);
             env.install(&m, &[]).ok();
             assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+
+            // The same key in ageSshKeyPaths (and both lists) opens it too.
+            let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+            m["ageSshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+            m["sshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
         }
 
         // Another RSA key does not open it, and the failure lists the ssh-rsa key it tried.
