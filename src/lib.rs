@@ -138,6 +138,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
+    mount::check_places(&layout).map_err(|e| Failure(e.to_string()))?;
     let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure(e.to_string()))?;
     mount::ensure(&layout)
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;

@@ -7,109 +7,27 @@
 //! gpg is found and started as every helper is ([`super::helper`]: never from the working
 //! directory, a small environment). It is bounded: a data key is 32 bytes, so more than
 //! [`OUTPUT_MAX`] bytes on standard output is an error, only the last [`STDERR_KEPT`] bytes of
-//! standard error are kept; after [`SLOW_AFTER`] a warning names the program awaited, and
+//! standard error are kept; after 5 s a warning names the program awaited, and
 //! after `SOPS_INSTALL_HELPER_TIMEOUT` seconds (default 60; a passphrase-protected key may
 //! make gpg's agent ask through a pinentry) gpg is killed and the entry fails.
 
+use super::helper::{helper_timeout, Watchdog};
+use crate::secret_bytes::SecretBytes;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
-
-use crate::secret_bytes::SecretBytes;
 
 /// Most bytes read from gpg's standard output (a data key is 32).
 pub const OUTPUT_MAX: usize = 4096;
 /// Bytes of gpg's standard error kept (the end of it, for the reason line).
 pub const STDERR_KEPT: usize = 8192;
-/// When the warning that a helper is awaited is printed.
-pub const SLOW_AFTER: Duration = Duration::from_secs(5);
-/// The default helper timeout in seconds (`SOPS_INSTALL_HELPER_TIMEOUT`).
-pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
-
-/// `SOPS_INSTALL_HELPER_TIMEOUT` (seconds, at least 1), else the default.
-pub fn helper_timeout() -> Duration {
-    let secs = std::env::var("SOPS_INSTALL_HELPER_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_TIMEOUT_SECS);
-    Duration::from_secs(secs)
-}
-
 /// gpg with one GnuPG home.
 #[derive(Debug, Clone)]
 pub struct Gnupg {
     /// `None`: whatever gpg uses by default (`GNUPGHOME`, `~/.gnupg`), as the sops CLI does.
     pub home: Option<PathBuf>,
     pub exec: OsString,
-}
-
-/// Kills a helper that overstays, and warns while it is awaited. `finish` must be called
-/// before the child is reaped, so the pid killed is always the child's.
-struct Watchdog {
-    done: Arc<(Mutex<bool>, Condvar)>,
-    thread: Option<std::thread::JoinHandle<bool>>,
-}
-
-impl Watchdog {
-    fn start(pid: u32, shown: String, timeout: Duration) -> Watchdog {
-        let done = Arc::new((Mutex::new(false), Condvar::new()));
-        let theirs = Arc::clone(&done);
-        let thread = std::thread::spawn(move || {
-            let (lock, cvar) = &*theirs;
-            let start = Instant::now();
-            let mut warned = false;
-            let Ok(mut finished) = lock.lock() else {
-                return false;
-            };
-            while !*finished {
-                let elapsed = start.elapsed();
-                if elapsed >= timeout {
-                    let pid = nix::unistd::Pid::from_raw(pid as i32);
-                    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-                    return true;
-                }
-                let next = if warned {
-                    timeout
-                } else {
-                    SLOW_AFTER.min(timeout)
-                };
-                let wait = next.saturating_sub(elapsed);
-                finished = match cvar.wait_timeout(finished, wait) {
-                    Ok((f, _)) => f,
-                    Err(_) => return false,
-                };
-                if !*finished && !warned && start.elapsed() >= SLOW_AFTER {
-                    warned = true;
-                    tracing::warn!(
-                        "waiting for {shown} (killed after {} s; SOPS_INSTALL_HELPER_TIMEOUT)",
-                        timeout.as_secs()
-                    );
-                }
-            }
-            false
-        });
-        Watchdog {
-            done,
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops the watchdog; whether it killed the helper.
-    fn finish(mut self) -> bool {
-        let (lock, cvar) = &*self.done;
-        if let Ok(mut d) = lock.lock() {
-            *d = true;
-        }
-        cvar.notify_all();
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or(false)
-    }
 }
 
 impl Gnupg {
@@ -128,7 +46,10 @@ impl Gnupg {
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", exec.display()))?;
         let timeout = helper_timeout();
-        let watchdog = Watchdog::start(child.id(), format!("{} -d", exec.display()), timeout);
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let watchdog = Watchdog::start(format!("{} -d", exec.display()), timeout, move || {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        });
         // Write stdin from a thread: gpg may fill its output pipes before reading everything.
         let mut stdin = child.stdin.take().ok_or("gpg has no standard input")?;
         let input = armored.as_bytes().to_vec();

@@ -14,6 +14,128 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// When the warning that a helper is awaited is printed.
+pub const SLOW_AFTER: Duration = Duration::from_secs(5);
+/// The default helper timeout in seconds (`SOPS_INSTALL_HELPER_TIMEOUT`).
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// `SOPS_INSTALL_HELPER_TIMEOUT` (seconds, at least 1), else the default.
+pub fn helper_timeout() -> Duration {
+    let secs = std::env::var("SOPS_INSTALL_HELPER_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    Duration::from_secs(secs)
+}
+
+/// Warns after [`SLOW_AFTER`] that `shown` is awaited and calls `kill` at the deadline.
+/// `finish` must be called before the helper is reaped (so what `kill` targets is the helper).
+pub struct Watchdog {
+    done: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl Watchdog {
+    pub fn start(
+        shown: String,
+        timeout: Duration,
+        kill: impl FnOnce() + Send + 'static,
+    ) -> Watchdog {
+        let done = Arc::new((Mutex::new(false), Condvar::new()));
+        let theirs = Arc::clone(&done);
+        let thread = std::thread::spawn(move || {
+            let (lock, cvar) = &*theirs;
+            let start = Instant::now();
+            let mut warned = false;
+            let Ok(mut finished) = lock.lock() else {
+                return false;
+            };
+            while !*finished {
+                let elapsed = start.elapsed();
+                if elapsed >= timeout {
+                    kill();
+                    return true;
+                }
+                let next = if warned {
+                    timeout
+                } else {
+                    SLOW_AFTER.min(timeout)
+                };
+                finished = match cvar.wait_timeout(finished, next.saturating_sub(elapsed)) {
+                    Ok((f, _)) => f,
+                    Err(_) => return false,
+                };
+                if !*finished && !warned && start.elapsed() >= SLOW_AFTER {
+                    warned = true;
+                    tracing::warn!(
+                        "waiting for {shown} (killed after {} s; SOPS_INSTALL_HELPER_TIMEOUT)",
+                        timeout.as_secs()
+                    );
+                }
+            }
+            false
+        });
+        Watchdog {
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the watchdog; whether it had to kill.
+    pub fn finish(mut self) -> bool {
+        let (lock, cvar) = &*self.done;
+        if let Ok(mut d) = lock.lock() {
+            *d = true;
+        }
+        cvar.notify_all();
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or(false)
+    }
+}
+
+/// Kills (SIGKILL) this process's live children whose program (or script, run through an
+/// interpreter) is named `age-plugin-…`: a plugin age started and that overstays. Read from
+/// `/proc`, checked by parent pid, so nothing but our own children is touched.
+pub fn kill_plugin_children() {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid != Some(me) {
+            continue;
+        }
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let is_plugin = cmdline.split(|b| *b == 0).take(2).any(|arg| {
+            Path::new(OsStr::from_bytes(arg))
+                .file_name()
+                .is_some_and(|n| n.as_bytes().starts_with(b"age-plugin-"))
+        });
+        if is_plugin {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
 
 /// The environment variables a helper inherits (all others are cleared): the search path,
 /// home and locale, and what gpg's agent and pinentry need to ask for a passphrase.

@@ -389,3 +389,67 @@ ns_test! {
         }
     }
 }
+
+ns_test! {
+    // Item 11: a plugin that never answers is named after 5 s and killed at the deadline; it
+    // inherits no key variable.
+    fn a_plugin_that_never_answers_is_killed_and_named_and_sees_no_key_variables() {
+        let env = Env::new();
+        let (_, secret_line, _) = plugin::age_keygen();
+        let keys = env.path("keys.txt");
+        std::fs::write(&keys, plugin::identity_for(&secret_line, None)).expect("keys");
+        let bin = env.path("bin");
+        std::fs::create_dir(&bin).expect("mkdir");
+        let seen = env.path("plugin-env");
+        // Reads the protocol and never answers (in the shell itself, with no child holding the pipes).
+        script(&bin.join("age-plugin-sopstest"), &format!("env > {}; while read -r line; do :; done", seen.display()));
+        let mut m = one_secret(&env);
+        m["ageKeyFile"] = json!(keys);
+        let path = env.write_manifest(&m);
+        let (_, other_key, _) = plugin::age_keygen();
+        let start = std::time::Instant::now();
+        let run = env.run_cmd(
+            Command::new("timeout").args(["-s", "KILL", "60"]).arg(env!("CARGO_BIN_EXE_sops-install")).arg(&path)
+                .env("PATH", plugin::path_with(&bin)).env("SOPS_INSTALL_HELPER_TIMEOUT", "6")
+                .env("SOPS_AGE_KEY", &other_key),
+        ).failed();
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(start.elapsed() < std::time::Duration::from_secs(30));
+        assert!(run.stderr.contains("waiting for age-plugin-sopstest"), "{}", run.stderr);
+        assert!(run.stderr.contains("age-plugin-sopstest did not finish within 6 s"), "{}", run.stderr);
+        let env_text = std::fs::read_to_string(&seen).expect("the plugin ran");
+        assert!(!env_text.contains("SOPS_AGE_KEY"), "{env_text}");
+    }
+}
+
+ns_test! {
+    // A mount point or symlink path in a directory another user controls is refused before
+    // anything is mounted or written: she could swap the mount point for a symlink to /etc
+    // just before root mounts over it, or put her own tree behind the secrets symlink.
+    fn places_another_user_controls_are_refused() {
+        let env = Env::new();
+        let alice = env.path("alice");
+        std::fs::create_dir(&alice).expect("mkdir");
+        std::os::unix::fs::chown(&alice, Some(1234), Some(1234)).expect("chown");
+        let open = env.path("open");
+        std::fs::create_dir(&open).expect("mkdir");
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+        for (field, place) in [
+            ("secretsMountPoint", alice.join("secrets.d")),
+            ("symlinkPath", alice.join("secrets")),
+            ("secretsMountPoint", open.join("secrets.d")),
+        ] {
+            let mut m = one_secret(&env);
+            m[field] = json!(place);
+            let run = env.install(&m, &[]).failed();
+            assert!(run.stderr.contains("refusing") && run.stderr.contains("someone other than root"), "{}", run.stderr);
+            assert!(std::fs::read_dir(&alice).expect("ls").next().is_none(), "nothing made in alice's directory");
+            assert!(std::fs::read_dir(&open).expect("ls").next().is_none(), "nothing made in the open directory");
+        }
+        // A sticky world-writable directory (like /tmp) is fine.
+        std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).expect("chmod");
+        let mut m = one_secret(&env);
+        m["secretsMountPoint"] = json!(open.join("secrets.d"));
+        env.install(&m, &[]).ok();
+    }
+}
