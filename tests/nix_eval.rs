@@ -698,6 +698,86 @@ fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
 }
 }
 
+/// The daemons on nix-darwin read the manifest through /etc, which every activation points at
+/// the current one, so a daemon left loaded from an older generation cannot apply an old
+/// manifest (sops-nix #974); activation itself installs its own generation's manifest.
+#[test]
+fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
+    let Some(r) = eval("darwin") else { return };
+    let store = r["manifestFile"].as_str().unwrap_or("");
+    let store_users = r["manifestFileForUsers"].as_str().unwrap_or("");
+    assert!(store.ends_with("-manifest.json"), "{store}");
+    assert!(
+        store_users.ends_with("-manifest-for-users.json"),
+        "{store_users}"
+    );
+    assert_eq!(r["etc"]["sops-install/manifest.json"]["source"], store);
+    assert_eq!(
+        r["etc"]["sops-install/manifest-for-users.json"]["source"],
+        store_users
+    );
+    let daemon = |name: &str| {
+        r["daemons"][name]["serviceConfig"]["ProgramArguments"][2]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let d = daemon("sops-install-secrets");
+    assert!(
+        d.contains("/bin/sops-install-secrets /etc/sops-install/manifest.json\n"),
+        "{d}"
+    );
+    assert!(!d.contains(store), "{d}");
+    let u = daemon("sops-install-secrets-for-users");
+    assert!(
+        u.contains(
+            "/bin/sops-install-secrets -ignore-passwd /etc/sops-install/manifest-for-users.json\n"
+        ),
+        "{u}"
+    );
+    assert!(!u.contains(store_users), "{u}");
+    let post = r["postActivation"].as_str().unwrap_or("");
+    assert!(
+        post.contains(&format!("/bin/sops-install-secrets {store}\n")),
+        "{post}"
+    );
+    assert!(
+        post.contains(&format!("-ignore-passwd {store_users}\n")),
+        "{post}"
+    );
+}
+
+/// home-manager on macOS: the launchd agent reads the manifest through a file home-manager
+/// links to the current one, and is restarted only once that link is in place; on Linux the
+/// unit, restarted on every activation, keeps the store path.
+#[test]
+fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
+    let Some(r) = eval("home-darwin") else { return };
+    let store = r["manifestFile"].as_str().unwrap_or("");
+    assert!(store.ends_with("-manifest.json"), "{store}");
+    assert_eq!(r["configFile"]["sops-nix/manifest.json"]["source"], store);
+    let script = r["script"].as_str().unwrap_or("");
+    assert!(
+        script.contains("-ignore-passwd /home/alice/.config/sops-nix/manifest.json\n"),
+        "{script}"
+    );
+    assert!(!script.contains(store), "{script}");
+    let after = r["activation"]["after"].to_string();
+    assert!(after.contains("\"linkGeneration\""), "{after}");
+    assert!(after.contains("\"setupLaunchAgents\""), "{after}");
+
+    let Some(l) = eval("home-example") else {
+        return;
+    };
+    let store = l["manifestFile"].as_str().unwrap_or("");
+    let script = l["script"].as_str().unwrap_or("");
+    assert!(
+        script.contains(&format!("-ignore-passwd {store}\n")),
+        "{script}"
+    );
+    assert_eq!(l["configFile"], json!({}));
+}
+
 /// The activation snippet run by bash with the installer swapped for a probe printing the
 /// PATH it was started with.
 fn path_seen_by_installer(text: &str, installer_args: &str) -> String {
