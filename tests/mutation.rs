@@ -220,7 +220,7 @@ fn hand_edited_files_decrypt_as_sops_3_13_decrypts_them() {
         if reference.status == 51
             && old.status == 0
             && same(&old, &got)
-            && common::has_sequence_comment(text.as_bytes())
+            && common::has_encrypted_comment(text.as_bytes())
         {
             accepted += 1;
             continue;

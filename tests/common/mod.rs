@@ -93,12 +93,11 @@ pub fn real_sops() -> PathBuf {
     sops_3_11()
 }
 
-/// A YAML file with an encrypted comment as a sequence element (`- ENC[…,type:comment]`),
-/// which sops 3.13.2 refuses with a MAC mismatch (getsops/sops#2243).
-pub fn has_sequence_comment(file: &[u8]) -> bool {
-    String::from_utf8_lossy(file)
-        .lines()
-        .any(|l| l.trim_start().starts_with("- ") && l.contains("type:comment]"))
+/// A file with an encrypted comment (`ENC[…,type:comment]`): the files sops 3.13.2 may refuse
+/// with a MAC mismatch when one sits in a sequence (getsops/sops#2243). Callers accept that
+/// only where sops 3.11 gives exactly our answer.
+pub fn has_encrypted_comment(file: &[u8]) -> bool {
+    file.windows(13).any(|w| w == b"type:comment]")
 }
 
 /// sops 3.11 from PyPI (`sops` on PATH), whatever `SOPS_BIN` says.

@@ -137,6 +137,9 @@ pub struct DocResult {
     pub skipped: Option<String>,
     /// Comparisons where ours differs from the sops compared with but equals sops 3.13.2.
     pub version_differences: usize,
+    /// Comparisons where sops 3.13.2 hit its MAC regression (getsops/sops#2243) and ours
+    /// answered as sops 3.11 does.
+    pub mac_regression: usize,
 }
 
 /// Encrypts one document with sops and runs every comparison asked of it.
@@ -151,6 +154,7 @@ pub fn check_doc(setup: &Setup, doc: &Doc) -> DocResult {
         mismatches: Vec::new(),
         skipped: None,
         version_differences: 0,
+        mac_regression: 0,
     };
     let mut cmd = sb.command(&setup.sops);
     cmd.arg("--config")
@@ -226,13 +230,17 @@ pub fn check_doc(setup: &Setup, doc: &Doc) -> DocResult {
         if let Some(oldest) = setup.oldest.as_ref().filter(|o| **o != setup.sops) {
             // getsops/sops#2243: 3.13.2 reports a MAC mismatch for any file with a comment in
             // a sequence (fixed upstream); we decrypt it as 3.11 does (README).
-            if sops.status == 51 && ours.status != 51 && common::has_sequence_comment(&enc.stdout) {
+            if sops.status == 51 && ours.status != 51 && common::has_encrypted_comment(&enc.stdout)
+            {
                 let o = run_with(setup, oldest, args, &file, &[], Some((var, key)));
-                if o.status == ours.status
-                    && (o.stdout == ours.stdout || comment_gained_inline(&o.stdout, &ours.stdout))
-                {
+                let o_panicked = o.status == 2 && o.stderr.starts_with(b"panic:");
+                let same = o.status == ours.status
+                    && (o.stdout == ours.stdout
+                        || comment_gained_inline(&o.stdout, &ours.stdout)
+                        || same_but_inline_comments(&o.stdout, &ours.stdout));
+                if same || (o_panicked && ours.status != 0 && ours.stdout.is_empty()) {
                     result.comparisons += 1;
-                    result.version_differences += 1;
+                    result.mac_regression += 1;
                     continue;
                 }
             }
@@ -262,6 +270,25 @@ pub fn check_doc(setup: &Setup, doc: &Doc) -> DocResult {
 }
 
 type OsArg = std::ffi::OsString;
+
+/// YAML outputs equal but for comments that 3.11 prints on their own line and 3.13 (ours)
+/// after the value (used only where 3.13.2's MAC regression leaves no 3.13 output to compare).
+fn same_but_inline_comments(old: &[u8], ours: &[u8]) -> bool {
+    let lines = |b: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(b)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let (o, u) = (lines(old), lines(ours));
+    o.len() == u.len()
+        && o.iter().zip(&u).all(|(o, u)| {
+            o == u
+                || u.strip_prefix(o.as_str())
+                    .is_some_and(|rest| rest.starts_with(" #"))
+        })
+}
 
 /// `--extract` of a comment in a list: sops 3.11/3.12 print its `Comment{Value}` struct, 3.13
 /// (and ours) `Comment{Value, Inline}` (README, "sops versions").
