@@ -19,8 +19,7 @@ const TMPFS_MAGIC: i64 = 0x0102_1994;
 /// Makes sure the mount point exists and (system mode, Linux) is the wanted RAM filesystem.
 pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
     let mp = &layout.mount_point;
-    std::fs::create_dir_all(mp)
-        .map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    super::create_dirs(mp).map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
     if layout.user_mode || !cfg!(target_os = "linux") {
         return Ok(());
     }
@@ -52,6 +51,42 @@ pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
         .map_err(|e| InstallError::io("cannot chown", mp, e))?;
     std::fs::set_permissions(mp, std::fs::Permissions::from_mode(0o751))
         .map_err(|e| InstallError::io("cannot chmod", mp, e))?;
+    Ok(())
+}
+
+/// System mode: the mount point and the symlink path must lie where only root can change
+/// them. Every existing component (from `/` down to the path itself) must be owned by root
+/// and, when it is a directory, writable by no one else unless sticky (`/tmp`). Otherwise
+/// another user could swap the mount point for a symlink just before root mounts a ramfs on
+/// it (over `/etc`, say), or replace the secrets symlink with his own tree.
+pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
+    if layout.user_mode {
+        return Ok(());
+    }
+    for (what, path) in [
+        ("the secrets mount point", &layout.mount_point),
+        ("the secrets symlink path", &layout.symlink_path),
+    ] {
+        let mut here = std::path::PathBuf::new();
+        for c in path.components() {
+            here.push(c);
+            let Ok(m) = std::fs::symlink_metadata(&here) else {
+                break;
+            };
+            let mode = m.mode();
+            let open_to_others = m.is_dir() && mode & 0o022 != 0 && mode & 0o1000 == 0;
+            if m.uid() != 0 || open_to_others {
+                return Err(InstallError(format!(
+                    "refusing {what} {}: {} is owned by uid {} with mode {:04o}, so someone other \
+                     than root could change what it leads to",
+                    path.display(),
+                    here.display(),
+                    m.uid(),
+                    mode & 0o7777
+                )));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -39,8 +39,7 @@ pub(super) struct HeldDir {
     pub path: PathBuf,
 }
 
-/// Holds the link's parent directory, creating missing ones (owned by us, mode 0777 less the
-/// umask, as `create_dir_all` would).
+/// Holds the link's parent directory, creating missing ones (owned by us, mode 0755).
 pub(super) fn open_parent(layout: &Layout, link: &Link) -> Result<HeldDir, InstallError> {
     walk(layout, link, true)?.ok_or_else(|| fail(link, "a directory vanished while made".into()))
 }
@@ -143,7 +142,7 @@ fn step(layout: &Layout, here: &HeldDir, name: &OsStr, create: bool) -> Result<S
             Ok(fd) => return Ok(Step::Dir(HeldDir { fd, path })),
             Err(Errno::ENOENT) if !create => return Ok(Step::Missing),
             Err(Errno::ENOENT) => {
-                match nix::sys::stat::mkdirat(&here.fd, name, Mode::from_bits_truncate(0o777)) {
+                match nix::sys::stat::mkdirat(&here.fd, name, Mode::from_bits_truncate(0o755)) {
                     Ok(()) | Err(Errno::EEXIST) => continue,
                     Err(e) => return Err(format!("cannot create {}: {}", path.display(), io(e))),
                 }
