@@ -4,7 +4,7 @@
 //! that lack it, with a warning), always `nodev,nosuid,noexec`, root-owned, group `keys`, 0751.
 //! An existing mount of the right type is reused; in user mode nothing is mounted.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -19,7 +19,18 @@ const TMPFS_MAGIC: i64 = 0x0102_1994;
 /// Makes sure the mount point exists and (system mode, Linux) is the wanted RAM filesystem.
 pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
     let mp = &layout.mount_point;
-    super::create_dirs(mp).map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    // The mount point itself is made 0751 (as sops-nix makes it), which is what user mode,
+    // where nothing is mounted over it, keeps; its missing parents are 0755.
+    if let Some(parent) = mp.parent() {
+        super::create_dirs(parent)
+            .map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o751).create(mp) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(InstallError::io("cannot create the mount point", mp, e));
+        }
+        _ => {}
+    }
     if layout.user_mode || !cfg!(target_os = "linux") {
         return Ok(());
     }
