@@ -35,6 +35,7 @@ pub fn enter_namespace(test: &str) -> bool {
             .status()
             .expect("mount runs");
         assert!(status.success(), "cannot mount a private /run");
+        set_test_umask();
         return true;
     }
     assert!(
@@ -59,6 +60,18 @@ pub fn enter_namespace(test: &str) -> bool {
         "{test} failed inside the namespace:\n{text}"
     );
     false
+}
+
+/// `SOPS_INSTALL_TEST_UMASK=000` (octal): the test body, and every installer it runs, runs
+/// under that umask, so CI can show the results do not depend on the caller's umask.
+fn set_test_umask() {
+    let Some(text) = std::env::var_os("SOPS_INSTALL_TEST_UMASK") else {
+        return;
+    };
+    let text = text.to_string_lossy();
+    let mask = u32::from_str_radix(text.trim(), 8)
+        .unwrap_or_else(|_| panic!("SOPS_INSTALL_TEST_UMASK={text:?} is not an octal umask"));
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
 }
 
 pub fn fixtures() -> PathBuf {
@@ -249,12 +262,15 @@ pub fn owner_mode(p: &Path) -> (u32, u32, u32) {
     (m.uid(), m.gid(), m.mode() & 0o7777)
 }
 
-/// Is `p` on a ramfs?
+/// Is `p` on a ramfs? (Linux has ramfs; elsewhere the answer is by name, so always no.)
 pub fn is_ramfs(p: &Path) -> bool {
     let st = nix::sys::statfs::statfs(p).expect("statfs");
+    #[cfg(target_os = "linux")]
     #[allow(clippy::unnecessary_cast)]
-    let t = st.filesystem_type().0 as i64;
-    t == 0x8584_58f6
+    let ramfs = st.filesystem_type().0 as i64 == 0x8584_58f6;
+    #[cfg(not(target_os = "linux"))]
+    let ramfs = st.filesystem_type_name() == "ramfs";
+    ramfs
 }
 
 /// A secret entry with sops-nix's defaults.

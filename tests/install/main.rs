@@ -7,6 +7,7 @@ mod openpgp;
 #[path = "../common/plugin.rs"]
 mod plugin;
 
+mod adversarial;
 mod adversarial_validation;
 mod changes;
 mod failures;
