@@ -1,6 +1,11 @@
 //! Tests of the Nix side that run without a Nix store: every `.nix` file parses, and the NixOS
 //! and home-manager modules, evaluated with nixpkgs' lib (`NIXPKGS_LIB`) and small stubs
 //! (tests/nix/), produce sops-nix's manifests, which `sops-install -check-mode=manifest` accepts.
+//!
+//! Own runner (`harness = false`, libtest-mimic): `parse_test!` tests need `nix-instantiate`,
+//! `eval_test!` tests also nixpkgs' lib (`NIXPKGS_LIB`, else `<nixpkgs/lib>` on `NIX_PATH`; a
+//! nixpkgs.lib checkout or its `lib/` directory). When those are missing the tests are reported
+//! as ignored with the reason, never as passed; a path that is neither fails loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +14,128 @@ use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a test needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// `nix-instantiate`.
+    Nix,
+    /// `nix-instantiate` and nixpkgs' lib.
+    NixpkgsLib,
+}
+
+struct NixTest {
+    name: &'static str,
+    needs: Needs,
+    run: fn(),
+}
+
+inventory::collect!(NixTest);
+
+/// Tests that parse Nix files (need `nix-instantiate`).
+macro_rules! parse_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! { NixTest { name: stringify!($name), needs: Needs::Nix, run: $name } }
+    )*};
+}
+
+/// Tests that evaluate the modules (need `nix-instantiate` and nixpkgs' lib).
+macro_rules! eval_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! {
+            NixTest { name: stringify!($name), needs: Needs::NixpkgsLib, run: $name }
+        }
+    )*};
+}
+
+fn main() {
+    // harness = false: a plain test attribute here would compile and never run.
+    let plain: Vec<usize> = include_str!("nix_eval.rs")
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(concat!("#[", "test]")))
+        .map(|(n, _)| n + 1)
+        .collect();
+    assert!(
+        plain.is_empty(),
+        "tests/nix_eval.rs lines {plain:?}: plain test functions never run here (harness = \
+         false); declare them with parse_test! or eval_test!"
+    );
+    let args = libtest_mimic::Arguments::from_args();
+    let nix = have_nix();
+    let lib = nixpkgs_lib();
+    let mut tests: Vec<&'static NixTest> = inventory::iter::<NixTest>.into_iter().collect();
+    tests.sort_by_key(|t| t.name);
+    let trials = tests
+        .into_iter()
+        .map(|t| {
+            let why = match (t.needs, &lib) {
+                _ if !nix => Some(
+                    "nix-instantiate is not on PATH (Debian: nix-bin; .ci/run installs it)".into(),
+                ),
+                (Needs::NixpkgsLib, Err(why)) => Some(why.clone()),
+                _ => None,
+            };
+            libtest_mimic::Trial::ignorable_test(t.name, move || match why {
+                Some(why) => Ok(libtest_mimic::Completion::ignored_with(why)),
+                None => {
+                    (t.run)();
+                    Ok(libtest_mimic::Completion::Completed)
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The nixpkgs(.lib) checkout root for tests/nix/eval.nix: `NIXPKGS_LIB`, else `<nixpkgs/lib>`
+/// found on `NIX_PATH`. Either a checkout root (with `lib/default.nix`) or its `lib/` directory
+/// is accepted. Err: why not (unset: the test is ignored with that reason).
+fn nixpkgs_lib() -> Result<PathBuf, String> {
+    let (given, source) = match std::env::var_os("NIXPKGS_LIB") {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), "NIXPKGS_LIB"),
+        _ => {
+            let found = std::env::var_os("NIX_PATH")
+                .filter(|p| !p.is_empty())
+                .and_then(|_| {
+                    Command::new("nix-instantiate")
+                        .args(["--find-file", "nixpkgs/lib"])
+                        .output()
+                        .ok()
+                })
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|p| !p.is_empty());
+            match found {
+                Some(p) => (PathBuf::from(p), "<nixpkgs/lib> on NIX_PATH"),
+                None => {
+                    return Err("nixpkgs' lib not found: set NIXPKGS_LIB to a \
+                                nix-community/nixpkgs.lib checkout (or its lib/ directory), or put \
+                                nixpkgs on NIX_PATH"
+                        .into())
+                }
+            }
+        }
+    };
+    let path = given.canonicalize().unwrap_or_else(|e| {
+        panic!("{source} = {}: {e}", given.display());
+    });
+    if path.join("lib/default.nix").is_file() {
+        return Ok(path);
+    }
+    if path.join("default.nix").is_file() && path.join("fixed-points.nix").is_file() {
+        if let Some(root) = path.parent() {
+            return Ok(root.to_path_buf());
+        }
+    }
+    panic!(
+        "{source} = {} is neither a nixpkgs(.lib) checkout (no lib/default.nix) nor its lib/ \
+         directory (no default.nix and fixed-points.nix)",
+        path.display()
+    );
 }
 
 fn have_nix() -> bool {
@@ -36,49 +163,37 @@ fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_nix_file_parses() {
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return;
-    }
-    let mut files = Vec::new();
-    nix_files(&repo(), &mut files);
-    assert!(files.len() > 10, "found only {files:?}");
-    for f in files {
-        let out = Command::new("nix-instantiate")
-            .arg("--parse")
-            .arg(&f)
-            .output()
-            .expect("run nix-instantiate");
-        assert!(
-            out.status.success(),
-            "{} does not parse: {}",
-            f.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+parse_test! {
+    fn every_nix_file_parses() {
+        let mut files = Vec::new();
+        nix_files(&repo(), &mut files);
+        assert!(files.len() > 10, "found only {files:?}");
+        for f in files {
+            let out = Command::new("nix-instantiate")
+                .arg("--parse")
+                .arg(&f)
+                .output()
+                .expect("run nix-instantiate");
+            assert!(
+                out.status.success(),
+                "{} does not parse: {}",
+                f.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
-/// The evaluation of one example of tests/nix/examples.nix, or None (with a note) when
-/// NIXPKGS_LIB is not set.
+/// The evaluation of one example of tests/nix/examples.nix (always `Some`: the runner ignores
+/// the evaluation tests when nixpkgs' lib or nix-instantiate is missing).
 fn eval(example: &str) -> Option<Value> {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!(
-            "skipped: NIXPKGS_LIB is not set (point it at a nix-community/nixpkgs.lib checkout)"
-        );
-        return None;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return None;
-    }
+    let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
     let out = Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "--readonly-mode"])
         .arg(repo().join("tests/nix/eval.nix"))
         .arg("--arg")
         .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .arg(&lib)
         .args(["--argstr", "example", example])
         .output()
         .expect("run nix-instantiate");
@@ -138,7 +253,7 @@ fn without_store_paths(v: &Value) -> Value {
     v
 }
 
-#[test]
+eval_test! {
 fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
     let Some(r) = eval("spec-example") else {
         return;
@@ -211,8 +326,9 @@ fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
         .as_str()
         .is_some_and(|s| s.contains("/bin/sops-install -check-mode=sopsfile \"$out\"")));
 }
+}
 
-#[test]
+eval_test! {
 fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
     let Some(r) = eval("spec-example") else {
         return;
@@ -225,10 +341,10 @@ fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
     assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
     let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
     assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
-    assert!(
-        text.contains("export HOME='/var/empty'\nexport PATH=''\n"),
-        "{text}"
-    );
+    assert!(text.contains("export HOME='/var/empty'\n"), "{text}");
+    // Issue 12 item 9: an empty PATH is never exported (execvp reads it as the working
+    // directory); without plugins the installer keeps activation's PATH.
+    assert!(!text.contains("export PATH=''"), "{text}");
     assert!(
         text.contains("/bin/sops-install-secrets /nix/store/"),
         "{text}"
@@ -242,8 +358,9 @@ fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
     assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
     assert!(r["services"].as_object().is_some_and(|s| s.is_empty()));
 }
+}
 
-#[test]
+eval_test! {
 fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
     let Some(r) = eval("placeholders") else {
         return;
@@ -268,8 +385,9 @@ fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
     );
     assert_check_passes(m);
 }
+}
 
-#[test]
+eval_test! {
 fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
     let Some(r) = eval("sysusers") else { return };
     let s = &r["services"]["sops-install-secrets"];
@@ -311,11 +429,29 @@ fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
         gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
         "{gen}"
     );
+    // age.generateKey: the units wait for the key made by a unit of its own.
+    let g = &r["services"]["sops-generate-age-key"];
+    assert_eq!(g["before"], json!(["sysinit.target"]));
+    assert_eq!(g["unitConfig"]["DefaultDependencies"], "no");
+    assert!(g["script"]
+        .as_str()
+        .is_some_and(|t| t.contains("age-keygen -o /var/lib/sops-nix/key.txt")));
+    for unit in [s, u] {
+        for field in ["after", "wants"] {
+            assert!(
+                unit[field]
+                    .as_array()
+                    .is_some_and(|a| a.contains(&json!("sops-generate-age-key.service"))),
+                "{field}: {unit}"
+            );
+        }
+    }
     assert_check_passes(&r["manifest"]);
     assert_check_passes(&r["manifestForUsers"]);
 }
+}
 
-#[test]
+eval_test! {
 fn mount_point_and_symlink_path_are_configurable() {
     let Some(r) = eval("custom-paths") else {
         return;
@@ -346,8 +482,9 @@ fn mount_point_and_symlink_path_are_configurable() {
     assert_check_passes(m);
     assert_check_passes(u);
 }
+}
 
-#[test]
+eval_test! {
 fn without_validation_the_build_checks_the_manifest_only() {
     let Some(r) = eval("no-validation") else {
         return;
@@ -362,8 +499,9 @@ fn without_validation_the_build_checks_the_manifest_only() {
     assert_eq!(r["failing"], json!([]));
     assert_eq!(r["checkScript"], "");
 }
+}
 
-#[test]
+eval_test! {
 fn a_missing_key_source_fails_with_sops_nix_message() {
     let Some(r) = eval("no-key-source") else {
         return;
@@ -373,12 +511,18 @@ fn a_missing_key_source_fails_with_sops_nix_message() {
         json!(["No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home"])
     );
 }
+}
 
 /// Runs a host-recipient check script with the store paths mapped back to the assets.
 fn run_host_check(script: &str) -> (bool, String) {
     let assets = repo().join("nix/tests/assets");
+    // The stub package's installer is the one cargo built.
+    let script = script.replace(
+        "/nix/store/00000000000000000000000000000000-sops-install-0.1.0/bin/sops-install",
+        env!("CARGO_BIN_EXE_sops-install"),
+    );
     let re = regex::Regex::new(r"/nix/store/[a-z0-9]{32}-").expect("regex");
-    let script = re.replace_all(script, format!("{}/", assets.display()).as_str());
+    let script = re.replace_all(&script, format!("{}/", assets.display()).as_str());
     let out = Command::new("bash")
         .arg("-euc")
         .arg(script.as_ref())
@@ -390,7 +534,7 @@ fn run_host_check(script: &str) -> (bool, String) {
     )
 }
 
-#[test]
+eval_test! {
 fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
     let Some(r) = eval("host-recipients") else {
         return;
@@ -411,9 +555,33 @@ fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
     assert!(r["checkPhase"]
         .as_str()
         .is_some_and(|s| s.contains("sops_host_check")));
+    assert!(
+        stderr.contains("none of the host recipients is among its recipients"),
+        "{stderr}"
+    );
+}
 }
 
-#[test]
+eval_test! {
+fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
+    let Some(r) = eval("host-recipients-pgp-only") else {
+        return;
+    };
+    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+    assert!(!ok);
+    assert_eq!(
+        stderr.matches("is not encrypted to this host").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("foreign.yaml (used by foreign)"),
+        "{stderr}"
+    );
+}
+}
+
+eval_test! {
 fn an_ssh_host_recipient_matches_without_its_comment() {
     let Some(r) = eval("host-recipients-ssh-only") else {
         return;
@@ -421,8 +589,9 @@ fn an_ssh_host_recipient_matches_without_its_comment() {
     let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
     assert!(ok, "{stderr}");
 }
+}
 
-#[test]
+eval_test! {
 fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
     let Some(r) = eval("home-example") else {
         return;
@@ -460,7 +629,8 @@ fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
     let s = &r["service"];
     assert_eq!(s["Unit"]["Description"], "sops-nix activation");
     assert_eq!(s["Service"]["Type"], "oneshot");
-    assert_eq!(s["Service"]["Environment"], "'PATH='");
+    // No empty PATH (issue 12 item 9): without plugins or a PATH of the user's, none is set.
+    assert_eq!(s["Service"]["Environment"], "");
     assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
     let script = r["script"].as_str().unwrap_or("");
     assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));
@@ -470,8 +640,9 @@ fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
         .is_some_and(|d| d.contains("systemctl restart --user sops-nix")));
     assert_eq!(r["agent"], Value::Null);
 }
+}
 
-#[test]
+eval_test! {
 fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
     let Some(r) = eval("home-darwin") else { return };
     let a = &r["agent"]["config"];
@@ -494,8 +665,9 @@ fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
         .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
     assert_check_passes(&r["manifest"]);
 }
+}
 
-#[test]
+eval_test! {
 fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
     let Some(r) = eval("darwin") else { return };
     let m = &r["manifest"];
@@ -523,6 +695,7 @@ fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
     assert_eq!(d["KeepAlive"], false);
     assert_eq!(d["ProgramArguments"][0], "/bin/sh");
     assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+}
 }
 
 /// The activation snippet run by bash with the installer swapped for a probe printing the
@@ -557,7 +730,7 @@ fn fake_store_path(name: &str) -> String {
     format!("/nix/store/00000000000000000000000000000000-{name}")
 }
 
-#[test]
+eval_test! {
 fn age_plugins_are_on_the_installers_path_in_every_module() {
     let Some(r) = eval("plugins") else { return };
     let bins = format!(
@@ -590,6 +763,7 @@ fn age_plugins_are_on_the_installers_path_in_every_module() {
         )
     );
 }
+}
 
 /// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy the tools
 /// script unpacks. A missing source fails the test (it must not pass without comparing).
@@ -605,7 +779,7 @@ fn sops_nix_src() -> PathBuf {
     dir
 }
 
-#[test]
+eval_test! {
 fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
     let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
         println!("skipped: NIXPKGS_LIB is not set");
@@ -639,6 +813,12 @@ fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
     let (ours, theirs) = (parse("ours"), parse("theirs"));
     assert_eq!(ours, theirs);
     assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
+    let home = parse("oursHome");
+    assert_eq!(home, parse("theirsHome"), "home-manager");
+    assert!(home["ageSshKeyPaths"][0]
+        .as_str()
+        .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-ed25519-key")));
+    assert_eq!(r["oursHomeWarnings"].as_array().map(Vec::len), Some(2));
     // The keys are store copies, not the build host's source paths.
     for k in [
         &ours["ageKeyFile"],
@@ -665,8 +845,9 @@ fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
         );
     }
 }
+}
 
-#[test]
+eval_test! {
 fn key_paths_given_as_strings_stay_strings_without_warning() {
     let Some(r) = eval("spec-example") else {
         return;
@@ -676,6 +857,7 @@ fn key_paths_given_as_strings_stay_strings_without_warning() {
         r["manifest"]["ageSshKeyPaths"],
         json!(["/etc/ssh/ssh_host_ed25519_key"])
     );
+}
 }
 
 /// Evaluates tests/nix/flakes.nix (both flakes with a stand-in nixpkgs).
@@ -714,7 +896,7 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
+eval_test! {
 fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
     let Some(r) = eval_flakes() else {
         return;
@@ -755,8 +937,9 @@ fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
         );
     }
 }
+}
 
-#[test]
+eval_test! {
 fn the_flake_exports_sops_nix_package_names() {
     let Some(r) = eval_flakes() else {
         return;
@@ -781,6 +964,7 @@ fn the_flake_exports_sops_nix_package_names() {
         );
     }
 }
+}
 
 /// The nodes of a flake.lock, read as JSON.
 fn lock(path: &str) -> Value {
@@ -788,7 +972,7 @@ fn lock(path: &str) -> Value {
     serde_json::from_str(&text).expect("lock JSON")
 }
 
-#[test]
+eval_test! {
 fn the_lock_files_hold_exactly_each_flakes_inputs() {
     let public = lock("flake.lock");
     assert_eq!(public["version"], 7);
@@ -823,6 +1007,276 @@ fn the_lock_files_hold_exactly_each_flakes_inputs() {
         dev["nodes"]["sops-install"]["locked"],
         json!({ "path": "../..", "type": "path" })
     );
-    // Both flakes pin the same nixpkgs.
+    // Both flakes, and the example's, pin the same nixpkgs.
     assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
+    let example = lock("examples/nixos/flake.lock");
+    assert_eq!(example["nodes"]["nixpkgs"], public["nodes"]["nixpkgs"]);
+    assert_eq!(
+        example["nodes"]["root"]["inputs"],
+        json!({ "nixpkgs": "nixpkgs", "sops-nix": "sops-nix" })
+    );
+    assert_eq!(
+        example["nodes"]["sops-nix"]["inputs"]["nixpkgs"],
+        json!(["nixpkgs"])
+    );
+}
+}
+
+/// Evaluates tests/nix/vm-tests.nix: every VM test's nodes and script.
+fn eval_vm_tests() -> Option<Value> {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return None;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return None;
+    }
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/vm-tests.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the VM tests failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+}
+
+/// Parses a test script as Python 3 (what the NixOS test driver runs); the error if it fails.
+fn python_parse_error(script: &str) -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(script.as_bytes())?;
+            }
+            child.wait_with_output()
+        })
+        .expect("python3 runs");
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+eval_test! {
+fn every_vm_test_evaluates_and_its_script_parses() {
+    let Some(r) = eval_vm_tests() else {
+        return;
+    };
+    let tests = r.as_object().expect("tests");
+    for name in [
+        "ssh-keys",
+        "rsa-host-key-age",
+        "age-keys",
+        "pgp-keys",
+        "user-passwords",
+    ] {
+        assert!(tests.contains_key(name), "no VM test {name}");
+    }
+    for (name, t) in tests {
+        let script = t["testScript"].as_str().unwrap_or("");
+        assert!(script.contains("start_all()"), "{name}: {script}");
+        if let Some(e) = python_parse_error(script) {
+            panic!("{name}: the test script does not parse: {e}");
+        }
+        let nodes = t["nodes"].as_object().expect("nodes");
+        assert!(!nodes.is_empty(), "{name}");
+        for (node, n) in nodes {
+            let specialisations = n["specialisations"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let configs = std::iter::once((node.clone(), n.clone())).chain(
+                specialisations
+                    .into_iter()
+                    .map(|(s, v)| (format!("{node} specialisation {s}"), v)),
+            );
+            for (what, c) in configs {
+                assert_eq!(c["failing"], json!([]), "{name}.{what}");
+                for key in ["manifest", "manifestForUsers"] {
+                    let m: Value =
+                        serde_json::from_str(c[key].as_str().unwrap_or("")).expect("manifest JSON");
+                    let (ok, stderr) = check_manifest(&m);
+                    assert!(ok, "{name}.{what} {key}: {stderr}");
+                }
+            }
+        }
+    }
+}
+}
+
+eval_test! {
+fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
+    let Some(r) = eval_vm_tests() else {
+        return;
+    };
+    let manifest = |t: &str, n: &str| -> Value {
+        serde_json::from_str(r[t]["nodes"][n]["manifest"].as_str().unwrap_or("")).expect("JSON")
+    };
+    // ssh-keys: the host key given as a Nix path reaches the manifest as its store copy.
+    let m = manifest("ssh-keys", "server");
+    assert!(
+        m["sshKeyPaths"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-rsa-key")),
+        "{m}"
+    );
+    assert_eq!(m["ageSshKeyPaths"], json!([]));
+    let warnings = strings(&r["ssh-keys"]["nodes"]["server"]["warnings"]);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("sops.gnupg.sshKeyPaths") && w.contains("world-readable")),
+        "{warnings:?}"
+    );
+    // rsa-host-key-age: only sshKeyPaths, no age source at all.
+    let m = manifest("rsa-host-key-age", "machine");
+    assert_eq!(m["sshKeyPaths"], json!(["/etc/ssh/ssh_host_rsa_key"]));
+    assert_eq!(m["ageSshKeyPaths"], json!([]));
+    assert_eq!(m["ageKeyFile"], Value::Null);
+}
+}
+
+eval_test! {
+fn the_rsa_test_assets_open_with_the_rsa_key_only() {
+    let assets = repo().join("nix/tests/assets");
+    let key = assets.join("ssh-rsa-key");
+    for (flag, file) in [
+        ("--pgp-ssh-key", "rsa-pgp.yaml"),
+        ("--ssh-key", "rsa-ssh.yaml"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+            .args(["decrypt", flag])
+            .arg(&key)
+            .arg(assets.join(file))
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOPS_AGE_KEY")
+            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+            .output()
+            .expect("sops-install runs");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "test_key: test_value\n",
+            "{file}"
+        );
+    }
+}
+}
+
+eval_test! {
+fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
+    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
+        println!("skipped: NIXPKGS_LIB is not set");
+        return;
+    };
+    if !have_nix() {
+        println!("skipped: nix-instantiate is not installed");
+        return;
+    }
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/example-nixos.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating examples/nixos failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ex = &r["example"];
+    assert_eq!(ex["failing"], json!([]));
+    assert_eq!(ex["warnings"], json!([]));
+    assert_eq!(r["inputs"]["sops-nix"], "path:../..");
+    assert_eq!(
+        r["inputs"]["nixpkgs"],
+        "github:NixOS/nixpkgs/nixpkgs-unstable"
+    );
+    let parse = |v: &Value| -> Value {
+        serde_json::from_str(v.as_str().unwrap_or("")).expect("manifest JSON")
+    };
+    let (m, u) = (parse(&ex["manifest"]), parse(&ex["manifestForUsers"]));
+    // The non-flake import path (modules/sops) gives the same system.
+    assert_eq!(parse(&r["nonFlakeManifest"]), m);
+    assert_eq!(parse(&r["nonFlakeManifestForUsers"]), u);
+
+    // The service reads the rendered template and restarts with its secrets.
+    assert_eq!(
+        ex["environmentFiles"]["myapp"],
+        "/run/secrets/rendered/myapp.env"
+    );
+    assert_eq!(
+        ex["templatePaths"]["myapp.env"],
+        "/run/secrets/rendered/myapp.env"
+    );
+    for s in ["myapp/api-token", "myapp/db-password"] {
+        assert_eq!(
+            secret(&m, s)["restartUnits"],
+            json!(["myapp.service"]),
+            "{s}"
+        );
+    }
+    assert_eq!(m["templates"][0]["restartUnits"], json!(["myapp.service"]));
+    // The password is installed before the users, where the user's option points.
+    assert_eq!(
+        ex["userPasswordFiles"]["alice"],
+        "/run/secrets-for-users/alice-password"
+    );
+    assert_eq!(secret(&u, "alice-password")["neededForUsers"], true);
+
+    // The build-time check (sopsfile mode) passes on the example's sops file, and the demo key
+    // opens it.
+    let secrets = repo().join("examples/nixos/secrets/secrets.yaml");
+    for manifest in [&m, &u] {
+        let mut local = manifest.clone();
+        for s in local["secrets"].as_array_mut().expect("secrets") {
+            s["sopsFile"] = json!(secrets);
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("manifest.json");
+        std::fs::write(&path, serde_json::to_vec(&local).expect("json")).expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+            .arg("-check-mode=sopsfile")
+            .arg(&path)
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .expect("run sops-install");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+        .args([
+            "decrypt",
+            "--extract",
+            "[\"myapp\"][\"api-token\"]",
+            "--age-key-file",
+        ])
+        .arg(repo().join("examples/keys/age-key.txt"))
+        .arg(&secrets)
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env_remove("SOPS_AGE_KEY")
+        .output()
+        .expect("run sops-install");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
+}
 }

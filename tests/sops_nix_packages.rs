@@ -89,6 +89,26 @@ fn invoked_as_ssh_to_pgp_it_writes_binary_and_private_keys_gpg_can_use() {
     home.import(&out.stdout);
     assert_eq!(home.fingerprints(), vec![expected.clone()]);
 
+    // Into an existing world-readable file: it is narrowed to 0600 before the key is written.
+    let existing = sb.write("existing.asc", b"old\n");
+    std::fs::set_permissions(
+        &existing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod");
+    let out = run(sb
+        .command(&link)
+        .args(["-private-key", "-o"])
+        .arg(&existing)
+        .arg("-i")
+        .arg(&key));
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    let meta = std::fs::metadata(&existing).expect("stat");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o600
+    );
+
     let out = run(sb.command(&link).args(["-private-key", "-i"]).arg(&key));
     assert_eq!(out.status, 0, "{}", out.stderr_text());
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -1,6 +1,7 @@
 //! The subcommands behind the CLI, callable from tests. `main` only parses and dispatches.
 
 pub mod decrypt;
+pub mod host_check;
 pub mod install;
 pub mod recipient;
 pub mod ssh_to_pgp;

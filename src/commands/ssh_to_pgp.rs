@@ -112,7 +112,14 @@ pub fn run(args: &Args) -> Result<String, CommandError> {
                 .truncate(true)
                 .mode(mode)
                 .open(path)
-                .and_then(|mut f| f.write_all(bytes))
+                .and_then(|mut f| {
+                    // An existing file keeps its mode on open: a private key narrows it first.
+                    if args.private {
+                        use std::os::unix::fs::PermissionsExt;
+                        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                    }
+                    f.write_all(bytes)
+                })
                 .map_err(|e| {
                     CommandError::new(1, format!("{}: cannot write: {e}", path.display()))
                 })?;

@@ -12,6 +12,7 @@
 mod age_key_file;
 pub mod age_plugin;
 mod gnupg;
+pub mod helper;
 pub mod openpgp_v4;
 mod pgp;
 pub mod pgp_message;

@@ -322,7 +322,7 @@ ns_test! {
     }
 
     fn an_age_key_still_opens_a_file_when_every_pgp_source_fails() {
-        // The shared fixture made by sops with a pgp and an age recipient (its gpg key is gone).
+        // The fixture made by sops with a pgp and an age recipient (its gpg key is gone).
         let env = Env::new();
         let file = fixtures().join("enc/pgp+age.yaml");
         let other = ssh_keygen(&env, "other-rsa", true);
@@ -386,6 +386,15 @@ ns_test! {
             assert!(!text.contains("pgp:") || text.contains("pgp: []"), "{text}");
 
             let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+            m["sshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+
+            // The same key in ageSshKeyPaths (and both lists) opens it too.
+            let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+            m["ageSshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
             m["sshKeyPaths"] = json!([key]);
             env.install(&m, &[]).ok();
             assert_eq!(env.read(env.symlink().join("pw")), "hunter2");

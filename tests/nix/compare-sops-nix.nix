@@ -1,5 +1,5 @@
-# Evaluates one configuration with our NixOS module and with sops-nix's (source at `sopsNix`)
-# and returns both manifests as JSON text, so the test compares what each writes. Key paths are
+# Evaluates one configuration with our NixOS module and with sops-nix's (source at `sopsNix`),
+# and one with both home-manager modules, and returns the manifests as JSON text, so the test compares what each writes. Key paths are
 # given as Nix paths: toJSON turns them into store paths (nix-instantiate --readonly-mode only
 # computes them).
 #   nix-instantiate --eval --strict --json --readonly-mode tests/nix/compare-sops-nix.nix
@@ -51,8 +51,53 @@ let
     }).config;
   ours = evaluate ../../nix/modules/nixos stubs.pkgs;
   theirs = evaluate (sopsNix + "/modules/sops") sopsNixPkgs;
+
+  # home-manager: sops-nix's module keeps its manifest inside the unit's script, so its
+  # writeTextFile and writeShellScript stubs put their text in the "store path" they return
+  # (the manifest between markers), and the manifest is read back from the unit's ExecStart.
+  homeConfiguration = {
+    sops = {
+      defaultSopsFile = assets + "/secrets.yaml";
+      age.keyFile = "/home/alice/.age-key.txt";
+      age.sshKeyPaths = [ (assets + "/ssh-ed25519-key") ];
+      gnupg.sshKeyPaths = [ (assets + "/key.asc") ];
+      secrets.test_key = { };
+    };
+  };
+  evaluateHome =
+    module: pkgs:
+    (lib.evalModules {
+      modules = [
+        stubs.home
+        module
+        { _module.args.pkgs = pkgs; }
+        homeConfiguration
+      ];
+    }).config;
+  oursHome = evaluateHome ../../nix/modules/home-manager stubs.pkgs;
+  theirsHome = evaluateHome (sopsNix + "/modules/home-manager/sops.nix") (
+    sopsNixPkgs
+    // {
+      writeTextFile = args: {
+        type = "derivation";
+        inherit (args) name;
+        outPath = "@@MANIFEST@@${args.text}@@END@@";
+      };
+      writeShellScript = name: text: {
+        type = "derivation";
+        inherit name;
+        outPath = text;
+      };
+    }
+  );
+  theirsHomeManifest = builtins.head (
+    builtins.match ".*@@MANIFEST@@(.*)@@END@@.*" (toString theirsHome.systemd.user.services.sops-nix.Service.ExecStart)
+  );
 in
 {
+  oursHome = builtins.toJSON oursHome.sops.internal.manifest;
+  theirsHome = theirsHomeManifest;
+  oursHomeWarnings = oursHome.warnings;
   ours = builtins.toJSON ours.sops.internal.manifest;
   oursForUsers = builtins.toJSON ours.sops.internal.manifestForUsers;
   theirs = theirs.system.build.sops-nix-manifest.text;

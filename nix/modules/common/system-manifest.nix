@@ -108,7 +108,7 @@ let
   checkFor =
     secrets:
     lib.optionalString cfg.validateSopsFiles (
-      sopsLib.hostRecipientCheck cfg.hostRecipients (sopsLib.sopsFilesOf secrets)
+      sopsLib.hostRecipientCheck cfg.validationPackage cfg.hostRecipients (sopsLib.sopsFilesOf secrets)
     );
 
   fileFor =

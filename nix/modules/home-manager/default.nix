@@ -128,15 +128,14 @@ let
 
   # PATH: the age plugins, a PATH the user set, and on macOS the system directories (the
   # installer needs getconf there).
+  # Never an empty PATH (see helperPath).
   environment =
-    cfg.environment
-    // {
-      PATH = lib.concatStringsSep ":" (
-        lib.optional (cfg.age.plugins != [ ]) (lib.makeBinPath cfg.age.plugins)
-        ++ lib.optional (cfg.environment ? PATH) cfg.environment.PATH
-        ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
-      );
-    };
+    removeAttrs cfg.environment [ "PATH" ]
+    // sopsLib.helperPath (
+      lib.optional (cfg.age.plugins != [ ]) (lib.makeBinPath cfg.age.plugins)
+      ++ lib.optional (cfg.environment ? PATH) cfg.environment.PATH
+      ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
+    );
 
   generatesKey = cfg.age.generateKey && cfg.age.keyFile != null;
   keyFile = lib.escapeShellArg (toString cfg.age.keyFile);
@@ -328,7 +327,7 @@ in
         manifest = manifestData;
         inherit manifestFile script;
         checkScript = lib.optionalString cfg.validateSopsFiles (
-          sopsLib.hostRecipientCheck cfg.hostRecipients (sopsLib.sopsFilesOf cfg.secrets)
+          sopsLib.hostRecipientCheck cfg.package cfg.hostRecipients (sopsLib.sopsFilesOf cfg.secrets)
         );
       };
     }

@@ -1,5 +1,6 @@
-# sops-init-gpg-key: creates a machine's GnuPG home with one unprotected key (the command
-# sops-nix ships, same flags), printing the public key and fingerprint for .sops.yaml.
+# sops-init-gpg-key: creates a machine's GnuPG home with one unprotected key and an encryption
+# subkey (the command sops-nix ships, same flags), printing the public key and fingerprint for
+# .sops.yaml.
 {
   lib,
   runCommand,
@@ -7,7 +8,7 @@
   gnupg,
   coreutils,
   gawk,
-  hostname,
+  unixtools,
 }:
 runCommand "sops-init-gpg-key"
   {
@@ -22,7 +23,7 @@ runCommand "sops-init-gpg-key"
         gnupg
         coreutils
         gawk
-        hostname
+        unixtools.hostname
       ]
     }
     $out/bin/sops-init-gpg-key --hostname server01 --gpghome "$TMPDIR/home"

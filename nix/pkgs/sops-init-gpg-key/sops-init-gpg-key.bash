@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # sops-init-gpg-key [--hostname NAME] [--gpghome DIR] [--keytype RSA|Curve25519]
 # Makes a new GnuPG home at DIR (default /root/.gnupg, which must not exist yet) holding one
-# unprotected key for NAME (default: this host's name), then prints the armored public key and
-# its fingerprint on stderr.
+# unprotected key (and encryption subkey) for NAME (default: this host's name), then prints the
+# armored public key and its fingerprint on stderr.
 set -euo pipefail
 
 die() {
