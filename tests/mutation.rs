@@ -42,10 +42,11 @@ fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .map(|v| {
-            let v = v.trim_start_matches("0x");
-            u64::from_str_radix(v, 16)
-                .or_else(|_| v.parse())
-                .unwrap_or_else(|_| panic!("{name} must be a number"))
+            match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => v.parse(),
+            }
+            .unwrap_or_else(|_| panic!("{name} must be a number (decimal, or hex with 0x)"))
         })
         .unwrap_or(default)
 }

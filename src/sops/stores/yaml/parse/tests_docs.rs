@@ -191,6 +191,7 @@ fn a_tab_in_the_indentation_of_a_line_is_an_error_as_in_yaml_v3() {
         "l:\n    - x\n    \t# c\n",
         "l:\n    - x\n  \t# c\n",
         "a: x\n# c\n\t# d\n",
+        "\t# at the start\na: x\n",
     ] {
         let e = load(bad.as_bytes())
             .err()
