@@ -1362,3 +1362,50 @@ fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
 }
 }
+
+eval_test! {
+    fn hostile_paths_unit_names_recipients_and_environment_names_fail_the_build() {
+        let Some(r) = eval("hostile") else {
+            return;
+        };
+        let mut failing: Vec<String> = r["failing"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m.as_str().unwrap_or_default().to_string())
+            .collect();
+        failing.sort();
+        assert_eq!(
+            failing,
+            vec![
+                "sops.environment: \"A B\" is not a shell variable name",
+                "sops.hostRecipients: an entry is empty; it would match every file",
+                "sops.secrets.a: path /run/secrets/b is also the default path of sops.secrets.b",
+                "sops.secrets.b: \"b.service\\nc.service\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.secrets.c: path /run/secrets.d/1/c is inside the secrets mount point /run/secrets.d",
+                "sops.secrets.d: path /etc/x is also the path of sops.templates.t",
+                "sops.secrets.e: \"--root=/tmp\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.secrets.e: \"nginx\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.templates.t: path /etc/x is also the path of sops.secrets.d",
+            ]
+        );
+    }
+}
+
+eval_test! {
+    fn an_age_key_file_in_the_store_is_refused_however_it_is_spelt() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/eval.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .args(["--argstr", "example", "store-key-file"])
+            .output()
+            .expect("run nix-instantiate");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "a key in the store was accepted");
+        assert!(err.contains("path not in the Nix store"), "{err}");
+    }
+}
