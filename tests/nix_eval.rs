@@ -698,10 +698,10 @@ fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
 }
 }
 
-/// The daemons on nix-darwin read the manifest through /etc, which every activation points at
-/// the current one, so a daemon left loaded from an older generation cannot apply an old
-/// manifest (sops-nix #974); activation itself installs its own generation's manifest.
-#[test]
+// The daemons on nix-darwin read the manifest through /etc, which every activation points at
+// the current one, so a daemon left loaded from an older generation cannot apply an old
+// manifest (sops-nix #974); activation itself installs its own generation's manifest.
+eval_test! {
 fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
     let Some(r) = eval("darwin") else { return };
     let store = r["manifestFile"].as_str().unwrap_or("");
@@ -746,11 +746,12 @@ fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
         "{post}"
     );
 }
+}
 
-/// home-manager on macOS: the launchd agent reads the manifest through a file home-manager
-/// links to the current one, and is restarted only once that link is in place; on Linux the
-/// unit, restarted on every activation, keeps the store path.
-#[test]
+// home-manager on macOS: the launchd agent reads the manifest through a file home-manager
+// links to the current one, and is restarted only once that link is in place; on Linux the
+// unit, restarted on every activation, keeps the store path.
+eval_test! {
 fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
     let Some(r) = eval("home-darwin") else { return };
     let store = r["manifestFile"].as_str().unwrap_or("");
@@ -776,6 +777,7 @@ fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
         "{script}"
     );
     assert_eq!(l["configFile"], json!({}));
+}
 }
 
 /// The activation snippet run by bash with the installer swapped for a probe printing the
