@@ -8,6 +8,7 @@ pub mod generation;
 pub mod links;
 pub mod lock;
 pub mod mount;
+pub mod platform;
 pub mod prune;
 pub mod swap;
 pub mod write;

@@ -28,7 +28,7 @@ const RCONV: usize = 4;
 
 impl<'a> Setup<'a> {
     /// Fresh age keys from age-keygen; the ssh host key (and its ssh-to-age identity) from the
-    /// shared fixtures.
+    /// sops fixtures (tests/data/sops).
     pub fn new(sandbox: &'a Sandbox, fixtures: &Path) -> Setup<'a> {
         let mut recipients: [String; 5] = Default::default();
         let mut identities = Vec::new();

@@ -11,8 +11,7 @@ pub(super) fn fixtures() -> PathBuf {
 }
 
 pub(super) fn read(rel: &str) -> Vec<u8> {
-    let p = fixtures().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    crate::test_fixtures::read(rel)
 }
 
 fn text(b: &[u8]) -> String {
