@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use sys::{detach, mount_ram};
+use sys::{bind, detach, mount_ram};
 
 const INSIDE: &str = "SOPS_INSTALL_BENCH_IN_NAMESPACE";
 const SOPS_RUNS: usize = 5;
@@ -51,9 +51,9 @@ mod sys {
         umount2(at, MntFlags::MNT_DETACH)
     }
 
-    /// Binds `file` over `at`.
-    pub fn bind(file: &Path, at: &str) -> nix::Result<()> {
-        mount(Some(file), at, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+    /// Bind-mounts `from` over `to`.
+    pub fn bind(from: &Path, to: &Path) -> nix::Result<()> {
+        mount(Some(from), to, None::<&str>, MsFlags::MS_BIND, None::<&str>)
     }
 }
 
@@ -70,7 +70,7 @@ mod sys {
         Err(Errno::ENOSYS)
     }
 
-    pub fn bind(_: &Path, _: &str) -> nix::Result<()> {
+    pub fn bind(_: &Path, _: &Path) -> nix::Result<()> {
         Err(Errno::ENOSYS)
     }
 }
@@ -682,7 +682,7 @@ fn ensure_keys_group(dir: &Path) {
     }
     let copy = dir.join("group");
     fs::write(&copy, format!("{group}keys:x:996:\n")).expect("group copy");
-    sys::bind(&copy, "/etc/group").expect("bind an /etc/group with a keys group");
+    bind(&copy, Path::new("/etc/group")).expect("bind an /etc/group with a keys group");
 }
 
 /// Owners and modes spread over the secrets: root 0400 and nobody 0440.

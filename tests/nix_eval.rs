@@ -698,6 +698,86 @@ fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
 }
 }
 
+/// The daemons on nix-darwin read the manifest through /etc, which every activation points at
+/// the current one, so a daemon left loaded from an older generation cannot apply an old
+/// manifest (sops-nix #974); activation itself installs its own generation's manifest.
+#[test]
+fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
+    let Some(r) = eval("darwin") else { return };
+    let store = r["manifestFile"].as_str().unwrap_or("");
+    let store_users = r["manifestFileForUsers"].as_str().unwrap_or("");
+    assert!(store.ends_with("-manifest.json"), "{store}");
+    assert!(
+        store_users.ends_with("-manifest-for-users.json"),
+        "{store_users}"
+    );
+    assert_eq!(r["etc"]["sops-install/manifest.json"]["source"], store);
+    assert_eq!(
+        r["etc"]["sops-install/manifest-for-users.json"]["source"],
+        store_users
+    );
+    let daemon = |name: &str| {
+        r["daemons"][name]["serviceConfig"]["ProgramArguments"][2]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let d = daemon("sops-install-secrets");
+    assert!(
+        d.contains("/bin/sops-install-secrets /etc/sops-install/manifest.json\n"),
+        "{d}"
+    );
+    assert!(!d.contains(store), "{d}");
+    let u = daemon("sops-install-secrets-for-users");
+    assert!(
+        u.contains(
+            "/bin/sops-install-secrets -ignore-passwd /etc/sops-install/manifest-for-users.json\n"
+        ),
+        "{u}"
+    );
+    assert!(!u.contains(store_users), "{u}");
+    let post = r["postActivation"].as_str().unwrap_or("");
+    assert!(
+        post.contains(&format!("/bin/sops-install-secrets {store}\n")),
+        "{post}"
+    );
+    assert!(
+        post.contains(&format!("-ignore-passwd {store_users}\n")),
+        "{post}"
+    );
+}
+
+/// home-manager on macOS: the launchd agent reads the manifest through a file home-manager
+/// links to the current one, and is restarted only once that link is in place; on Linux the
+/// unit, restarted on every activation, keeps the store path.
+#[test]
+fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
+    let Some(r) = eval("home-darwin") else { return };
+    let store = r["manifestFile"].as_str().unwrap_or("");
+    assert!(store.ends_with("-manifest.json"), "{store}");
+    assert_eq!(r["configFile"]["sops-nix/manifest.json"]["source"], store);
+    let script = r["script"].as_str().unwrap_or("");
+    assert!(
+        script.contains("-ignore-passwd /home/alice/.config/sops-nix/manifest.json\n"),
+        "{script}"
+    );
+    assert!(!script.contains(store), "{script}");
+    let after = r["activation"]["after"].to_string();
+    assert!(after.contains("\"linkGeneration\""), "{after}");
+    assert!(after.contains("\"setupLaunchAgents\""), "{after}");
+
+    let Some(l) = eval("home-example") else {
+        return;
+    };
+    let store = l["manifestFile"].as_str().unwrap_or("");
+    let script = l["script"].as_str().unwrap_or("");
+    assert!(
+        script.contains(&format!("-ignore-passwd {store}\n")),
+        "{script}"
+    );
+    assert_eq!(l["configFile"], json!({}));
+}
+
 /// The activation snippet run by bash with the installer swapped for a probe printing the
 /// PATH it was started with.
 fn path_seen_by_installer(text: &str, installer_args: &str) -> String {
@@ -1279,4 +1359,51 @@ fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
         .expect("run sops-install");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
 }
+}
+
+eval_test! {
+    fn hostile_paths_unit_names_recipients_and_environment_names_fail_the_build() {
+        let Some(r) = eval("hostile") else {
+            return;
+        };
+        let mut failing: Vec<String> = r["failing"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m.as_str().unwrap_or_default().to_string())
+            .collect();
+        failing.sort();
+        assert_eq!(
+            failing,
+            vec![
+                "sops.environment: \"A B\" is not a shell variable name",
+                "sops.hostRecipients: an entry is empty; it would match every file",
+                "sops.secrets.a: path /run/secrets/b is also the default path of sops.secrets.b",
+                "sops.secrets.b: \"b.service\\nc.service\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.secrets.c: path /run/secrets.d/1/c is inside the secrets mount point /run/secrets.d",
+                "sops.secrets.d: path /etc/x is also the path of sops.templates.t",
+                "sops.secrets.e: \"--root=/tmp\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.secrets.e: \"nginx\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.templates.t: path /etc/x is also the path of sops.secrets.d",
+            ]
+        );
+    }
+}
+
+eval_test! {
+    fn an_age_key_file_in_the_store_is_refused_however_it_is_spelt() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/eval.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .args(["--argstr", "example", "store-key-file"])
+            .output()
+            .expect("run nix-instantiate");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "a key in the store was accepted");
+        assert!(err.contains("path not in the Nix store"), "{err}");
+    }
 }
