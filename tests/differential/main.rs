@@ -4,10 +4,10 @@
 //! exit statuses and the class of the error. Differences we make on purpose are named per
 //! scenario with the README entry that lists them; anything else fails the test.
 //!
-//! A custom runner (`harness = false`): `cargo test --test differential [FILTER]`. The same
+//! A libtest-mimic runner (`harness = false`): `cargo test --test differential [FILTER]`. The same
 //! binary, called with `__differential_inside JOB`, is the runner inside the namespace.
 //! The original comes from `SOPS_NIX_INSTALL_SECRETS` (and `SSH_TO_AGE`), else the cache
-//! directory `.ci/run` fills; when it is missing, the tests fail saying what to install.
+//! directory `.ci/run` fills; when it is missing, the test is ignored with what to install.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -16,64 +16,56 @@ mod scenarios;
 mod ssh_to_age;
 mod world;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 type TestFn = fn();
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(world::INSIDE) {
-        world::inside(std::path::Path::new(&args[2]));
+    let raw: Vec<String> = std::env::args().collect();
+    if raw.get(1).map(String::as_str) == Some(world::INSIDE) {
+        world::inside(std::path::Path::new(&raw[2]));
         return;
     }
-    let tests: Vec<(&str, TestFn)> = vec![
-        ("scenarios", scenarios::all as TestFn),
-        ("random_manifests", random::run),
-        ("ssh_to_age_recipients", ssh_to_age::recipients),
+    let args = libtest_mimic::Arguments::from_args();
+    // Each test with the original it needs: missing, it is ignored with what to install.
+    let tests: [(&str, TestFn, &str, &str); 3] = [
+        (
+            "scenarios",
+            scenarios::all,
+            "SOPS_NIX_INSTALL_SECRETS",
+            "sops-install-secrets",
+        ),
+        (
+            "random_manifests",
+            random::run,
+            "SOPS_NIX_INSTALL_SECRETS",
+            "sops-install-secrets",
+        ),
+        (
+            "ssh_to_age_recipients",
+            ssh_to_age::recipients,
+            "SSH_TO_AGE",
+            "ssh-to-age",
+        ),
     ];
-    // libtest's options: those with a value take the next argument; `--ignored` asks for the
-    // ignored tests only, and none of these is ignored.
-    let mut filters: Vec<&String> = Vec::new();
-    let mut rest = args[1..].iter();
-    while let Some(a) = rest.next() {
-        match a.as_str() {
-            "--test-threads" | "--skip" | "--format" | "--color" | "--logfile" | "-Z" => {
-                rest.next();
-            }
-            "--ignored" => {
-                println!("\nrunning 0 tests\n\ntest result: ok. 0 passed; 0 failed");
-                return;
-            }
-            _ if a.starts_with('-') => {}
-            _ => filters.push(a),
-        }
-    }
-    if args.iter().any(|a| a == "--list") {
-        for (name, _) in &tests {
-            println!("{name}: test");
-        }
-        return;
-    }
-    let chosen: Vec<_> = tests
+    let root = nix::unistd::geteuid().is_root();
+    let trials = tests
         .into_iter()
-        .filter(|(n, _)| filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
+        .map(|(name, f, var, bin)| {
+            libtest_mimic::Trial::ignorable_test(name, move || {
+                match world::original(var, bin) {
+                    // A path given explicitly that is not there is an error, not a skip.
+                    Err(why) if std::env::var_os(var).is_some() => return Err(why.into()),
+                    Err(why) => return Ok(libtest_mimic::Completion::ignored_with(why)),
+                    Ok(_) => {}
+                }
+                if !root && name != "ssh_to_age_recipients" {
+                    return Ok(libtest_mimic::Completion::ignored_with(
+                        "needs root (private mount namespaces, ramfs)",
+                    ));
+                }
+                f();
+                Ok(libtest_mimic::Completion::Completed)
+            })
+        })
         .collect();
-    println!("\nrunning {} tests", chosen.len());
-    let mut failed = Vec::new();
-    for (name, f) in &chosen {
-        let ok = catch_unwind(AssertUnwindSafe(f)).is_ok();
-        println!("test {name} ... {}", if ok { "ok" } else { "FAILED" });
-        if !ok {
-            failed.push(*name);
-        }
-    }
-    println!(
-        "\ntest result: {}. {} passed; {} failed",
-        if failed.is_empty() { "ok" } else { "FAILED" },
-        chosen.len() - failed.len(),
-        failed.len()
-    );
-    if !failed.is_empty() {
-        std::process::exit(101);
-    }
+    libtest_mimic::run(&args, trials).exit();
 }
