@@ -56,13 +56,12 @@ pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
     }
     let mut parser = Parser::new(input);
     let mut branches = parser.documents()?;
-    // sops first decodes the first document into its file struct (yaml.v3 with unique keys):
-    // a key repeated at its top (a second `sops:` block too) or in the metadata is an error.
+    // sops 3.13 decodes the whole first document with yaml.v3's unique-key check: a key
+    // repeated in any map of it (block or flow, data or metadata, `"a"` and `a` alike) is an
+    // error. Later documents are not checked. (sops 3.11 and 3.12 checked only the top and the
+    // metadata.)
     if let Some(first) = branches.first() {
-        unique_keys(first, false)?;
-        for v in first.pairs().filter(|(k, _)| *k == "sops").map(|(_, v)| v) {
-            unique_keys_in(v)?;
-        }
+        unique_keys(first)?;
     }
     let mut metadata = None;
     for (i, doc) in branches.iter_mut().enumerate() {
@@ -81,8 +80,8 @@ pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
     Ok(LoadedFile { branches, metadata })
 }
 
-/// Fails on the first key that a map repeats (and, with `nested`, any map below it repeats).
-fn unique_keys(map: &Map, nested: bool) -> Result<(), StoreError> {
+/// Fails on the first key that a map, or any map below it, repeats.
+fn unique_keys(map: &Map) -> Result<(), StoreError> {
     let mut seen = std::collections::HashSet::new();
     for (k, v) in map.pairs() {
         if !seen.insert(k) {
@@ -90,16 +89,14 @@ fn unique_keys(map: &Map, nested: bool) -> Result<(), StoreError> {
                 "mapping key {k:?} already defined"
             )));
         }
-        if nested {
-            unique_keys_in(v)?;
-        }
+        unique_keys_in(v)?;
     }
     Ok(())
 }
 
 fn unique_keys_in(v: &Value) -> Result<(), StoreError> {
     match v {
-        Value::Map(m) => unique_keys(m, true),
+        Value::Map(m) => unique_keys(m),
         Value::List(items) => items.iter().try_for_each(unique_keys_in),
         _ => Ok(()),
     }

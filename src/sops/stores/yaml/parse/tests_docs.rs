@@ -172,10 +172,35 @@ fn a_key_repeated_at_the_top_of_the_first_document_or_in_the_metadata_is_an_erro
             .unwrap_or_default();
         assert!(e.contains("already defined"), "{bad:?}: {e:?}");
     }
-    // Below the top, and in later documents, sops keeps both (the tree is read as nodes).
-    for ok in ["a:\n  b: 1\n  b: 2\n", "a: 1\n---\nb: 1\nb: 2\n"] {
+    // In later documents sops keeps both (they are read as nodes, unchecked).
+    for ok in ["a: 1\n---\nb: 1\nb: 2\n", "a: 1\n---\nb:\n  c: 1\n  c: 2\n"] {
         assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
     }
+}
+
+#[test]
+fn a_key_repeated_anywhere_in_the_first_document_is_an_error_as_in_sops_3_13() {
+    // sops 3.13.2 exits 1 ("yaml: unmarshal errors: line N: mapping key \"x\" already defined")
+    // on each of these (mutation seed 7, cases 113, 184, 397, 793, 808, 1114, 1123: a nested
+    // line duplicated); sops 3.11 and 3.12 decrypt them.
+    for bad in [
+        "db:\n    user: a\n    user: a\n",
+        "list:\n    - x\n    - k: v\n      \"n\": 2\n      \"n\": 2\n",
+        "m:\n    x: 1\n    \"x\": 2\n",
+        "f: {q: 1, q: 2}\n",
+        "f: [{q: 1, q: 2}]\n",
+        "b: &b\n    x: 1\nd:\n    <<: *b\n    !!merge <<: *b\n",
+        "d:\n    \"\": 1\n    '': 3\n",
+        "d:\n    \"\\x41\": 1\n    A: 3\n",
+    ] {
+        let e = load(bad.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("already defined"), "{bad:?}: {e:?}");
+    }
+    // A merge key next to an ordinary key of the merged map is no repeat (sops 3.13.2: exit 0).
+    assert!(load(b"b: &b\n    x: 1\nd:\n    <<: *b\n    x: 3\n").is_ok());
 }
 
 #[test]
