@@ -1,7 +1,8 @@
 //! JSON text -> document tree, accepting exactly what Go's `encoding/json` accepts.
 //!
-//! One value must fill the input (surrounding JSON whitespace allowed) and it must be an
-//! object. Members keep their order and duplicates. Numbers become floats. Strings decode
+//! The input must start with one value (JSON whitespace before it allowed) and it must be an
+//! object; whatever follows that value is not read, as sops 3.13 reads it with a streaming
+//! `json.Decoder` (sops 3.11 refused trailing content). Members keep their order and duplicates. Numbers become floats. Strings decode
 //! every JSON escape; a surrogate escape that is not the first half of a valid pair becomes
 //! U+FFFD, as does every byte of invalid UTF-8. Errors name a line and column, never content.
 
@@ -18,10 +19,6 @@ pub(crate) fn parse_document(input: &[u8]) -> Result<Map, StoreError> {
     p.skip_ws();
     let start = p.pos;
     let value = p.value(0)?;
-    p.skip_ws();
-    if p.pos < input.len() {
-        return Err(p.error_at(p.pos, "invalid character after top-level value"));
-    }
     match value {
         Value::Map(m) => Ok(m),
         other => Err(p.error_at(
