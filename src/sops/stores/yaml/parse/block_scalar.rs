@@ -4,6 +4,9 @@
 use super::scanner::{PResult, Parser};
 use crate::secret_bytes::SecretBytes;
 
+/// yaml.v3's error for a tab where the block scalar's indentation spaces are expected.
+const TAB_IN_INDENT: &str = "found a tab character where an indentation space is expected";
+
 #[derive(Clone, Copy, PartialEq)]
 enum Chomp {
     Strip,
@@ -45,7 +48,10 @@ impl<'a> Parser<'a> {
         let indent = match explicit {
             Some(m) => (base.max(0) as usize) + m,
             None => {
-                let detected = self.detect_indent();
+                let detected = self.detect_indent().map_err(|at| {
+                    let lines = self.b[self.pos..at].iter().filter(|&&c| c == b'\n').count();
+                    super::StoreError::at_line(self.line + lines, TAB_IN_INDENT)
+                })?;
                 detected.max((base + 1) as usize).max(1)
             }
         };
@@ -64,6 +70,9 @@ impl<'a> Parser<'a> {
                 sp += 1;
             }
             if sp < indent {
+                if self.peek() == Some(b'\t') {
+                    return Err(self.err(TAB_IN_INDENT));
+                }
                 self.skip_inline_ws();
                 if self.at_break() {
                     self.eat_break();
@@ -116,8 +125,10 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
-    /// The indentation of the first non-empty line from `pos` (0 when there is none).
-    fn detect_indent(&self) -> usize {
+    /// The indentation of the first non-empty line from `pos` (0 when there is none), or the
+    /// offset of a tab that follows the leading spaces of that line or of an empty line before
+    /// it (yaml.v3 refuses a tab while it still looks for the indentation).
+    fn detect_indent(&self) -> Result<usize, usize> {
         let mut i = self.pos;
         loop {
             let mut sp = 0;
@@ -133,8 +144,9 @@ impl<'a> Parser<'a> {
                         i += 1;
                     }
                 }
-                None => return 0,
-                Some(_) => return sp,
+                Some(b'\t') => return Err(i),
+                None => return Ok(0),
+                Some(_) => return Ok(sp),
             }
         }
     }

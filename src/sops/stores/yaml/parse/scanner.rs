@@ -143,6 +143,19 @@ impl<'a> Parser<'a> {
             .all(|&c| c == b' ' || c == b'\t')
     }
 
+    /// Whether a comment starts on this line after blanks, or on a later line with only blank
+    /// lines between.
+    fn comment_line_follows(&self) -> bool {
+        let mut i = self.pos;
+        loop {
+            match self.b.get(i) {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => i += 1,
+                Some(b'#') => return true,
+                _ => return false,
+            }
+        }
+    }
+
     /// Reads a comment at `#` to the end of its line; returns its text.
     pub fn read_comment(&mut self) -> SecretBytes {
         let start = self.pos + 1;
@@ -158,10 +171,18 @@ impl<'a> Parser<'a> {
     pub fn skip_to_content(&mut self, block: bool) -> PResult<()> {
         let tab_ok_from = self.tab_ok_from.take();
         let mut after_comment = false;
+        // yaml.v3 reads the lines after a full-line comment with its comment scanner, which
+        // passes tabs at line start up to its last comment line; blank lines after that are
+        // scanned again as usual.
+        let mut after_full_line_comment = false;
         loop {
             let line_start = self.line_blank_before();
             while let Some(c @ (b' ' | b'\t')) = self.peek() {
-                if c == b'\t' && block && line_start {
+                if c == b'\t'
+                    && block
+                    && line_start
+                    && !(after_full_line_comment && self.comment_line_follows())
+                {
                     let col = self.col();
                     match tab_ok_from {
                         Some(min) if !after_comment && col >= min => {}
@@ -181,6 +202,7 @@ impl<'a> Parser<'a> {
                 Some(b'#') => {
                     after_comment = true;
                     let full_line = self.line_blank_before();
+                    after_full_line_comment |= full_line;
                     let col = self.col();
                     let text = self.read_comment();
                     if full_line {

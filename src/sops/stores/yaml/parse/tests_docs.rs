@@ -215,7 +215,6 @@ fn a_tab_in_the_indentation_of_a_line_is_an_error_as_in_yaml_v3() {
         "a: \"x\"\n\t\nb: 1\n",
         "l:\n    - x\n    \t# c\n",
         "l:\n    - x\n  \t# c\n",
-        "a: x\n# c\n\t# d\n",
         "\t# at the start\na: x\n",
     ] {
         let e = load(bad.as_bytes())
@@ -235,6 +234,75 @@ fn a_tab_in_the_indentation_of_a_line_is_an_error_as_in_yaml_v3() {
     ] {
         assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
     }
+}
+
+#[test]
+fn tabs_after_a_full_line_comment_pass_up_to_the_last_comment_line_as_in_sops_3_13() {
+    // Each verdict is sops 3.13.2's on the same text followed by a sops block (mutation seed 7
+    // case 841: ` \t# tab` right after the file's first comment decrypts). yaml.v3's comment
+    // scanner reads the lines after a full-line comment and passes tabs at their start up to
+    // its last comment line; blank lines after that and content lines are scanned as usual.
+    for ok in [
+        "# c\n \t# tab\na: 1\n",
+        "a: x\n# c\n\t# d\n",
+        "# c\n\n\t# tab\nz: 1\n",
+        "a:\n    # c\n\t# tab\n    1\n",
+        "# c\n\t\n\t# d\nb: 1\n",
+        "l:\n    - x\n    # c\n\t# d\n    - y\n",
+        "a: |\n    x\n# c\n\t# d\nb: 1\n",
+        "a: {}\n# c\n\t# d\nb: y\n",
+        "a: 1\n# c\n \t\n\n# e\nb: 1\n",
+    ] {
+        assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
+    }
+    for bad in [
+        "# c\n\tz: 1\n",
+        "a: 1 # c\n\t# tab\nb: 1\n",
+        "# c\n\t\nb: 1\n",
+        "a: x\n# c\n  \tb: 1\n",
+        "a: 1\n# c\n\t# d\n\t\nb: 1\n",
+        "a: 1\n# c\n\t# d\n \t \n\nb: 1\n",
+        "a: 1\n# c\n\t# d\n\tb: 1\n",
+    ] {
+        let e = load(bad.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("tab character"), "{bad:?}: {e:?}");
+    }
+    // The comments themselves are kept as sops 3.13.2 prints them.
+    assert_eq!(reprint("# c\n \t# tab\na: 1\n"), "# c\n# tab\na: 1\n");
+}
+
+#[test]
+fn a_tab_where_a_block_scalar_expects_indentation_is_an_error_as_in_sops_3_13() {
+    // sops 3.13.2: exit 1, "found a tab character where an indentation space is expected", for
+    // a tab while the indentation is still being detected or on a line indented less than the
+    // block (mutation seed 7 case 470: `\t# tab` as the first line of the age `enc: |` block).
+    for bad in [
+        "b: |\n    \tx\na: 1\n",
+        "b: |\n    x\n  \ty\na: 1\n",
+        "b: |\n\n  \t\n    x\na: 1\n",
+        "b: |\n    x\n\t\na: 1\n",
+        "b: |\n\t\n    x\na: 1\n",
+        "s:\n    - r: x\n      enc: |\n            \t# tab\n            body\n",
+    ] {
+        let e = load(bad.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("indentation space is expected"),
+            "{bad:?}: {e:?}"
+        );
+    }
+    // A tab after the block's indentation is content; an explicit indentation is not detected.
+    let l = load(b"b: |\n    x\n    \ty\nc: |2\n  \tx\nd: >\n    x\n     \ty\n    z\n")
+        .expect("tabs inside the content");
+    let m = &l.branches[0];
+    assert_eq!(m.get("b"), Some(&Value::str("x\n\ty\n")));
+    assert_eq!(m.get("c"), Some(&Value::str("\tx\n")));
+    assert_eq!(m.get("d"), Some(&Value::str("x\n \ty\nz\n")));
 }
 
 /// Loads a plain YAML file and prints it back as sops prints a decrypted one.
