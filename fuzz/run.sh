@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for SECONDS each (default 5: the CI smoke run; the documented
-# long run is `fuzz/run.sh 600`; FUZZ_TARGETS="a b" limits it to some targets). Seeds each corpus from the shared sops fixtures when they are
-# found, so the store parsers start from real sops files. Any crash fails the run; libFuzzer
+# long run is `fuzz/run.sh 600`; FUZZ_TARGETS="a b" limits it to some targets). Seeds each corpus from the sops fixtures in
+# tests/data/sops (or $SOPS_FIXTURES), so the store parsers start from real sops files. Any crash fails the run; libFuzzer
 # leaves the input under fuzz/artifacts/<target>/.
 #
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets a stable toolchain build it.
@@ -15,12 +15,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
-fixtures="${SOPS_FIXTURES:-}"
-dir="$PWD"
-while [ -z "$fixtures" ] && [ "$dir" != / ]; do
-  dir="$(dirname "$dir")"
-  if [ -f "$dir/shared/fixtures/sops/cases.tsv" ]; then fixtures="$dir/shared/fixtures/sops"; fi
-done
+fixtures="${SOPS_FIXTURES:-$PWD/../tests/data/sops}"
 
 seed() { # seed TARGET GLOB...
   local target="$1"

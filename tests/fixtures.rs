@@ -1,4 +1,4 @@
-//! Every row of the shared sops fixtures (`cases.tsv`, made by the real sops 3.11) run through
+//! Every row of the sops fixtures in tests/data/sops (`cases.tsv`, made by the real sops 3.11) run through
 //! the binary under test: same exit status and byte-identical stdout, except for the deliberate
 //! differences asserted in `expectation`; failures report one stderr line that leaks nothing.
 //!
@@ -248,7 +248,8 @@ fn assert_case(id: &str) {
     let problems = check_case(id);
     assert!(
         problems.is_empty(),
-        "fixture case {id} differs from sops:\n  {}",
+        "fixture case {id} differs from sops (fixtures made by {}):\n  {}",
+        common::fixtures_made_by(),
         problems.join("\n  ")
     );
 }

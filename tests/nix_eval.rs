@@ -1,6 +1,11 @@
 //! Tests of the Nix side that run without a Nix store: every `.nix` file parses, and the NixOS
 //! and home-manager modules, evaluated with nixpkgs' lib (`NIXPKGS_LIB`) and small stubs
 //! (tests/nix/), produce sops-nix's manifests, which `sops-install -check-mode=manifest` accepts.
+//!
+//! Own runner (`harness = false`, libtest-mimic): `parse_test!` tests need `nix-instantiate`,
+//! `eval_test!` tests also nixpkgs' lib (`NIXPKGS_LIB`, else `<nixpkgs/lib>` on `NIX_PATH`; a
+//! nixpkgs.lib checkout or its `lib/` directory). When those are missing the tests are reported
+//! as ignored with the reason, never as passed; a path that is neither fails loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +14,128 @@ use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a test needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// `nix-instantiate`.
+    Nix,
+    /// `nix-instantiate` and nixpkgs' lib.
+    NixpkgsLib,
+}
+
+struct NixTest {
+    name: &'static str,
+    needs: Needs,
+    run: fn(),
+}
+
+inventory::collect!(NixTest);
+
+/// Tests that parse Nix files (need `nix-instantiate`).
+macro_rules! parse_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! { NixTest { name: stringify!($name), needs: Needs::Nix, run: $name } }
+    )*};
+}
+
+/// Tests that evaluate the modules (need `nix-instantiate` and nixpkgs' lib).
+macro_rules! eval_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! {
+            NixTest { name: stringify!($name), needs: Needs::NixpkgsLib, run: $name }
+        }
+    )*};
+}
+
+fn main() {
+    // harness = false: a plain test attribute here would compile and never run.
+    let plain: Vec<usize> = include_str!("nix_eval.rs")
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(concat!("#[", "test]")))
+        .map(|(n, _)| n + 1)
+        .collect();
+    assert!(
+        plain.is_empty(),
+        "tests/nix_eval.rs lines {plain:?}: plain test functions never run here (harness = \
+         false); declare them with parse_test! or eval_test!"
+    );
+    let args = libtest_mimic::Arguments::from_args();
+    let nix = have_nix();
+    let lib = nixpkgs_lib();
+    let mut tests: Vec<&'static NixTest> = inventory::iter::<NixTest>.into_iter().collect();
+    tests.sort_by_key(|t| t.name);
+    let trials = tests
+        .into_iter()
+        .map(|t| {
+            let why = match (t.needs, &lib) {
+                _ if !nix => Some(
+                    "nix-instantiate is not on PATH (Debian: nix-bin; .ci/run installs it)".into(),
+                ),
+                (Needs::NixpkgsLib, Err(why)) => Some(why.clone()),
+                _ => None,
+            };
+            libtest_mimic::Trial::ignorable_test(t.name, move || match why {
+                Some(why) => Ok(libtest_mimic::Completion::ignored_with(why)),
+                None => {
+                    (t.run)();
+                    Ok(libtest_mimic::Completion::Completed)
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// The nixpkgs(.lib) checkout root for tests/nix/eval.nix: `NIXPKGS_LIB`, else `<nixpkgs/lib>`
+/// found on `NIX_PATH`. Either a checkout root (with `lib/default.nix`) or its `lib/` directory
+/// is accepted. Err: why not (unset: the test is ignored with that reason).
+fn nixpkgs_lib() -> Result<PathBuf, String> {
+    let (given, source) = match std::env::var_os("NIXPKGS_LIB") {
+        Some(p) if !p.is_empty() => (PathBuf::from(p), "NIXPKGS_LIB"),
+        _ => {
+            let found = std::env::var_os("NIX_PATH")
+                .filter(|p| !p.is_empty())
+                .and_then(|_| {
+                    Command::new("nix-instantiate")
+                        .args(["--find-file", "nixpkgs/lib"])
+                        .output()
+                        .ok()
+                })
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|p| !p.is_empty());
+            match found {
+                Some(p) => (PathBuf::from(p), "<nixpkgs/lib> on NIX_PATH"),
+                None => {
+                    return Err("nixpkgs' lib not found: set NIXPKGS_LIB to a \
+                                nix-community/nixpkgs.lib checkout (or its lib/ directory), or put \
+                                nixpkgs on NIX_PATH"
+                        .into())
+                }
+            }
+        }
+    };
+    let path = given.canonicalize().unwrap_or_else(|e| {
+        panic!("{source} = {}: {e}", given.display());
+    });
+    if path.join("lib/default.nix").is_file() {
+        return Ok(path);
+    }
+    if path.join("default.nix").is_file() && path.join("fixed-points.nix").is_file() {
+        if let Some(root) = path.parent() {
+            return Ok(root.to_path_buf());
+        }
+    }
+    panic!(
+        "{source} = {} is neither a nixpkgs(.lib) checkout (no lib/default.nix) nor its lib/ \
+         directory (no default.nix and fixed-points.nix)",
+        path.display()
+    );
 }
 
 fn have_nix() -> bool {
@@ -36,49 +163,37 @@ fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_nix_file_parses() {
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return;
-    }
-    let mut files = Vec::new();
-    nix_files(&repo(), &mut files);
-    assert!(files.len() > 10, "found only {files:?}");
-    for f in files {
-        let out = Command::new("nix-instantiate")
-            .arg("--parse")
-            .arg(&f)
-            .output()
-            .expect("run nix-instantiate");
-        assert!(
-            out.status.success(),
-            "{} does not parse: {}",
-            f.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+parse_test! {
+    fn every_nix_file_parses() {
+        let mut files = Vec::new();
+        nix_files(&repo(), &mut files);
+        assert!(files.len() > 10, "found only {files:?}");
+        for f in files {
+            let out = Command::new("nix-instantiate")
+                .arg("--parse")
+                .arg(&f)
+                .output()
+                .expect("run nix-instantiate");
+            assert!(
+                out.status.success(),
+                "{} does not parse: {}",
+                f.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
-/// The evaluation of one example of tests/nix/examples.nix, or None (with a note) when
-/// NIXPKGS_LIB is not set.
+/// The evaluation of one example of tests/nix/examples.nix (always `Some`: the runner ignores
+/// the evaluation tests when nixpkgs' lib or nix-instantiate is missing).
 fn eval(example: &str) -> Option<Value> {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!(
-            "skipped: NIXPKGS_LIB is not set (point it at a nix-community/nixpkgs.lib checkout)"
-        );
-        return None;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return None;
-    }
+    let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
     let out = Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "--readonly-mode"])
         .arg(repo().join("tests/nix/eval.nix"))
         .arg("--arg")
         .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
+        .arg(&lib)
         .args(["--argstr", "example", example])
         .output()
         .expect("run nix-instantiate");
@@ -138,7 +253,7 @@ fn without_store_paths(v: &Value) -> Value {
     v
 }
 
-#[test]
+eval_test! {
 fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
     let Some(r) = eval("spec-example") else {
         return;
@@ -211,8 +326,9 @@ fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
         .as_str()
         .is_some_and(|s| s.contains("/bin/sops-install -check-mode=sopsfile \"$out\"")));
 }
+}
 
-#[test]
+eval_test! {
 fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
     let Some(r) = eval("spec-example") else {
         return;
@@ -242,8 +358,9 @@ fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
     assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
     assert!(r["services"].as_object().is_some_and(|s| s.is_empty()));
 }
+}
 
-#[test]
+eval_test! {
 fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
     let Some(r) = eval("placeholders") else {
         return;
@@ -268,8 +385,9 @@ fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
     );
     assert_check_passes(m);
 }
+}
 
-#[test]
+eval_test! {
 fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
     let Some(r) = eval("sysusers") else { return };
     let s = &r["services"]["sops-install-secrets"];
@@ -331,8 +449,9 @@ fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
     assert_check_passes(&r["manifest"]);
     assert_check_passes(&r["manifestForUsers"]);
 }
+}
 
-#[test]
+eval_test! {
 fn mount_point_and_symlink_path_are_configurable() {
     let Some(r) = eval("custom-paths") else {
         return;
@@ -363,8 +482,9 @@ fn mount_point_and_symlink_path_are_configurable() {
     assert_check_passes(m);
     assert_check_passes(u);
 }
+}
 
-#[test]
+eval_test! {
 fn without_validation_the_build_checks_the_manifest_only() {
     let Some(r) = eval("no-validation") else {
         return;
@@ -379,8 +499,9 @@ fn without_validation_the_build_checks_the_manifest_only() {
     assert_eq!(r["failing"], json!([]));
     assert_eq!(r["checkScript"], "");
 }
+}
 
-#[test]
+eval_test! {
 fn a_missing_key_source_fails_with_sops_nix_message() {
     let Some(r) = eval("no-key-source") else {
         return;
@@ -389,6 +510,7 @@ fn a_missing_key_source_fails_with_sops_nix_message() {
         r["failing"],
         json!(["No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home"])
     );
+}
 }
 
 /// Runs a host-recipient check script with the store paths mapped back to the assets.
@@ -412,7 +534,7 @@ fn run_host_check(script: &str) -> (bool, String) {
     )
 }
 
-#[test]
+eval_test! {
 fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
     let Some(r) = eval("host-recipients") else {
         return;
@@ -438,8 +560,9 @@ fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
         "{stderr}"
     );
 }
+}
 
-#[test]
+eval_test! {
 fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
     let Some(r) = eval("host-recipients-pgp-only") else {
         return;
@@ -456,8 +579,9 @@ fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
         "{stderr}"
     );
 }
+}
 
-#[test]
+eval_test! {
 fn an_ssh_host_recipient_matches_without_its_comment() {
     let Some(r) = eval("host-recipients-ssh-only") else {
         return;
@@ -465,8 +589,9 @@ fn an_ssh_host_recipient_matches_without_its_comment() {
     let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
     assert!(ok, "{stderr}");
 }
+}
 
-#[test]
+eval_test! {
 fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
     let Some(r) = eval("home-example") else {
         return;
@@ -515,8 +640,9 @@ fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
         .is_some_and(|d| d.contains("systemctl restart --user sops-nix")));
     assert_eq!(r["agent"], Value::Null);
 }
+}
 
-#[test]
+eval_test! {
 fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
     let Some(r) = eval("home-darwin") else { return };
     let a = &r["agent"]["config"];
@@ -539,8 +665,9 @@ fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
         .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
     assert_check_passes(&r["manifest"]);
 }
+}
 
-#[test]
+eval_test! {
 fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
     let Some(r) = eval("darwin") else { return };
     let m = &r["manifest"];
@@ -568,6 +695,87 @@ fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
     assert_eq!(d["KeepAlive"], false);
     assert_eq!(d["ProgramArguments"][0], "/bin/sh");
     assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+}
+}
+
+/// The daemons on nix-darwin read the manifest through /etc, which every activation points at
+/// the current one, so a daemon left loaded from an older generation cannot apply an old
+/// manifest (sops-nix #974); activation itself installs its own generation's manifest.
+#[test]
+fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
+    let Some(r) = eval("darwin") else { return };
+    let store = r["manifestFile"].as_str().unwrap_or("");
+    let store_users = r["manifestFileForUsers"].as_str().unwrap_or("");
+    assert!(store.ends_with("-manifest.json"), "{store}");
+    assert!(
+        store_users.ends_with("-manifest-for-users.json"),
+        "{store_users}"
+    );
+    assert_eq!(r["etc"]["sops-install/manifest.json"]["source"], store);
+    assert_eq!(
+        r["etc"]["sops-install/manifest-for-users.json"]["source"],
+        store_users
+    );
+    let daemon = |name: &str| {
+        r["daemons"][name]["serviceConfig"]["ProgramArguments"][2]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let d = daemon("sops-install-secrets");
+    assert!(
+        d.contains("/bin/sops-install-secrets /etc/sops-install/manifest.json\n"),
+        "{d}"
+    );
+    assert!(!d.contains(store), "{d}");
+    let u = daemon("sops-install-secrets-for-users");
+    assert!(
+        u.contains(
+            "/bin/sops-install-secrets -ignore-passwd /etc/sops-install/manifest-for-users.json\n"
+        ),
+        "{u}"
+    );
+    assert!(!u.contains(store_users), "{u}");
+    let post = r["postActivation"].as_str().unwrap_or("");
+    assert!(
+        post.contains(&format!("/bin/sops-install-secrets {store}\n")),
+        "{post}"
+    );
+    assert!(
+        post.contains(&format!("-ignore-passwd {store_users}\n")),
+        "{post}"
+    );
+}
+
+/// home-manager on macOS: the launchd agent reads the manifest through a file home-manager
+/// links to the current one, and is restarted only once that link is in place; on Linux the
+/// unit, restarted on every activation, keeps the store path.
+#[test]
+fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
+    let Some(r) = eval("home-darwin") else { return };
+    let store = r["manifestFile"].as_str().unwrap_or("");
+    assert!(store.ends_with("-manifest.json"), "{store}");
+    assert_eq!(r["configFile"]["sops-nix/manifest.json"]["source"], store);
+    let script = r["script"].as_str().unwrap_or("");
+    assert!(
+        script.contains("-ignore-passwd /home/alice/.config/sops-nix/manifest.json\n"),
+        "{script}"
+    );
+    assert!(!script.contains(store), "{script}");
+    let after = r["activation"]["after"].to_string();
+    assert!(after.contains("\"linkGeneration\""), "{after}");
+    assert!(after.contains("\"setupLaunchAgents\""), "{after}");
+
+    let Some(l) = eval("home-example") else {
+        return;
+    };
+    let store = l["manifestFile"].as_str().unwrap_or("");
+    let script = l["script"].as_str().unwrap_or("");
+    assert!(
+        script.contains(&format!("-ignore-passwd {store}\n")),
+        "{script}"
+    );
+    assert_eq!(l["configFile"], json!({}));
 }
 
 /// The activation snippet run by bash with the installer swapped for a probe printing the
@@ -602,7 +810,7 @@ fn fake_store_path(name: &str) -> String {
     format!("/nix/store/00000000000000000000000000000000-{name}")
 }
 
-#[test]
+eval_test! {
 fn age_plugins_are_on_the_installers_path_in_every_module() {
     let Some(r) = eval("plugins") else { return };
     let bins = format!(
@@ -635,6 +843,7 @@ fn age_plugins_are_on_the_installers_path_in_every_module() {
         )
     );
 }
+}
 
 /// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy the tools
 /// script unpacks. A missing source fails the test (it must not pass without comparing).
@@ -650,7 +859,7 @@ fn sops_nix_src() -> PathBuf {
     dir
 }
 
-#[test]
+eval_test! {
 fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
     let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
         println!("skipped: NIXPKGS_LIB is not set");
@@ -716,8 +925,9 @@ fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
         );
     }
 }
+}
 
-#[test]
+eval_test! {
 fn key_paths_given_as_strings_stay_strings_without_warning() {
     let Some(r) = eval("spec-example") else {
         return;
@@ -727,6 +937,7 @@ fn key_paths_given_as_strings_stay_strings_without_warning() {
         r["manifest"]["ageSshKeyPaths"],
         json!(["/etc/ssh/ssh_host_ed25519_key"])
     );
+}
 }
 
 /// Evaluates tests/nix/flakes.nix (both flakes with a stand-in nixpkgs).
@@ -765,7 +976,7 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
+eval_test! {
 fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
     let Some(r) = eval_flakes() else {
         return;
@@ -806,8 +1017,9 @@ fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
         );
     }
 }
+}
 
-#[test]
+eval_test! {
 fn the_flake_exports_sops_nix_package_names() {
     let Some(r) = eval_flakes() else {
         return;
@@ -832,6 +1044,7 @@ fn the_flake_exports_sops_nix_package_names() {
         );
     }
 }
+}
 
 /// The nodes of a flake.lock, read as JSON.
 fn lock(path: &str) -> Value {
@@ -839,7 +1052,7 @@ fn lock(path: &str) -> Value {
     serde_json::from_str(&text).expect("lock JSON")
 }
 
-#[test]
+eval_test! {
 fn the_lock_files_hold_exactly_each_flakes_inputs() {
     let public = lock("flake.lock");
     assert_eq!(public["version"], 7);
@@ -887,6 +1100,7 @@ fn the_lock_files_hold_exactly_each_flakes_inputs() {
         json!(["nixpkgs"])
     );
 }
+}
 
 /// Evaluates tests/nix/vm-tests.nix: every VM test's nodes and script.
 fn eval_vm_tests() -> Option<Value> {
@@ -933,7 +1147,7 @@ fn python_parse_error(script: &str) -> Option<String> {
     (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-#[test]
+eval_test! {
 fn every_vm_test_evaluates_and_its_script_parses() {
     let Some(r) = eval_vm_tests() else {
         return;
@@ -978,8 +1192,9 @@ fn every_vm_test_evaluates_and_its_script_parses() {
         }
     }
 }
+}
 
-#[test]
+eval_test! {
 fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
     let Some(r) = eval_vm_tests() else {
         return;
@@ -1009,8 +1224,9 @@ fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
     assert_eq!(m["ageSshKeyPaths"], json!([]));
     assert_eq!(m["ageKeyFile"], Value::Null);
 }
+}
 
-#[test]
+eval_test! {
 fn the_rsa_test_assets_open_with_the_rsa_key_only() {
     let assets = repo().join("nix/tests/assets");
     let key = assets.join("ssh-rsa-key");
@@ -1039,8 +1255,9 @@ fn the_rsa_test_assets_open_with_the_rsa_key_only() {
         );
     }
 }
+}
 
-#[test]
+eval_test! {
 fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
     let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
         println!("skipped: NIXPKGS_LIB is not set");
@@ -1141,4 +1358,52 @@ fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
         .output()
         .expect("run sops-install");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
+}
+}
+
+eval_test! {
+    fn hostile_paths_unit_names_recipients_and_environment_names_fail_the_build() {
+        let Some(r) = eval("hostile") else {
+            return;
+        };
+        let mut failing: Vec<String> = r["failing"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m.as_str().unwrap_or_default().to_string())
+            .collect();
+        failing.sort();
+        assert_eq!(
+            failing,
+            vec![
+                "sops.environment: \"A B\" is not a shell variable name",
+                "sops.hostRecipients: an entry is empty; it would match every file",
+                "sops.secrets.a: path /run/secrets/b is also the default path of sops.secrets.b",
+                "sops.secrets.b: \"b.service\\nc.service\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.secrets.c: path /run/secrets.d/1/c is inside the secrets mount point /run/secrets.d",
+                "sops.secrets.d: path /etc/x is also the path of sops.templates.t",
+                "sops.secrets.e: \"--root=/tmp\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.secrets.e: \"nginx\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
+                "sops.templates.t: path /etc/x is also the path of sops.secrets.d",
+            ]
+        );
+    }
+}
+
+eval_test! {
+    fn an_age_key_file_in_the_store_is_refused_however_it_is_spelt() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/eval.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .args(["--argstr", "example", "store-key-file"])
+            .output()
+            .expect("run nix-instantiate");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "a key in the store was accepted");
+        assert!(err.contains("path not in the Nix store"), "{err}");
+    }
 }

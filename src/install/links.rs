@@ -215,7 +215,7 @@ impl<'a> Staging<'a> {
                 Err(e) => return Err(fail(walk::io(e))),
             }
         };
-        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let flags = super::platform::HOLD_DIR;
         let fd = match openat(&parent.fd, name.as_str(), flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(e) => {
@@ -297,7 +297,7 @@ fn of_a_dead_run(name: &str) -> bool {
 
 /// Removes a staging directory of `dir`: its link, if still there, then the directory.
 fn remove_staging_at(dir: &HeldDir, name: &std::ffi::CStr) {
-    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let flags = super::platform::HOLD_DIR;
     let Ok(fd) = openat(&dir.fd, name, flags, Mode::empty()) else {
         return;
     };

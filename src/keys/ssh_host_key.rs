@@ -100,8 +100,9 @@ mod tests {
     #[test]
     fn an_ed25519_host_key_gives_the_native_and_the_converted_recipient() {
         let path = fixture("ssh_host_ed25519_key");
-        let found = load(&path).unwrap();
-        let public = std::fs::read_to_string(fixture("ssh_host_ed25519_key.pub")).unwrap();
+        let found = load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let public =
+            String::from_utf8(crate::test_fixtures::read("keys/ssh_host_ed25519_key.pub")).unwrap();
         let mut public_fields = public.split_whitespace();
         let expected_native = format!(
             "{} {}",
@@ -109,7 +110,10 @@ mod tests {
             public_fields.next().unwrap()
         );
         assert_eq!(found[0].recipient, expected_native);
-        let age_txt = std::fs::read_to_string(fixture("ssh_host_ed25519_key.age.txt")).unwrap();
+        let age_txt = String::from_utf8(crate::test_fixtures::read(
+            "keys/ssh_host_ed25519_key.age.txt",
+        ))
+        .unwrap();
         let expected_age = age_txt
             .lines()
             .find_map(|l| l.strip_prefix("# public key: "))

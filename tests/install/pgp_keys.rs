@@ -322,7 +322,7 @@ ns_test! {
     }
 
     fn an_age_key_still_opens_a_file_when_every_pgp_source_fails() {
-        // The shared fixture made by sops with a pgp and an age recipient (its gpg key is gone).
+        // The fixture made by sops with a pgp and an age recipient (its gpg key is gone).
         let env = Env::new();
         let file = fixtures().join("enc/pgp+age.yaml");
         let other = ssh_keygen(&env, "other-rsa", true);

@@ -21,7 +21,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::harness::{fixtures, secret, Env, Run};
-use crate::ns_test;
+use crate::{local_test, ns_test};
 
 /// Plaintext values of the files this test encrypts itself, long enough never to occur by
 /// chance.
@@ -34,7 +34,7 @@ const DOTENV_A: &str = "dotenv-a-Wm4Ni7Bv3x";
 const DOTENV_B: &str = "dotenv-b-Ha8Ge2Tq5y";
 const INI_VALUE: &str = "ini-value-Zc6Lp0Dr9s";
 const BIN_VALUE: &str = "binary-value-Fo3Xk8Sj2u";
-/// Values of the shared fixtures used here (their data keys are known from `ref/`).
+/// Values of the sops fixtures used here (their data keys are known from `ref/`).
 const FIXTURE_VALUES: [&str; 3] = ["hunter2", "abc123", "from-ssh"];
 
 const PH_PW: &str =
@@ -64,7 +64,7 @@ fn plaintext_values() -> Vec<String> {
 
 /// Everything that must never leave memory: the age identity, the ssh host key (file text,
 /// each base64 line, the raw seed and private half), its ssh-to-age conversion, and the data
-/// key of every shared fixture file.
+/// key of every sops fixture file.
 fn key_material() -> Vec<(String, Vec<u8>)> {
     let keys = fixtures().join("keys");
     let mut out = Vec::new();
@@ -169,16 +169,82 @@ fn found_in(needles: &[(String, Vec<u8>)], haystack: &[u8]) -> Vec<String> {
     hits.into_iter().collect()
 }
 
-/// Fresh tmpfs over the shared temporary directories, private to this namespace.
-fn private_temp_dirs() {
+/// Fresh tmpfs over the shared temporary directories, private to this namespace. What the tests
+/// still need from under them (the checkout with its fixtures, the test and installer binaries,
+/// when they live in /tmp say) is bind-mounted back in place first; those paths are returned so
+/// the scans leave them out.
+fn private_temp_dirs() -> Vec<PathBuf> {
+    let needed: Vec<PathBuf> = [
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
+        Path::new(env!("CARGO_BIN_EXE_sops-install"))
+            .parent()
+            .map(Path::to_path_buf),
+        std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|p| std::fs::canonicalize(&p).ok())
+    .collect();
+    let mut kept = Vec::new();
     for dir in ["/tmp", "/var/tmp", "/dev/shm"] {
         std::fs::create_dir_all(dir).expect("temp dir");
+        let real = std::fs::canonicalize(dir).expect("temp dir path");
+        let mut here: Vec<PathBuf> = needed
+            .iter()
+            .filter(|p| p.starts_with(&real))
+            .cloned()
+            .collect();
+        here.sort();
+        here.dedup();
+        // Keep only the outermost of nested paths (the target dir inside the checkout).
+        let outer: Vec<PathBuf> = here
+            .iter()
+            .filter(|p| !here.iter().any(|q| q != *p && p.starts_with(q)))
+            .cloned()
+            .collect();
+        let mut held = Vec::new();
+        for (i, p) in outer.iter().enumerate() {
+            let hold = PathBuf::from(format!("/run/sops-install-test-keep-{i}"));
+            std::fs::create_dir_all(&hold).expect("hold dir");
+            bind(p, &hold);
+            held.push((hold, p.clone()));
+        }
         let st = Command::new("mount")
             .args(["-t", "tmpfs", "-o", "mode=1777", "none", dir])
             .status()
             .expect("mount runs");
         assert!(st.success(), "cannot mount a private {dir}");
+        for (hold, p) in held {
+            std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("recreate {}: {e}", p.display()));
+            bind(&hold, &p);
+            let st = Command::new("umount")
+                .arg(&hold)
+                .status()
+                .expect("umount runs");
+            assert!(st.success(), "cannot unmount {}", hold.display());
+            std::fs::remove_dir(&hold).expect("remove hold dir");
+            kept.push(p);
+        }
     }
+    kept
+}
+
+/// `mount --bind from to`.
+fn bind(from: &Path, to: &Path) {
+    let st = Command::new("mount")
+        .arg("--bind")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("mount runs");
+    assert!(
+        st.success(),
+        "cannot bind {} to {}",
+        from.display(),
+        to.display()
+    );
 }
 
 /// The encrypted inputs this test makes with the real sops, one per format.
@@ -597,26 +663,29 @@ fn check_outputs(runs: &[Labelled], needles: &[(String, Vec<u8>)]) {
 
 ns_test! {
     fn activations_leave_no_plaintext_or_key_material_outside_the_secrets_mount() {
-        private_temp_dirs();
+        let kept = private_temp_dirs();
         let env = Env::new();
         let needles = all_needles();
         let runs = activations(&env);
         assert!(runs.len() > 20, "good, dry and failing runs happened");
         let mount = env.mount_point();
+        // Not scanned: the secrets mount, and the checkout (its fixtures hold plaintext) when it
+        // was bind-mounted back under a temporary directory.
+        let excluded: Vec<PathBuf> = std::iter::once(mount.clone()).chain(kept).collect();
         // The needles are right: the live generation holds every plaintext value.
         let (in_mount, found) = scan(std::slice::from_ref(&mount), &[], &needles);
         assert!(in_mount >= 10);
         for v in plaintext_values() {
             assert!(found.iter().any(|f| f.ends_with(&format!("plaintext {v:?}"))), "{v} is installed");
         }
-        let (count, leaks) = scan(&scan_roots(&env), std::slice::from_ref(&mount), &needles);
+        let (count, leaks) = scan(&scan_roots(&env), &excluded, &needles);
         assert!(count > 5, "the inputs and the manifest were scanned too ({count} files)");
         assert!(leaks.is_empty(), "plaintext or key material outside the secrets mount:\n{}", leaks.join("\n"));
         // The scanner sees a staged copy anywhere it looks (here: TMPDIR and /var/tmp).
         for planted in [tmpdir(&env).join("staged"), PathBuf::from("/var/tmp/x/staged")] {
             std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
             std::fs::write(&planted, format!("password={YAML_PW}\n")).unwrap();
-            let (_, leaks) = scan(&scan_roots(&env), std::slice::from_ref(&mount), &needles);
+            let (_, leaks) = scan(&scan_roots(&env), &excluded, &needles);
             assert_eq!(leaks.len(), 1, "the planted copy is found: {leaks:?}");
             std::fs::remove_file(&planted).unwrap();
         }
@@ -651,26 +720,27 @@ ns_test! {
     }
 }
 
-#[test]
-fn the_trace_checker_catches_an_unsafe_write_order() {
-    let gen = Path::new("/g/1");
-    let finals = BTreeMap::from([(gen.join("s"), (65534, 65534, 0o400))]);
-    let safe = "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 000) = 3</g/1/s>\n\
-                1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n1 write(3</g/1/s>, \"x\", 1) = 1\n";
-    assert_eq!(replay(safe, gen, &finals), Ok(1));
-    for unsafe_trace in [
-        // created group- and world-readable, narrowed afterwards
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0644) = 3</g/1/s>\n1 write(3</g/1/s>, \"x\", 1) = 1\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // group bits for root's group before the chown
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0440) = 0\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // an existing file reused (no O_EXCL)
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_TRUNC, 000) = 3</g/1/s>\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // final state differs from what is on disk
-        "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0400) = 0\n",
-        // renamed into the generation from elsewhere
-        "1 rename(\"/elsewhere\", \"/g/1/s\") = 0\n",
-    ] {
-        assert!(replay(unsafe_trace, gen, &finals).is_err(), "not caught:\n{unsafe_trace}");
+local_test! {
+    fn the_trace_checker_catches_an_unsafe_write_order() {
+        let gen = Path::new("/g/1");
+        let finals = BTreeMap::from([(gen.join("s"), (65534, 65534, 0o400))]);
+        let safe = "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 000) = 3</g/1/s>\n\
+                    1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n1 write(3</g/1/s>, \"x\", 1) = 1\n";
+        assert_eq!(replay(safe, gen, &finals), Ok(1));
+        for unsafe_trace in [
+            // created group- and world-readable, narrowed afterwards
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 0644) = 3</g/1/s>\n1 write(3</g/1/s>, \"x\", 1) = 1\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // group bits for root's group before the chown
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0440) = 0\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // an existing file reused (no O_EXCL)
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_TRUNC, 000) = 3</g/1/s>\n1 fchown(3</g/1/s>, 65534, 65534) = 0\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // final state differs from what is on disk
+            "1 openat(AT_FDCWD</>, \"/g/1/s\", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW, 000) = 3</g/1/s>\n1 fchmod(3</g/1/s>, 0400) = 0\n",
+            // renamed into the generation from elsewhere
+            "1 rename(\"/elsewhere\", \"/g/1/s\") = 0\n",
+        ] {
+            assert!(replay(unsafe_trace, gen, &finals).is_err(), "not caught:\n{unsafe_trace}");
+        }
     }
 }
 

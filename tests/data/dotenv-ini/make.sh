@@ -10,7 +10,7 @@
 #                        own emit+parse is not a fixpoint there)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-keys=/work/shared/fixtures/sops/keys
+keys="$here/../sops/keys"
 R1=$(age-keygen -y $keys/age1.txt)
 export SOPS_AGE_KEY_FILE=$keys/age1.txt
 tmp=$(mktemp -d)

@@ -9,7 +9,7 @@ yaml.v3 reads back as exactly that tree (strings double-quoted with escapes, inv
 import base64, json, math, os, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-KEY = '/work/shared/fixtures/sops/keys/age1.txt'
+KEY = os.path.join(HERE, '..', 'sops', 'keys', 'age1.txt')
 
 
 def q(s):

@@ -1,4 +1,4 @@
-//! Tests against files made with the real sops 3.11: the shared fixtures and the pinned
+//! Tests against files made with the real sops 3.11: the fixtures in tests/data/sops and the pinned
 //! corpus in tests/data/dotenv-ini (see its make.sh), for both flat stores (INI and dotenv).
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,13 @@ pub fn corpus() -> PathBuf {
 }
 
 fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    std::fs::read(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (sops fixtures made by {})",
+            path.display(),
+            crate::test_fixtures::made_by()
+        )
+    })
 }
 
 type Loader = fn(&[u8]) -> Result<LoadedFile, StoreError>;

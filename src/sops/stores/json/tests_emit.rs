@@ -49,12 +49,7 @@ fn the_basic_example_is_printed_with_tabs() {
             Value::List(vec![server("alpha", 1.5), server("beta", 2.0)]),
         ),
     ]);
-    let want = std::fs::read_to_string(
-        crate::test_fixtures::fixtures_dir().join("out/json-basic.out"),
-    )
-    .unwrap_or_else(|_| {
-        "{\n\t\"db\": {\n\t\t\"user\": \"admin\",\n\t\t\"password\": \"hunter2\",\n\t\t\"port\": 5432\n\t},\n\t\"api_key\": \"abc123\",\n\t\"enabled\": true,\n\t\"servers\": [\n\t\t{\n\t\t\t\"name\": \"alpha\",\n\t\t\t\"weight\": 1.5\n\t\t},\n\t\t{\n\t\t\t\"name\": \"beta\",\n\t\t\t\"weight\": 2\n\t\t}\n\t]\n}\n".into()
-    });
+    let want = String::from_utf8(crate::test_fixtures::read("out/json-basic.out")).unwrap();
     assert_eq!(out, want);
 }
 

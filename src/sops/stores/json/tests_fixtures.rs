@@ -3,7 +3,7 @@
 //! cleanly, the pinned outputs in `tests/data/json-emit/` are reproduced by parse -> emit, and
 //! the positive JSON/binary cases decrypt end to end to exactly `out/<case>.out`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{emit_file, emit_value, load, parse::parse_document};
 use crate::keys::Identities;
@@ -11,15 +11,8 @@ use crate::sops::extract::{parse_extract_path, Step};
 use crate::sops::stores::{binary, Format};
 use crate::sops::tree::{Map, Value};
 
-/// `$SOPS_FIXTURES`, else `shared/fixtures/sops` next to the crate or to one of its parents
-/// (the crate may be a worktree one level deeper than the main checkout).
-fn fixtures() -> PathBuf {
-    crate::test_fixtures::fixtures_dir()
-}
-
 fn read(rel: &str) -> Vec<u8> {
-    let path = fixtures().join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    crate::test_fixtures::read(rel)
 }
 
 fn keys(m: &Map) -> Vec<&str> {
