@@ -33,8 +33,8 @@ pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
 }
 
 /// System mode: the mount point and the symlink path must lie where only root can change
-/// them. Every existing component (from `/` down to the path itself) must be owned by root
-/// and, when it is a directory, writable by no one else unless sticky (`/tmp`). Otherwise
+/// them. Every existing component (from `/` down to the path itself) must be owned by root,
+/// and the directories above it writable by no one else unless sticky (`/tmp`). Otherwise
 /// another user could swap the mount point for a symlink just before root mounts a ramfs on
 /// it (over `/etc`, say), or replace the secrets symlink with his own tree.
 pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
@@ -46,13 +46,18 @@ pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
         ("the secrets symlink path", &layout.symlink_path),
     ] {
         let mut here = std::path::PathBuf::new();
-        for c in path.components() {
+        let last = path.components().count();
+        for (i, c) in path.components().enumerate() {
             here.push(c);
             let Ok(m) = std::fs::symlink_metadata(&here) else {
                 break;
             };
             let mode = m.mode();
-            let open_to_others = m.is_dir() && mode & 0o022 != 0 && mode & 0o1000 == 0;
+            // Who may write inside the place itself does not matter (a mount covers it, the
+            // symlink replaces it); who may replace it does: its owner and those of the
+            // directories above.
+            let is_last = i + 1 == last;
+            let open_to_others = !is_last && m.is_dir() && mode & 0o022 != 0 && mode & 0o1000 == 0;
             if m.uid() != 0 || open_to_others {
                 return Err(InstallError(format!(
                     "refusing {what} {}: {} is owned by uid {} with mode {:04o}, so someone other \

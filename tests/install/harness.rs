@@ -287,9 +287,20 @@ impl Run {
 
 impl Env {
     pub fn new() -> Env {
-        Env {
-            root: tempfile::tempdir().expect("temp dir"),
-        }
+        let root = tempfile::tempdir().expect("temp dir");
+        // Under SOPS_INSTALL_TEST_UMASK=000 the directory would be world-writable, and the
+        // installer rightly refuses a mount point there (adversarial.rs): as root's own
+        // directories are, it is writable by root alone.
+        let mode = std::fs::metadata(root.path())
+            .expect("stat temp dir")
+            .mode()
+            & 0o7777;
+        std::fs::set_permissions(
+            root.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(mode & !0o022),
+        )
+        .expect("chmod temp dir");
+        Env { root }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
