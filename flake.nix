@@ -1,25 +1,15 @@
 {
   description = "sops-install: a Rust drop-in for sops-nix's secret installer, with modules taking sops-nix's options";
 
-  inputs = {
-    nixpkgs.url = "github:NixOS/nixpkgs/nixpkgs-unstable";
-    # Only for the checks (home-manager and nix-darwin test configurations).
-    home-manager = {
-      url = "github:nix-community/home-manager";
-      inputs.nixpkgs.follows = "nixpkgs";
-    };
-    nix-darwin = {
-      url = "github:LnL7/nix-darwin";
-      inputs.nixpkgs.follows = "nixpkgs";
-    };
-  };
+  # Only nixpkgs, as sops-nix: nothing else lands in users' lock files. The checks that need
+  # home-manager or nix-darwin live in the development flake nix/dev (`nix flake check ./nix/dev`
+  # runs every check).
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixpkgs-unstable";
 
   outputs =
     {
       self,
       nixpkgs,
-      home-manager,
-      nix-darwin,
     }:
     let
       inherit (nixpkgs) lib;
@@ -36,11 +26,9 @@
       };
     in
     {
-      overlays.default = final: _prev: {
-        sops-install = final.callPackage ./nix/package.nix { };
-        # The name sops-nix's overlay uses.
-        sops-install-secrets = final.sops-install;
-      };
+      overlays.default =
+        final: _prev:
+        builtins.removeAttrs (import ./nix/packages.nix { pkgs = final; }) [ "default" ];
 
       nixosModules = {
         sops = ./nix/modules/nixos;
@@ -54,28 +42,14 @@
         default = self.darwinModules.sops;
       };
 
-      packages = forAllSystems (
-        pkgs:
-        let
-          sops-install = pkgs.callPackage ./nix/package.nix { };
-        in
-        {
-          inherit sops-install;
-          sops-install-secrets = sops-install;
-          default = sops-install;
-        }
-      );
+      # The packages sops-nix exports, under its names.
+      packages = forAllSystems (pkgs: import ./nix/packages.nix { inherit pkgs; });
 
+      # Without home-manager and nix-darwin: those checks are in nix/dev.
       checks = forAllSystems (
         pkgs:
         import ./nix/checks.nix {
-          inherit
-            pkgs
-            lib
-            self
-            home-manager
-            nix-darwin
-            ;
+          inherit pkgs lib self;
         }
       );
 

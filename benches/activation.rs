@@ -15,14 +15,57 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use serde_json::{json, Value};
+
+use sys::{detach, mount_ram};
 
 const INSIDE: &str = "SOPS_INSTALL_BENCH_IN_NAMESPACE";
 const SOPS_RUNS: usize = 5;
 
+/// The RAM file systems of the benchmark: tmpfs and ramfs in a private mount namespace, so
+/// Linux only. Elsewhere the benchmark compiles (clippy checks it on every target) and says
+/// it does not run.
+#[cfg(target_os = "linux")]
+mod sys {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+    use std::path::Path;
+
+    /// Mounts `kind` (tmpfs or ramfs) on `at` with the mount `flags` the installer uses
+    /// (`secure`: nodev,nosuid,noexec) and `data`.
+    pub fn mount_ram(kind: &str, at: &Path, secure: bool, data: &str) -> nix::Result<()> {
+        let flags = if secure {
+            MsFlags::MS_NODEV | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC
+        } else {
+            MsFlags::empty()
+        };
+        mount(Some("none"), at, Some(kind), flags, Some(data))
+    }
+
+    pub fn detach(at: &Path) -> nix::Result<()> {
+        umount2(at, MntFlags::MNT_DETACH)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod sys {
+    use nix::errno::Errno;
+    use std::path::Path;
+
+    pub fn mount_ram(_: &str, _: &Path, _: bool, _: &str) -> nix::Result<()> {
+        Err(Errno::ENOSYS)
+    }
+
+    pub fn detach(_: &Path) -> nix::Result<()> {
+        Err(Errno::ENOSYS)
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if !cfg!(target_os = "linux") {
+        println!("activation bench: Linux only (ramfs in a private mount namespace)");
+        return;
+    }
     match args.get(1).map(String::as_str) {
         Some("floor") if args.len() == 4 => return floor(Path::new(&args[2]), Path::new(&args[3])),
         Some("peak-rss") if args.len() > 2 => return peak_rss(&args[2..]),
@@ -96,14 +139,8 @@ impl Bench {
             .tempdir()
             .expect("temporary directory");
         // Everything (plaintexts, sops files, generations) lives in RAM.
-        mount(
-            Some("none"),
-            root.path(),
-            Some("tmpfs"),
-            MsFlags::empty(),
-            Some("mode=0755"),
-        )
-        .expect("mount a tmpfs over the benchmark root");
+        mount_ram("tmpfs", root.path(), false, "mode=0755")
+            .expect("mount a tmpfs over the benchmark root");
         let key_src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/bench-age-key.txt");
         let key_text = fs::read_to_string(&key_src).expect("benchmark age key");
         let recipient = key_text
@@ -537,7 +574,7 @@ fn entry_owner(i: usize) -> (u32, u32) {
 
 /// Unmounts and removes a mount point and its symlink, so the next run starts from nothing.
 fn reset(mount_point: &Path, symlink: &Path) {
-    let _ = umount2(mount_point, MntFlags::MNT_DETACH);
+    let _ = detach(mount_point);
     let _ = fs::remove_dir_all(mount_point);
     let _ = fs::remove_file(symlink);
     if let (Some(parent), Some(name)) = (mount_point.parent(), mount_point.file_name()) {
@@ -554,14 +591,7 @@ fn floor(spec: &Path, mount_point: &Path) {
     let link = mount_point.with_file_name("floor");
     if fs::read_link(&link).is_err() {
         fs::create_dir_all(mount_point).expect("floor mount point");
-        mount(
-            Some("none"),
-            mount_point,
-            Some("ramfs"),
-            MsFlags::MS_NODEV | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-            Some("mode=0751"),
-        )
-        .expect("mount ramfs");
+        mount_ram("ramfs", mount_point, true, "mode=0751").expect("mount ramfs");
     }
     let current: u64 = fs::read_link(&link)
         .ok()

@@ -1,12 +1,13 @@
 # checks.<system>: the package, evaluation/build checks of the three modules (the manifest
 # derivations run sops-install -check-mode=sopsfile on the test sops files), the host-recipient
-# failure, and on Linux the NixOS VM tests.
+# failure, and on Linux the NixOS VM tests. The home-manager and nix-darwin checks only when
+# those flakes are given (the development flake nix/dev does; the public flake has neither).
 {
   pkgs,
   lib,
   self,
-  home-manager,
-  nix-darwin,
+  home-manager ? null,
+  nix-darwin ? null,
 }:
 let
   inherit (pkgs.stdenv.hostPlatform) system isLinux isDarwin;
@@ -80,6 +81,7 @@ let
 in
 {
   sops-install = package;
+  inherit (import ./packages.nix { inherit pkgs; }) sops-init-gpg-key ssh-to-pgp;
 
   # Both manifests of a system using every format, a template and host recipients build, which
   # runs sops-install -check-mode=sopsfile and the recipient check on them.
@@ -96,6 +98,8 @@ in
         touch "$out"
       '';
 
+}
+// lib.optionalAttrs (home-manager != null) {
   # sops-nix's checks/home-manager.nix: the activation package builds.
   home-manager =
     (home-manager.lib.homeManagerConfiguration {
@@ -125,7 +129,7 @@ in
       ];
     }).activationPackage;
 }
-// lib.optionalAttrs isDarwin {
+// lib.optionalAttrs (isDarwin && nix-darwin != null) {
   # sops-nix's checks/darwin.nix: the system builds.
   darwin-sops =
     (nix-darwin.lib.darwinSystem {

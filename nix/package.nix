@@ -1,5 +1,5 @@
 # The sops-install package: the Rust installer, also installed under the name sops-nix's modules
-# and users' scripts call it by (bin/sops-install-secrets).
+# and users' scripts call it by (bin/sops-install-secrets), and as bin/ssh-to-pgp.
 {
   lib,
   rustPlatform,
@@ -34,6 +34,7 @@ rustPlatform.buildRustPackage {
 
   postInstall = ''
     ln -s sops-install $out/bin/sops-install-secrets
+    ln -s sops-install $out/bin/ssh-to-pgp
   '';
 
   meta = {

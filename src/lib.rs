@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod input_file;
 pub mod install;
 pub mod keys;
 pub mod manifest;
@@ -67,6 +68,7 @@ pub struct Outcome {
 
 /// One activation: validate, decrypt, render, stage, report, swap, link, prune.
 pub fn run(opts: &Options) -> Result<Outcome, Failure> {
+    install::set_umask();
     let manifest = load_manifest(opts)?;
     if opts.check_mode == CheckMode::Manifest {
         return Ok(Outcome::default());
@@ -127,22 +129,27 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let wanted = custom_links(&manifest, &owners);
     links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     if opts.dry {
-        let changes = changes_against_live(&manifest, &tracked, compare_owners)?;
+        let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
+        warn_elsewhere(&layout, &live, &mut outcome);
+        let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
         units
             .request(&changes.restart, &changes.reload)
             .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
+    mount::check_places(&layout).map_err(|e| Failure(e.to_string()))?;
     let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure(e.to_string()))?;
     mount::ensure(&layout)
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;
     let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
-    let staged = Staged::create(&layout, live.number() + 1)
+    warn_elsewhere(&layout, &live, &mut outcome);
+    let next = live.next().map_err(|e| Failure(e.to_string()))?;
+    let staged = Staged::create(&layout, next)
         .map_err(|e| Failure(format!("failed to prepare new secrets directory: {e}")))?;
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
-    let changes = changes_against_live(&manifest, &tracked, compare_owners)?;
+    let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)
         .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
@@ -163,12 +170,13 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
 }
 
 fn load_manifest(opts: &Options) -> Result<manifest::Manifest, Failure> {
-    let text = std::fs::read_to_string(&opts.manifest_path).map_err(|e| {
-        Failure(format!(
-            "failed to open manifest: {}: {e}",
-            opts.manifest_path.display()
-        ))
-    })?;
+    let text =
+        input_file::read_to_string(&opts.manifest_path, input_file::MANIFEST_MAX).map_err(|e| {
+            Failure(format!(
+                "failed to open manifest: {}: {e}",
+                opts.manifest_path.display()
+            ))
+        })?;
     let raw = manifest::raw::parse(&text).map_err(|e| {
         Failure(format!(
             "failed to parse manifest {}: {e}",
@@ -192,15 +200,35 @@ fn invalid(opts: &Options, problems: validate::Problems) -> Failure {
     ))
 }
 
+/// A symlink path that points outside the mount point is left to be replaced, with a warning:
+/// it is not a generation of ours, so nothing is compared with, walked or removed through it.
+fn warn_elsewhere(layout: &Layout, live: &Live, outcome: &mut Outcome) {
+    if let Live::Elsewhere(target) = live {
+        outcome.notes.push(format!(
+            "warning: {} points at {}, outside {}: not a generation of ours; it is replaced \
+             and nothing it points at is read or removed",
+            layout.symlink_path.display(),
+            target.display(),
+            layout.mount_point.display()
+        ));
+    }
+}
+
+/// Changes against the live generation, if there is one of ours (never against whatever a
+/// foreign symlink or a real directory at the symlink path holds).
 fn changes_against_live(
     m: &manifest::Manifest,
+    live: &Live,
     tracked: &[Tracked<'_>],
     compare_owners: bool,
 ) -> Result<Changes, Failure> {
+    let Live::Generation(_, dir) = live else {
+        return Ok(Changes::default());
+    };
     if m.user_mode {
         return Ok(Changes::default());
     }
-    report::compare(&m.symlink_path, tracked, compare_owners)
+    report::compare(dir, tracked, compare_owners)
         .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
 }
 

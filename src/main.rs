@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sops_install::commands::install::{self as installer, Invocation};
-use sops_install::commands::{self, decrypt, recipient, CommandError};
+use sops_install::commands::{self, decrypt, host_check, recipient, CommandError};
 use sops_install::sops::stores::Format;
 
 /// Every heap block is wiped when it is freed. Our own buffers of key material and plaintext
@@ -77,6 +77,25 @@ enum Command {
         #[arg(requires = "check")]
         files: Vec<PathBuf>,
     },
+    /// Exit 0 when the given recipients (age, ssh public key lines, PGP fingerprints) open the
+    /// sops file, counting Shamir key groups; the modules' `hostRecipients` build check.
+    HostCheck {
+        /// A recipient of this host (repeatable).
+        #[arg(long = "recipient", value_name = "RECIPIENT")]
+        recipients: Vec<String>,
+        /// The store of the file (default: from its extension, binary otherwise).
+        #[arg(long, value_enum)]
+        input_type: Option<FormatArg>,
+        /// The sops file.
+        file: PathBuf,
+    },
+    /// Print the OpenPGP key of an RSA ssh key, as ssh-to-pgp does (also run as `ssh-to-pgp`):
+    /// -i KEY, -o OUT, -format auto|binary|armor, -private-key.
+    #[command(name = "ssh-to-pgp", disable_help_flag = true)]
+    SshToPgp {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -101,6 +120,8 @@ impl From<FormatArg> for Format {
 }
 
 fn main() -> ExitCode {
+    // Before any thread exists: no helper is ever looked up in the working directory.
+    sops_install::keys::helper::sanitize_process_path();
     init_logging();
     let args: Vec<OsString> = std::env::args_os().collect();
     let program = args
@@ -110,9 +131,13 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| "sops-install".to_string());
     let is_subcommand = matches!(
         args.get(1).and_then(|a| a.to_str()),
-        Some("decrypt" | "recipient" | "help")
+        Some("decrypt" | "recipient" | "host-check" | "help")
     );
-    let result = if is_subcommand {
+    let result = if program == "ssh-to-pgp" {
+        run_ssh_to_pgp(&args[1.min(args.len())..])
+    } else if args.get(1).is_some_and(|a| a == "ssh-to-pgp") {
+        run_ssh_to_pgp(&args[2..])
+    } else if is_subcommand {
         run(Cli::parse())
     } else {
         run_installer(&program, &args[1.min(args.len())..])
@@ -139,6 +164,16 @@ fn init_logging() {
 
 fn run(cli: Cli) -> Result<(), CommandError> {
     match cli.command {
+        Command::HostCheck {
+            recipients,
+            input_type,
+            file,
+        } => host_check::run(&host_check::HostCheckArgs {
+            recipients,
+            input_type: input_type.map(Format::from),
+            file,
+        }),
+        Command::SshToPgp { args } => run_ssh_to_pgp(&args),
         Command::Decrypt {
             input_type,
             output_type,
@@ -159,7 +194,9 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 pgp_ssh_keys,
                 gnupg_home,
             };
-            let (out, warnings) = decrypt::run(&args, &decrypt::KeyEnv::from_process())?;
+            let env = decrypt::KeyEnv::from_process();
+            sops_install::keys::helper::forget_key_variables();
+            let (out, warnings) = decrypt::run(&args, &env)?;
             for w in warnings {
                 eprintln!("sops-install: warning: {w}");
             }
@@ -205,6 +242,19 @@ fn run(cli: Cli) -> Result<(), CommandError> {
     }
 }
 
+/// ssh-to-pgp's command line (as `ssh-to-pgp …` or `sops-install ssh-to-pgp …`).
+fn run_ssh_to_pgp(args: &[OsString]) -> Result<(), CommandError> {
+    let args = commands::ssh_to_pgp::parse(args)?;
+    if args.help {
+        eprint!("{}", commands::ssh_to_pgp::USAGE);
+        return Ok(());
+    }
+    // The fingerprint goes to stderr in lower case, as ssh-to-pgp prints it.
+    let fingerprint = commands::ssh_to_pgp::run(&args)?;
+    eprintln!("{}", fingerprint.to_lowercase());
+    Ok(())
+}
+
 /// The sops-install-secrets form: `[-check-mode=…] [-ignore-passwd] manifest.json`.
 fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
     let (manifest, check_mode, ignore_passwd) = match installer::parse(args)? {
@@ -222,6 +272,9 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
             ignore_passwd,
         } => (manifest, check_mode, ignore_passwd),
     };
+    let env_keys = sops_install::keys::EnvKeys::from_process();
+    // Read once; no helper (gpg, a plugin, systemctl) inherits them.
+    sops_install::keys::helper::forget_key_variables();
     let opts = sops_install::Options {
         manifest_path: manifest,
         check_mode,
@@ -229,7 +282,7 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
         dry: std::env::var("NIXOS_ACTION").is_ok_and(|v| v == "dry-activate"),
         via_systemctl: std::env::var("SOPS_RESTART_UNITS_VIA_SYSTEMCTL").is_ok_and(|v| v == "1"),
         nixos_run_dir: PathBuf::from("/run/nixos"),
-        env_keys: sops_install::keys::EnvKeys::from_process(),
+        env_keys,
     };
     let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
     for note in &outcome.notes {

@@ -341,10 +341,10 @@ eval_test! {
         assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
         let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
         assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
-        assert!(
-            text.contains("export HOME='/var/empty'\nexport PATH=''\n"),
-            "{text}"
-        );
+        assert!(text.contains("export HOME='/var/empty'\n"), "{text}");
+        // Issue 12 item 9: an empty PATH is never exported (execvp reads it as the working
+        // directory); without plugins the installer keeps activation's PATH.
+        assert!(!text.contains("export PATH=''"), "{text}");
         assert!(
             text.contains("/bin/sops-install-secrets /nix/store/"),
             "{text}"
@@ -429,6 +429,23 @@ eval_test! {
             gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
             "{gen}"
         );
+        // age.generateKey: the units wait for the key made by a unit of its own.
+        let g = &r["services"]["sops-generate-age-key"];
+        assert_eq!(g["before"], json!(["sysinit.target"]));
+        assert_eq!(g["unitConfig"]["DefaultDependencies"], "no");
+        assert!(g["script"]
+            .as_str()
+            .is_some_and(|t| t.contains("age-keygen -o /var/lib/sops-nix/key.txt")));
+        for unit in [s, u] {
+            for field in ["after", "wants"] {
+                assert!(
+                    unit[field]
+                        .as_array()
+                        .is_some_and(|a| a.contains(&json!("sops-generate-age-key.service"))),
+                    "{field}: {unit}"
+                );
+            }
+        }
         assert_check_passes(&r["manifest"]);
         assert_check_passes(&r["manifestForUsers"]);
     }
@@ -499,8 +516,13 @@ eval_test! {
 /// Runs a host-recipient check script with the store paths mapped back to the assets.
 fn run_host_check(script: &str) -> (bool, String) {
     let assets = repo().join("nix/tests/assets");
+    // The stub package's installer is the one cargo built.
+    let script = script.replace(
+        "/nix/store/00000000000000000000000000000000-sops-install-0.1.0/bin/sops-install",
+        env!("CARGO_BIN_EXE_sops-install"),
+    );
     let re = regex::Regex::new(r"/nix/store/[a-z0-9]{32}-").expect("regex");
-    let script = re.replace_all(script, format!("{}/", assets.display()).as_str());
+    let script = re.replace_all(&script, format!("{}/", assets.display()).as_str());
     let out = Command::new("bash")
         .arg("-euc")
         .arg(script.as_ref())
@@ -533,6 +555,29 @@ eval_test! {
         assert!(r["checkPhase"]
             .as_str()
             .is_some_and(|s| s.contains("sops_host_check")));
+        assert!(
+            stderr.contains("none of the host recipients is among its recipients"),
+            "{stderr}"
+        );
+    }
+}
+
+eval_test! {
+    fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
+        let Some(r) = eval("host-recipients-pgp-only") else {
+            return;
+        };
+        let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+        assert!(!ok);
+        assert_eq!(
+            stderr.matches("is not encrypted to this host").count(),
+            1,
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("foreign.yaml (used by foreign)"),
+            "{stderr}"
+        );
     }
 }
 
@@ -584,7 +629,8 @@ eval_test! {
         let s = &r["service"];
         assert_eq!(s["Unit"]["Description"], "sops-nix activation");
         assert_eq!(s["Service"]["Type"], "oneshot");
-        assert_eq!(s["Service"]["Environment"], "'PATH='");
+        // No empty PATH (issue 12 item 9): without plugins or a PATH of the user's, none is set.
+        assert_eq!(s["Service"]["Environment"], "");
         assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
         let script = r["script"].as_str().unwrap_or("");
         assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));
@@ -716,5 +762,493 @@ eval_test! {
                 fake_store_path("age-plugin-sopstest")
             )
         );
+    }
+}
+
+/// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy the tools
+/// script unpacks. A missing source fails the test (it must not pass without comparing).
+fn sops_nix_src() -> PathBuf {
+    let dir = std::env::var_os("SOPS_NIX_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root/.cache/sops-install-tools/src/sops-nix"));
+    assert!(
+        dir.join("modules/sops/manifest-for.nix").is_file(),
+        "no sops-nix source at {}: set SOPS_NIX_SRC to a sops-nix checkout (e.g. `git -C /work/.mirror/Mic92+sops-nix/repo archive HEAD | tar -x -C DIR`)",
+        dir.display()
+    );
+    dir
+}
+
+eval_test! {
+    fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let src = sops_nix_src();
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/compare-sops-nix.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .arg("--arg")
+            .arg("sopsNix")
+            .arg(src.canonicalize().expect("sops-nix source"))
+            .output()
+            .expect("run nix-instantiate");
+        assert!(
+            out.status.success(),
+            "evaluating the comparison failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let parse = |k: &str| -> Value {
+            serde_json::from_str(r[k].as_str().expect("manifest text")).expect("manifest JSON")
+        };
+        let (ours, theirs) = (parse("ours"), parse("theirs"));
+        assert_eq!(ours, theirs);
+        assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
+        let home = parse("oursHome");
+        assert_eq!(home, parse("theirsHome"), "home-manager");
+        assert!(home["ageSshKeyPaths"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-ed25519-key")));
+        assert_eq!(r["oursHomeWarnings"].as_array().map(Vec::len), Some(2));
+        // The keys are store copies, not the build host's source paths.
+        for k in [
+            &ours["ageKeyFile"],
+            &ours["ageSshKeyPaths"][0],
+            &ours["sshKeyPaths"][0],
+        ] {
+            let p = k.as_str().unwrap_or("");
+            assert!(p.starts_with("/nix/store/"), "{k} is not a store path");
+        }
+        assert!(ours["ageSshKeyPaths"][0]
+            .as_str()
+            .is_some_and(|p| p.ends_with("-ssh-ed25519-key")));
+        let warnings = r["oursWarnings"].as_array().expect("warnings");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        for (w, option) in warnings.iter().zip([
+            "sops.age.sshKeyPaths",
+            "sops.gnupg.sshKeyPaths",
+            "sops.age.keyFile",
+        ]) {
+            let w = w.as_str().unwrap_or("");
+            assert!(
+                w.starts_with(option) && w.contains("world-readable") && w.contains("as a string"),
+                "{w}"
+            );
+        }
+    }
+}
+
+eval_test! {
+    fn key_paths_given_as_strings_stay_strings_without_warning() {
+        let Some(r) = eval("spec-example") else {
+            return;
+        };
+        assert_eq!(r["warnings"], json!([]));
+        assert_eq!(
+            r["manifest"]["ageSshKeyPaths"],
+            json!(["/etc/ssh/ssh_host_ed25519_key"])
+        );
+    }
+}
+
+/// Evaluates tests/nix/flakes.nix (both flakes with a stand-in nixpkgs).
+fn eval_flakes() -> Option<Value> {
+    let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/flakes.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(&lib)
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the flakes failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+eval_test! {
+    fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
+        let Some(r) = eval_flakes() else {
+            return;
+        };
+        assert_eq!(r["publicInputs"], json!(["nixpkgs"]));
+        assert_eq!(
+            r["devInputs"],
+            json!({
+                "home-manager": "github:nix-community/home-manager",
+                "nix-darwin": "github:LnL7/nix-darwin",
+                "nixpkgs": "github:NixOS/nixpkgs/nixpkgs-unstable",
+                "sops-install": "path:../.."
+            })
+        );
+        for system in [
+            "x86_64-linux",
+            "aarch64-linux",
+            "x86_64-darwin",
+            "aarch64-darwin",
+        ] {
+            let public = strings(&r["publicChecks"][system]);
+            let dev = strings(&r["devChecks"][system]);
+            assert!(public.contains(&"nixos-manifest".to_string()), "{public:?}");
+            assert!(!public.contains(&"home-manager".to_string()), "{public:?}");
+            for c in &public {
+                assert!(dev.contains(c), "{system}: dev flake lacks {c}");
+            }
+            assert!(dev.contains(&"home-manager".to_string()), "{dev:?}");
+            assert_eq!(
+                dev.contains(&"darwin-sops".to_string()),
+                system.ends_with("darwin"),
+                "{system}: {dev:?}"
+            );
+            assert_eq!(
+                public.contains(&"user-passwords".to_string()),
+                system.ends_with("linux"),
+                "{system}: VM tests on Linux only"
+            );
+        }
+    }
+}
+
+eval_test! {
+    fn the_flake_exports_sops_nix_package_names() {
+        let Some(r) = eval_flakes() else {
+            return;
+        };
+        let want = [
+            "sops-import-keys-hook",
+            "sops-init-gpg-key",
+            "sops-install-secrets",
+            "ssh-to-pgp",
+        ];
+        for system in ["x86_64-linux", "aarch64-darwin"] {
+            let got = strings(&r["packages"][system]);
+            for p in want {
+                assert!(got.contains(&p.to_string()), "{system}: no {p} in {got:?}");
+            }
+        }
+        let overlay = strings(&r["overlay"]);
+        for p in want {
+            assert!(
+                overlay.contains(&p.to_string()),
+                "overlay lacks {p}: {overlay:?}"
+            );
+        }
+    }
+}
+
+/// The nodes of a flake.lock, read as JSON.
+fn lock(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join(path)).expect("lock file");
+    serde_json::from_str(&text).expect("lock JSON")
+}
+
+parse_test! {
+    fn the_lock_files_hold_exactly_each_flakes_inputs() {
+        let public = lock("flake.lock");
+        assert_eq!(public["version"], 7);
+        assert_eq!(
+            public["nodes"]["root"]["inputs"],
+            json!({ "nixpkgs": "nixpkgs" })
+        );
+        let nodes = public["nodes"].as_object().expect("nodes");
+        assert_eq!(nodes.len(), 2, "only root and nixpkgs: {nodes:?}");
+
+        let dev = lock("nix/dev/flake.lock");
+        let root = &dev["nodes"]["root"]["inputs"];
+        for input in ["home-manager", "nix-darwin", "nixpkgs", "sops-install"] {
+            let node = root[input].as_str().expect("input node");
+            let locked = &dev["nodes"][node]["locked"];
+            assert!(locked.is_object(), "{input} is not locked");
+            if locked["type"] == "github" {
+                assert!(locked["narHash"]
+                    .as_str()
+                    .is_some_and(|h| h.starts_with("sha256-")));
+                assert_eq!(locked["rev"].as_str().map(str::len), Some(40));
+            }
+            if input != "nixpkgs" {
+                assert_eq!(
+                    dev["nodes"][node]["inputs"]["nixpkgs"],
+                    json!(["nixpkgs"]),
+                    "{input}"
+                );
+            }
+        }
+        assert_eq!(
+            dev["nodes"]["sops-install"]["locked"],
+            json!({ "path": "../..", "type": "path" })
+        );
+        // Both flakes, and the example's, pin the same nixpkgs.
+        assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
+        let example = lock("examples/nixos/flake.lock");
+        assert_eq!(example["nodes"]["nixpkgs"], public["nodes"]["nixpkgs"]);
+        assert_eq!(
+            example["nodes"]["root"]["inputs"],
+            json!({ "nixpkgs": "nixpkgs", "sops-nix": "sops-nix" })
+        );
+        assert_eq!(
+            example["nodes"]["sops-nix"]["inputs"]["nixpkgs"],
+            json!(["nixpkgs"])
+        );
+    }
+}
+
+/// Evaluates tests/nix/vm-tests.nix: every VM test's nodes and script.
+fn eval_vm_tests() -> Option<Value> {
+    let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--readonly-mode"])
+        .arg(repo().join("tests/nix/vm-tests.nix"))
+        .arg("--arg")
+        .arg("nixpkgsLib")
+        .arg(&lib)
+        .output()
+        .expect("run nix-instantiate");
+    assert!(
+        out.status.success(),
+        "evaluating the VM tests failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+}
+
+/// Parses a test script as Python 3 (what the NixOS test driver runs); the error if it fails.
+fn python_parse_error(script: &str) -> Option<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(script.as_bytes())?;
+            }
+            child.wait_with_output()
+        })
+        .expect("python3 runs");
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+eval_test! {
+    fn every_vm_test_evaluates_and_its_script_parses() {
+        let Some(r) = eval_vm_tests() else {
+            return;
+        };
+        let tests = r.as_object().expect("tests");
+        for name in [
+            "ssh-keys",
+            "rsa-host-key-age",
+            "age-keys",
+            "pgp-keys",
+            "user-passwords",
+        ] {
+            assert!(tests.contains_key(name), "no VM test {name}");
+        }
+        for (name, t) in tests {
+            let script = t["testScript"].as_str().unwrap_or("");
+            assert!(script.contains("start_all()"), "{name}: {script}");
+            if let Some(e) = python_parse_error(script) {
+                panic!("{name}: the test script does not parse: {e}");
+            }
+            let nodes = t["nodes"].as_object().expect("nodes");
+            assert!(!nodes.is_empty(), "{name}");
+            for (node, n) in nodes {
+                let specialisations = n["specialisations"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                let configs = std::iter::once((node.clone(), n.clone())).chain(
+                    specialisations
+                        .into_iter()
+                        .map(|(s, v)| (format!("{node} specialisation {s}"), v)),
+                );
+                for (what, c) in configs {
+                    assert_eq!(c["failing"], json!([]), "{name}.{what}");
+                    for key in ["manifest", "manifestForUsers"] {
+                        let m: Value =
+                            serde_json::from_str(c[key].as_str().unwrap_or("")).expect("manifest JSON");
+                        let (ok, stderr) = check_manifest(&m);
+                        assert!(ok, "{name}.{what} {key}: {stderr}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+eval_test! {
+    fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
+        let Some(r) = eval_vm_tests() else {
+            return;
+        };
+        let manifest = |t: &str, n: &str| -> Value {
+            serde_json::from_str(r[t]["nodes"][n]["manifest"].as_str().unwrap_or("")).expect("JSON")
+        };
+        // ssh-keys: the host key given as a Nix path reaches the manifest as its store copy.
+        let m = manifest("ssh-keys", "server");
+        assert!(
+            m["sshKeyPaths"][0]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-rsa-key")),
+            "{m}"
+        );
+        assert_eq!(m["ageSshKeyPaths"], json!([]));
+        let warnings = strings(&r["ssh-keys"]["nodes"]["server"]["warnings"]);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("sops.gnupg.sshKeyPaths") && w.contains("world-readable")),
+            "{warnings:?}"
+        );
+        // rsa-host-key-age: only sshKeyPaths, no age source at all.
+        let m = manifest("rsa-host-key-age", "machine");
+        assert_eq!(m["sshKeyPaths"], json!(["/etc/ssh/ssh_host_rsa_key"]));
+        assert_eq!(m["ageSshKeyPaths"], json!([]));
+        assert_eq!(m["ageKeyFile"], Value::Null);
+    }
+}
+
+parse_test! {
+    fn the_rsa_test_assets_open_with_the_rsa_key_only() {
+        let assets = repo().join("nix/tests/assets");
+        let key = assets.join("ssh-rsa-key");
+        for (flag, file) in [
+            ("--pgp-ssh-key", "rsa-pgp.yaml"),
+            ("--ssh-key", "rsa-ssh.yaml"),
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                .args(["decrypt", flag])
+                .arg(&key)
+                .arg(assets.join(file))
+                .env_remove("SOPS_AGE_KEY_FILE")
+                .env_remove("SOPS_AGE_KEY")
+                .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+                .output()
+                .expect("sops-install runs");
+            assert!(
+                out.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "test_key: test_value\n",
+                "{file}"
+            );
+        }
+    }
+}
+
+eval_test! {
+    fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/example-nixos.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .output()
+            .expect("run nix-instantiate");
+        assert!(
+            out.status.success(),
+            "evaluating examples/nixos failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let ex = &r["example"];
+        assert_eq!(ex["failing"], json!([]));
+        assert_eq!(ex["warnings"], json!([]));
+        assert_eq!(r["inputs"]["sops-nix"], "path:../..");
+        assert_eq!(
+            r["inputs"]["nixpkgs"],
+            "github:NixOS/nixpkgs/nixpkgs-unstable"
+        );
+        let parse = |v: &Value| -> Value {
+            serde_json::from_str(v.as_str().unwrap_or("")).expect("manifest JSON")
+        };
+        let (m, u) = (parse(&ex["manifest"]), parse(&ex["manifestForUsers"]));
+        // The non-flake import path (modules/sops) gives the same system.
+        assert_eq!(parse(&r["nonFlakeManifest"]), m);
+        assert_eq!(parse(&r["nonFlakeManifestForUsers"]), u);
+
+        // The service reads the rendered template and restarts with its secrets.
+        assert_eq!(
+            ex["environmentFiles"]["myapp"],
+            "/run/secrets/rendered/myapp.env"
+        );
+        assert_eq!(
+            ex["templatePaths"]["myapp.env"],
+            "/run/secrets/rendered/myapp.env"
+        );
+        for s in ["myapp/api-token", "myapp/db-password"] {
+            assert_eq!(
+                secret(&m, s)["restartUnits"],
+                json!(["myapp.service"]),
+                "{s}"
+            );
+        }
+        assert_eq!(m["templates"][0]["restartUnits"], json!(["myapp.service"]));
+        // The password is installed before the users, where the user's option points.
+        assert_eq!(
+            ex["userPasswordFiles"]["alice"],
+            "/run/secrets-for-users/alice-password"
+        );
+        assert_eq!(secret(&u, "alice-password")["neededForUsers"], true);
+
+        // The build-time check (sopsfile mode) passes on the example's sops file, and the demo key
+        // opens it.
+        let secrets = repo().join("examples/nixos/secrets/secrets.yaml");
+        for manifest in [&m, &u] {
+            let mut local = manifest.clone();
+            for s in local["secrets"].as_array_mut().expect("secrets") {
+                s["sopsFile"] = json!(secrets);
+            }
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("manifest.json");
+            std::fs::write(&path, serde_json::to_vec(&local).expect("json")).expect("write");
+            let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                .arg("-check-mode=sopsfile")
+                .arg(&path)
+                .env_remove("XDG_RUNTIME_DIR")
+                .output()
+                .expect("run sops-install");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+            .args([
+                "decrypt",
+                "--extract",
+                "[\"myapp\"][\"api-token\"]",
+                "--age-key-file",
+            ])
+            .arg(repo().join("examples/keys/age-key.txt"))
+            .arg(&secrets)
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOPS_AGE_KEY")
+            .output()
+            .expect("run sops-install");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
     }
 }

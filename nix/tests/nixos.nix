@@ -338,18 +338,20 @@ let
     # Ours: dry activation leaves the secrets filesystem exactly as it was.
     dry-activate-writes-nothing = pkgs.testers.runNixOSTest {
       name = "sops-dry-activate-writes-nothing";
-      nodes.machine =
-        { config, ... }:
-        {
-          imports = [ ageKey ];
-          system.switch.enable = true;
-          sops.secrets.test_key = { };
-          specialisation.changed.configuration = {
+      nodes.machine = {
+        imports = [ ageKey ];
+        system.switch.enable = true;
+        sops.secrets.test_key = { };
+        # A function, so that `config` is the specialisation's own: the parent has no
+        # templates, hence no placeholders.
+        specialisation.changed.configuration =
+          { config, ... }:
+          {
             sops.secrets.test_key.mode = "0440";
             sops.secrets.another.key = "test_key";
             sops.templates.t.content = "${config.sops.placeholder.test_key}";
           };
-        };
+      };
       testScript = ''
         start_all()
         machine.wait_for_unit("multi-user.target")
@@ -504,6 +506,61 @@ let
         machine.succeed("runuser -u someuser -- cat /run/secrets/test_key")
         assert machine.succeed("cat /run/secrets/nested/test/file") == "another value"
         assert machine.succeed("readlink -f /run/existing-file").strip() == "/run/secrets.d/1/existing-file"
+      '';
+    };
+
+    # sops-nix's ssh-keys test: the RSA host key, given as a Nix path (so the manifest names its
+    # store copy, and evaluation warns that the key is world-readable there), is the PGP key
+    # ssh-to-pgp derives; rsa-pgp.yaml is encrypted to that fingerprint only.
+    ssh-keys = pkgs.testers.runNixOSTest {
+      name = "sops-ssh-keys";
+      nodes.server = {
+        imports = [ ../modules/nixos ];
+        services.openssh.enable = true;
+        services.openssh.hostKeys = [
+          {
+            type = "rsa";
+            bits = 4096;
+            path = assets + "/ssh-rsa-key";
+          }
+        ];
+        sops.defaultSopsFile = assets + "/rsa-pgp.yaml";
+        sops.secrets.test_key = { };
+      };
+      testScript = ''
+        start_all()
+        server.wait_for_unit("multi-user.target")
+        server.succeed("test \"$(cat /run/secrets/test_key)\" = test_value")
+      '';
+    };
+
+    # An RSA host key configured as sops-nix configures it (gnupg.sshKeyPaths from the openssh
+    # host keys, no age source) opens a file sops encrypted to the key's ssh-rsa line.
+    rsa-host-key-age = pkgs.testers.runNixOSTest {
+      name = "sops-rsa-host-key-age";
+      nodes.machine = {
+        imports = [ ../modules/nixos ];
+        services.openssh.enable = true;
+        services.openssh.hostKeys = [
+          {
+            type = "rsa";
+            bits = 2048;
+            path = "/etc/ssh/ssh_host_rsa_key";
+          }
+        ];
+        system.activationScripts.installRsaKey = lib.stringAfter [ "specialfs" ] ''
+          mkdir -p /etc/ssh
+          install -m 600 ${assets + "/ssh-rsa-key"} /etc/ssh/ssh_host_rsa_key
+        '';
+        system.activationScripts.setupSecrets.deps = [ "installRsaKey" ];
+        sops.defaultSopsFile = assets + "/rsa-ssh.yaml";
+        sops.secrets.test_key = { };
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test \"$(cat /run/secrets/test_key)\" = test_value")
+        machine.succeed("grep -q 'recipient: ssh-rsa ' ${assets + "/rsa-ssh.yaml"}")
       '';
     };
   };

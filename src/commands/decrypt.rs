@@ -80,6 +80,6 @@ pub fn run(args: &DecryptArgs, env: &KeyEnv) -> Result<(SecretBytes, Vec<String>
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>, CommandError> {
-    std::fs::read(path)
+    crate::input_file::read(path, crate::input_file::SOPS_FILE_MAX)
         .map_err(|e| CommandError::new(1, format!("{}: cannot read: {e}", path.display())))
 }

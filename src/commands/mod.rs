@@ -1,8 +1,10 @@
 //! The subcommands behind the CLI, callable from tests. `main` only parses and dispatches.
 
 pub mod decrypt;
+pub mod host_check;
 pub mod install;
 pub mod recipient;
+pub mod ssh_to_pgp;
 
 /// A command's failure: the one line to print and the exit status.
 #[derive(Debug)]

@@ -114,7 +114,7 @@ fn describe(o: &Offered) -> String {
 /// `ok FILE` or `cannot open FILE: why; file recipients: …; this host offers: …`.
 fn check_one(file: &Path, ids: &Identities, offered: &[Offered]) -> String {
     let shown = file.display();
-    let input = match std::fs::read(file) {
+    let input = match crate::input_file::read(file, crate::input_file::SOPS_FILE_MAX) {
         Ok(i) => i,
         Err(e) => return format!("cannot open {shown}: cannot read: {e}"),
     };

@@ -215,7 +215,7 @@ impl<'a> Staging<'a> {
                 Err(e) => return Err(fail(walk::io(e))),
             }
         };
-        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let flags = super::platform::HOLD_DIR;
         let fd = match openat(&parent.fd, name.as_str(), flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(e) => {
@@ -297,7 +297,7 @@ fn of_a_dead_run(name: &str) -> bool {
 
 /// Removes a staging directory of `dir`: its link, if still there, then the directory.
 fn remove_staging_at(dir: &HeldDir, name: &std::ffi::CStr) {
-    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let flags = super::platform::HOLD_DIR;
     let Ok(fd) = openat(&dir.fd, name, flags, Mode::empty()) else {
         return;
     };
@@ -313,8 +313,14 @@ fn record_path(layout: &Layout) -> PathBuf {
 }
 
 fn remove_stale(layout: &Layout, links: &[Link]) {
-    let Ok(text) = std::fs::read_to_string(record_path(layout)) else {
-        return;
+    let path = record_path(layout);
+    let text = match read_record(&path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return,
+        Err(why) => {
+            tracing::warn!("not trusting {}: {why}", path.display());
+            return;
+        }
     };
     let Ok(old): Result<Vec<Link>, _> = serde_json::from_str(&text) else {
         return;
@@ -325,6 +331,42 @@ fn remove_stale(layout: &Layout, links: &[Link]) {
     {
         remove_if_ours(layout, stale);
     }
+}
+
+/// The largest link record read (a record of thousands of links is far smaller).
+const RECORD_MAX: u64 = 16 << 20;
+
+/// The record of the last run, if there is one we wrote: a regular file (not through a
+/// symlink), owned by us, writable by no one else. Anything else could tell root to delete a
+/// symlink of someone else's choosing.
+fn read_record(path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let m = file.metadata().map_err(|e| e.to_string())?;
+    if !m.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    if m.uid() != nix::unistd::geteuid().as_raw() || m.mode() & 0o022 != 0 {
+        return Err(format!(
+            "it is owned by uid {} with mode {:04o}, not by us and writable only by us",
+            m.uid(),
+            m.mode() & 0o7777
+        ));
+    }
+    let mut text = String::new();
+    file.take(RECORD_MAX)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(text))
 }
 
 /// Removes a link an earlier run made, if it is still that link; found by the same walk as
@@ -357,7 +399,24 @@ fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     let tmp = layout.mount_point.join(format!(".{RECORD}.new"));
     let text = serde_json::to_string(links)
         .map_err(|e| InstallError(format!("cannot record links: {e}")))?;
-    std::fs::write(&tmp, text).map_err(|e| InstallError::io("cannot write", &tmp, e))?;
+    // Created afresh, 0600, never through a symlink: only we can change what the next run
+    // trusts (see `read_record`).
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())
+    };
+    write().map_err(|e| InstallError::io("cannot write", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| InstallError::io("cannot write", &path, e))
 }
 

@@ -1,10 +1,12 @@
 //! A lock beside the mount point, so two runs for the same secrets never interleave.
 //!
 //! The lock file lives next to the mount point (`/run/.secrets.d.lock`), not inside it: the
-//! mount point's directory is replaced by the ramfs when it is mounted.
+//! mount point's directory is replaced by the ramfs when it is mounted. Only a regular file
+//! owned by us is used as the lock (not a FIFO, which would hang the open, nor another
+//! user's file, which that user could hold locked forever).
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use nix::fcntl::{Flock, FlockArg};
@@ -19,7 +21,7 @@ pub struct RunLock {
 /// Waits for, then takes, the lock for `mount_point`.
 pub fn acquire(mount_point: &Path) -> Result<RunLock, InstallError> {
     let parent = mount_point.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+    super::create_dirs(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
     let name = mount_point
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -30,9 +32,24 @@ pub fn acquire(mount_point: &Path) -> Result<RunLock, InstallError> {
         .truncate(false)
         .write(true)
         .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+        // O_NONBLOCK: a FIFO planted there must not hang the open.
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
         .open(&path)
         .map_err(|e| InstallError::io("cannot open the lock file", &path, e))?;
+    // Someone else's lock file could be held by them forever, and a FIFO or device is no lock.
+    let meta = file
+        .metadata()
+        .map_err(|e| InstallError::io("cannot stat the lock file", &path, e))?;
+    if !meta.is_file() || meta.uid() != nix::unistd::geteuid().as_raw() {
+        return Err(InstallError::io(
+            "refusing the lock file",
+            &path,
+            format!(
+                "it is not a regular file owned by uid {}; remove it",
+                nix::unistd::geteuid()
+            ),
+        ));
+    }
     let lock = Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, e)| InstallError::io("cannot lock", &path, e))?;
     Ok(RunLock { _lock: lock })

@@ -8,11 +8,31 @@ pub mod generation;
 pub mod links;
 pub mod lock;
 pub mod mount;
+pub mod platform;
 pub mod prune;
 pub mod swap;
 pub mod write;
 
 use std::path::PathBuf;
+
+/// The umask every run sets before it creates anything: whatever the caller's umask, nothing
+/// the installer makes is group- or world-writable, and every creating call already asks for
+/// the final mode (so the umask only ever narrows, never decides).
+pub const UMASK: u32 = 0o022;
+
+/// Sets [`UMASK`] for this process (and the helpers it runs).
+pub fn set_umask() {
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(UMASK));
+}
+
+/// Creates `dir` and its missing parents with mode 0755 (never 0777 less a caller's umask).
+pub fn create_dirs(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+}
 
 /// Where and how the generations live.
 #[derive(Debug, Clone)]

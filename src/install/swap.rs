@@ -11,9 +11,9 @@ use super::{InstallError, Layout};
 pub fn swap(layout: &Layout, live: &Live, generation: &Path) -> Result<(), InstallError> {
     let link = &layout.symlink_path;
     let parent = link.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+    super::create_dirs(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
     if *live == Live::NotASymlink {
-        clear_obstacle(link, layout.user_mode)?;
+        clear_obstacle(link)?;
     }
     let name = link
         .file_name()
@@ -53,20 +53,19 @@ fn remove_leftovers(parent: &Path, name: &str) {
     }
 }
 
-/// A real file or directory where the symlink belongs. In system mode it is removed (a stray
-/// `/run/secrets` directory, as sops-nix does); in user mode the path is in the home directory,
-/// so only an empty directory is removed and anything else is an error.
-fn clear_obstacle(link: &Path, user_mode: bool) -> Result<(), InstallError> {
+/// A real file or directory where the symlink belongs. A file is removed (a stray
+/// `/run/secrets`, as sops-nix does), and so is an empty directory; a directory with anything
+/// in it is never deleted, in system mode as in user mode (where the path is in the home
+/// directory): it is an error, and the previous generation stays live.
+fn clear_obstacle(link: &Path) -> Result<(), InstallError> {
     let meta =
         std::fs::symlink_metadata(link).map_err(|e| InstallError::io("cannot stat", link, e))?;
     let result = if !meta.is_dir() {
         std::fs::remove_file(link)
-    } else if user_mode {
+    } else {
         std::fs::remove_dir(link).map_err(|_| {
             std::io::Error::other("it is a directory that is not empty; move it away so the secrets symlink can take its place")
         })
-    } else {
-        std::fs::remove_dir_all(link)
     };
     result.map_err(|e| InstallError::io("cannot replace", link, e))
 }

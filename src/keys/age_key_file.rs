@@ -24,7 +24,10 @@ pub struct Parsed {
 
 /// Reads a key file into a zeroizing buffer.
 pub fn read_file(path: &Path) -> Result<Zeroizing<String>, String> {
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?);
+    let bytes = Zeroizing::new(
+        crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
+            .map_err(|e| format!("cannot read: {e}"))?,
+    );
     match std::str::from_utf8(&bytes) {
         Ok(s) => Ok(Zeroizing::new(s.to_string())),
         Err(_) => Err("not a text file (invalid UTF-8)".to_string()),

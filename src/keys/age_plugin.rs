@@ -6,6 +6,12 @@
 //! the refusal is recorded with the plugin's name, so that a file nothing else opens fails with
 //! "age-plugin-x asked for a PIN …" instead of hanging. Failures seen while unwrapping are kept
 //! in a shared log the data-key report reads.
+//!
+//! Each exchange runs under the helper deadline (`SOPS_INSTALL_HELPER_TIMEOUT`, see
+//! `keys::helper`): a plugin that never answers is named after 5 s and killed at the deadline.
+//! The plugin is found through the absolute `PATH` entries only (main reduces `PATH` to them)
+//! and inherits no key variables. Not bounded yet: the size of what a plugin writes (age's
+//! plugin support reads its protocol lines without a limit).
 
 use std::sync::{Arc, Mutex};
 
@@ -160,13 +166,42 @@ impl PluginIdentity {
     }
 }
 
+impl PluginIdentity {
+    /// Runs one plugin exchange under the helper deadline: a warning names the plugin after
+    /// 5 s, and at `SOPS_INSTALL_HELPER_TIMEOUT` it is killed and the failure says so.
+    fn bounded(
+        &self,
+        call: impl FnOnce() -> Option<Result<FileKey, age::DecryptError>>,
+    ) -> Option<Result<FileKey, age::DecryptError>> {
+        let timeout = super::helper::helper_timeout();
+        let watchdog = super::helper::Watchdog::start(
+            self.binary.clone(),
+            timeout,
+            super::helper::kill_plugin_children,
+        );
+        let result = call();
+        if watchdog.finish() {
+            self.log.push(
+                &self.source,
+                format!(
+                    "{} did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
+                    self.binary,
+                    timeout.as_secs()
+                ),
+            );
+            return Some(Err(age::DecryptError::DecryptionFailed));
+        }
+        self.record(result)
+    }
+}
+
 impl age::Identity for PluginIdentity {
     fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
-        self.record(age::Identity::unwrap_stanza(&self.inner, stanza))
+        self.bounded(|| age::Identity::unwrap_stanza(&self.inner, stanza))
     }
 
     fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
-        self.record(age::Identity::unwrap_stanzas(&self.inner, stanzas))
+        self.bounded(|| age::Identity::unwrap_stanzas(&self.inner, stanzas))
     }
 }
 

@@ -2,16 +2,26 @@
 //!
 //! Run as sops runs it: `$SOPS_GPG_EXEC -d` (default `gpg`), the armored message on standard
 //! input, the data key read from standard output, `GNUPGHOME` set to the home. Standard error
-//! is captured and its last line becomes the reason when gpg fails. Like sops, no `--batch` and
-//! no timeout: a passphrase-protected key may make gpg's agent ask through a pinentry.
+//! is captured and its last line becomes the reason when gpg fails.
+//!
+//! gpg is found and started as every helper is ([`super::helper`]: never from the working
+//! directory, a small environment). It is bounded: a data key is 32 bytes, so more than
+//! [`OUTPUT_MAX`] bytes on standard output is an error, only the last [`STDERR_KEPT`] bytes of
+//! standard error are kept; after 5 s a warning names the program awaited, and
+//! after `SOPS_INSTALL_HELPER_TIMEOUT` seconds (default 60; a passphrase-protected key may
+//! make gpg's agent ask through a pinentry) gpg is killed and the entry fails.
 
+use super::helper::{helper_timeout, Watchdog};
+use crate::secret_bytes::SecretBytes;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use crate::secret_bytes::SecretBytes;
-
+/// Most bytes read from gpg's standard output (a data key is 32).
+pub const OUTPUT_MAX: usize = 4096;
+/// Bytes of gpg's standard error kept (the end of it, for the reason line).
+pub const STDERR_KEPT: usize = 8192;
 /// gpg with one GnuPG home.
 #[derive(Debug, Clone)]
 pub struct Gnupg {
@@ -24,7 +34,7 @@ impl Gnupg {
     /// Decrypts one armored message; the error is one line saying why gpg failed.
     pub fn decrypt(&self, armored: &str) -> Result<SecretBytes, String> {
         let exec = PathBuf::from(&self.exec);
-        let mut cmd = Command::new(&self.exec);
+        let mut cmd = super::helper::command(&self.exec)?;
         cmd.arg("-d")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -35,25 +45,50 @@ impl Gnupg {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", exec.display()))?;
+        let timeout = helper_timeout();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let watchdog = Watchdog::start(format!("{} -d", exec.display()), timeout, move || {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        });
         // Write stdin from a thread: gpg may fill its output pipes before reading everything.
         let mut stdin = child.stdin.take().ok_or("gpg has no standard input")?;
         let input = armored.as_bytes().to_vec();
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let mut out = SecretBytes::with_capacity(64);
-        let mut err = Vec::new();
         let mut stderr = child.stderr.take().ok_or("gpg has no standard error")?;
         let err_reader = std::thread::spawn(move || {
-            let _ = stderr.read_to_end(&mut err);
-            err
+            // Only the end is kept: a flood of messages cannot grow memory.
+            let mut kept: Vec<u8> = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stderr.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        kept.extend_from_slice(&chunk[..n]);
+                        if kept.len() > STDERR_KEPT {
+                            kept.drain(..kept.len() - STDERR_KEPT);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            kept
         });
+        let mut out = SecretBytes::with_capacity(64);
         let mut read_error = None;
+        let mut too_much = false;
         if let Some(mut stdout) = child.stdout.take() {
             let mut chunk = zeroize::Zeroizing::new([0u8; 256]);
             loop {
                 match stdout.read(&mut chunk[..]) {
                     Ok(0) => break,
+                    Ok(n) if out.len() + n > OUTPUT_MAX => {
+                        too_much = true;
+                        let _ = child.kill();
+                        break;
+                    }
                     Ok(n) => out.extend_from_slice(&chunk[..n]),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
@@ -64,11 +99,29 @@ impl Gnupg {
                 }
             }
         }
-        let _ = writer.join();
-        let err = err_reader.join().unwrap_or_default();
+        // Unblock a gpg stuck writing to a pipe no one reads, then reap it.
+        if too_much || read_error.is_some() {
+            let _ = child.kill();
+        }
+        let killed = watchdog.finish();
         let status = child
             .wait()
             .map_err(|e| format!("{} did not finish: {e}", exec.display()))?;
+        let _ = writer.join();
+        let err = err_reader.join().unwrap_or_default();
+        if killed {
+            return Err(format!(
+                "{} -d did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
+                exec.display(),
+                timeout.as_secs()
+            ));
+        }
+        if too_much {
+            return Err(format!(
+                "{} -d printed more than {OUTPUT_MAX} bytes; a data key is 32 bytes",
+                exec.display()
+            ));
+        }
         if let Some(e) = read_error {
             return Err(format!(
                 "cannot read the output of {} -d: {e}",

@@ -12,12 +12,14 @@
 mod age_key_file;
 pub mod age_plugin;
 mod gnupg;
+pub mod helper;
 pub mod openpgp_v4;
 mod pgp;
 pub mod pgp_message;
 pub mod recipients;
 mod rsa_ssh_key;
 mod ssh_host_key;
+pub mod ssh_to_pgp;
 
 pub use gnupg::Gnupg;
 pub use pgp::{Attempt as PgpAttempt, PgpKey};
@@ -160,6 +162,22 @@ impl Identities {
         }
     }
 
+    /// Loads an RSA ssh key given for PGP (`sshKeyPaths`) also as the age `ssh-rsa` identity,
+    /// so files sops encrypted to the key's `ssh-rsa` line open too, with no manifest change.
+    /// Only an RSA key that age reads is added; any problem with the key is the PGP load's
+    /// to report, so none is recorded here. A key already loaded for age is not loaded twice.
+    pub fn add_rsa_ssh_key_as_age(&mut self, path: &Path) {
+        let source = path.display().to_string();
+        if self.loaded.iter().any(|l| l.source == source) {
+            return;
+        }
+        if let Ok(found) = ssh_host_key::load_native(path) {
+            if found.recipient.starts_with("ssh-rsa ") {
+                self.loaded.push(found);
+            }
+        }
+    }
+
     /// Uses gpg (`exec`) with a GnuPG home (`None`: gpg's own default) for `pgp` entries.
     /// Nothing is checked now: gpg's own error is recorded when it fails to open a file.
     pub fn add_gnupg(&mut self, home: Option<&Path>, exec: std::ffi::OsString) {
@@ -213,7 +231,7 @@ impl Identities {
 }
 
 /// The identities a manifest asks for: `ageSshKeyPaths` (converted as sops-nix does, and
-/// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys), gpg (`SOPS_GPG_EXEC`) with
+/// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys, and as age `ssh-rsa` keys), gpg (`SOPS_GPG_EXEC`) with
 /// `gnupgHome` or its default home, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
 /// environment (and `SOPS_AGE_KEY_FILE` when the manifest names no age source, since sops-nix
 /// overrides it only then). Nothing is written to disk.
@@ -238,6 +256,7 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
     }
     for path in &manifest.ssh_key_paths {
         ids.add_rsa_ssh_key_as_pgp(path);
+        ids.add_rsa_ssh_key_as_age(path);
     }
     // As in sops-nix, whose sops library always falls back to the gpg program: with the
     // manifest's home, else gpg's default (this is how qubes split-gpg's SOPS_GPG_EXEC works).

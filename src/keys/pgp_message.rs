@@ -111,7 +111,7 @@ fn dearmor(text: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn crc24(data: &[u8]) -> u32 {
+pub(crate) fn crc24(data: &[u8]) -> u32 {
     let mut crc: u32 = 0xB7_04CE;
     for &b in data {
         crc ^= u32::from(b) << 16;

@@ -23,7 +23,7 @@ pub struct RsaPgpKey {
 
 /// Reads and parses the key at `path`.
 pub fn load(path: &Path) -> Result<RsaPgpKey, String> {
-    let bytes = std::fs::read(path)
+    let bytes = crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
         .map(Zeroizing::new)
         .map_err(|e| format!("cannot read: {e}"))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| "not an RSA private key".to_string())?;

@@ -24,6 +24,12 @@ pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, String> {
     Ok(found)
 }
 
+/// Only the native identity (an RSA key given for PGP also answers `ssh-rsa` recipients).
+pub fn load_native(path: &Path) -> Result<LoadedIdentity, String> {
+    let bytes = read(path)?;
+    native_identity(&bytes, &path.display().to_string())
+}
+
 /// Only the ssh-to-age conversion (ed25519 keys only).
 pub fn load_converted(path: &Path) -> Result<LoadedIdentity, String> {
     let bytes = read(path)?;
@@ -31,7 +37,7 @@ pub fn load_converted(path: &Path) -> Result<LoadedIdentity, String> {
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
-    std::fs::read(path)
+    crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
         .map(Zeroizing::new)
         .map_err(|e| format!("cannot read: {e}"))
 }

@@ -89,6 +89,17 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners, Problems> 
                 }
             },
         };
+        // (uid_t)-1 is chown's "leave unchanged": a user or group database entry with that id
+        // would leave the file root's without a word.
+        for (field, id) in [("owner", uid), ("group", gid)] {
+            if id == u32::MAX {
+                problems.push(Problem {
+                    subject: subject.clone(),
+                    field,
+                    message: "resolves to id 4294967295, chown's \"leave unchanged\", which cannot own a file".into(),
+                });
+            }
+        }
         FileIds {
             uid,
             gid,

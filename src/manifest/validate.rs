@@ -284,6 +284,7 @@ fn secret(
             );
         }
     }
+    unusable_ids(c, subject, &rs.owner, rs.uid, &rs.group, rs.gid);
     Some(Secret {
         name: name?,
         key: rs.key.unwrap_or_default(),
@@ -326,7 +327,10 @@ fn template(
         rt.file.filter(|s| !s.is_empty()),
     ) {
         (Some(content), _) => Some(content),
-        (None, Some(file)) => match std::fs::read_to_string(&file) {
+        (None, Some(file)) => match crate::input_file::read_to_string(
+            std::path::Path::new(&file),
+            crate::input_file::TEMPLATE_MAX,
+        ) {
             Ok(t) => Some(t),
             Err(e) => {
                 c.add(subject, "file", format!("cannot read {file}: {e}"));
@@ -338,6 +342,7 @@ fn template(
             None
         }
     };
+    unusable_ids(c, subject, &rt.owner, rt.uid, &rt.group, rt.gid);
     Some(Template {
         name: name?,
         text: text?,
@@ -399,6 +404,25 @@ fn check_template_placeholders(
                 );
             }
         }
+    }
+}
+
+/// uid/gid 4294967295 is `(uid_t)-1`, which chown reads as "leave unchanged": the file would
+/// silently stay root's. Refused (a name that resolves to it is refused in `owners`).
+fn unusable_ids(
+    c: &mut Collector,
+    subject: &str,
+    owner: &Option<String>,
+    uid: Option<u32>,
+    group: &Option<String>,
+    gid: Option<u32>,
+) {
+    let why = "4294967295 is chown's \"leave unchanged\" and cannot own a file";
+    if owner.is_none() && uid == Some(u32::MAX) {
+        c.add(subject, "uid", why);
+    }
+    if group.is_none() && gid == Some(u32::MAX) {
+        c.add(subject, "gid", why);
     }
 }
 

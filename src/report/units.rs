@@ -10,7 +10,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// How units are asked for.
 pub struct UnitRequests<'a> {
@@ -56,7 +56,9 @@ fn systemctl(verb: &str, units: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let shown = format!("systemctl --no-block {verb} {}", units.join(" "));
-    let out = Command::new("systemctl")
+    // Found through absolute PATH entries only (never the working directory), small env.
+    let out = crate::keys::helper::command(std::ffi::OsStr::new("systemctl"))
+        .map_err(|e| format!("cannot run '{shown}': {e}"))?
         .arg("--no-block")
         .arg(verb)
         .args(units)

@@ -3,6 +3,7 @@
 //! document of the output store, anything else through the store's value printer).
 
 use crate::secret_bytes::SecretBytes;
+use crate::sops::error::SopsError;
 use crate::sops::stores::{self, Format};
 use crate::sops::tree::{Entry, Map, Value};
 use std::collections::HashMap;
@@ -143,26 +144,27 @@ pub fn lookup_indexed<'a>(
 }
 
 /// Prints the part of `branches` that `steps` select, in `format`.
-pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<SecretBytes, String> {
+pub fn extract(branches: &[Map], steps: &[Step], format: Format) -> Result<SecretBytes, SopsError> {
     extract_indexed(branches, None, steps, format)
 }
 
-/// [`extract`] with a [`TopIndex`] of `branches`.
+/// [`extract`] with a [`TopIndex`] of `branches`. A path that selects nothing is an
+/// [`SopsError::Extract`]; a selection the store cannot print is an [`SopsError::Emit`]
+/// (sops: "Error dumping file", status 4).
 pub fn extract_indexed(
     branches: &[Map],
     index: Option<&TopIndex>,
     steps: &[Step],
     format: Format,
-) -> Result<SecretBytes, String> {
-    match lookup_indexed(branches, index, steps)? {
-        None => stores::emit_file(format, branches).map_err(|e| e.to_string()),
+) -> Result<SecretBytes, SopsError> {
+    let emit = |source| SopsError::Emit { format, source };
+    match lookup_indexed(branches, index, steps).map_err(SopsError::Extract)? {
+        None => stores::emit_file(format, branches).map_err(emit),
         Some(Value::Str(s)) => Ok(s.clone()),
-        Some(Value::Map(m)) => {
-            stores::emit_file(format, std::slice::from_ref(m)).map_err(|e| e.to_string())
-        }
+        Some(Value::Map(m)) => stores::emit_file(format, std::slice::from_ref(m)).map_err(emit),
         Some(Value::Comment(text)) => comment_as_sops_prints_it(text, format)
-            .ok_or_else(|| format!("{} is a comment", describe(steps))),
-        Some(v) => stores::emit_value(format, v).map_err(|e| e.to_string()),
+            .ok_or_else(|| SopsError::Extract(format!("{} is a comment", describe(steps)))),
+        Some(v) => stores::emit_value(format, v).map_err(emit),
     }
 }
 
@@ -226,7 +228,9 @@ mod tests {
         assert_eq!(yaml.as_bytes(), b"value: ' hello: there'\n");
         let json = extract(&branches, &path, Format::Json).unwrap();
         assert_eq!(json.as_bytes(), b"{\n\t\"Value\": \" hello: there\"\n}");
-        let err = extract(&branches, &path, Format::Dotenv).unwrap_err();
+        let err = extract(&branches, &path, Format::Dotenv)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "a[0] is a comment");
     }
 
@@ -239,13 +243,31 @@ mod tests {
         let branches = vec![top];
         let out = extract(&branches, &parse_secret_key("a/b"), Format::Yaml).unwrap();
         assert_eq!(out.as_bytes(), b"secret");
-        let err = extract(&branches, &parse_secret_key("a/c"), Format::Yaml).unwrap_err();
+        let err = extract(&branches, &parse_secret_key("a/c"), Format::Yaml)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "key a/c not found");
-        let err = extract(&branches, &parse_secret_key("a/b/c"), Format::Yaml).unwrap_err();
+        let err = extract(&branches, &parse_secret_key("a/b/c"), Format::Yaml)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "a/b is a string, so it has no key \"c\"");
         // sops answers an index into a map with its internal key/value item; we refuse it.
         let path = parse_extract_path(r#"["a"][0]"#).unwrap();
-        let err = extract(&branches, &path, Format::Yaml).unwrap_err();
+        let err = extract(&branches, &path, Format::Yaml)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "a is a map, so it has no element 0");
+    }
+
+    #[test]
+    fn a_selection_the_store_cannot_print_is_a_dump_error_with_sops_status_4() {
+        // `--extract '["section"]'` of an INI file: sops cannot dump a bare section (exit 4).
+        let mut section = Map::new();
+        section.push("k", Value::Str(SecretBytes::copy_from(b"v")));
+        let mut top = Map::new();
+        top.push("sec", Value::Map(section));
+        let err = extract(&[top], &[Step::Key("sec".into())], Format::Ini).unwrap_err();
+        assert!(matches!(err, SopsError::Emit { .. }), "{err:?}");
+        assert_eq!(err.exit_code(), 4);
     }
 }

@@ -100,7 +100,8 @@ fn subject(path: &Path) -> String {
 }
 
 fn parse_one(path: &Path, format: Format) -> Result<ParsedFile, String> {
-    let input = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let input = crate::input_file::read(path, crate::input_file::SOPS_FILE_MAX)
+        .map_err(|e| format!("cannot read it: {e}"))?;
     let (loaded, metadata) = decrypt::parse(&input, format).map_err(|e| e.to_string())?;
     Ok(ParsedFile {
         format,

@@ -272,6 +272,12 @@ impl Walker<'_> {
         let plain = enc.decrypt(self.key, self.aad()).map_err(|_| {
             self.error("cannot decrypt: authentication failed (the value was changed, moved to another key, or the file's data key is wrong)".into())
         })?;
+        if value_type == ValueType::Bytes {
+            // sops decrypts it to a byte slice and then panics (hash of unhashable type).
+            return Err(self.error(
+                "its ENC[…] type is \"bytes\", which sops cannot decrypt (it panics)".into(),
+            ));
+        }
         typed(plain, value_type)
             .map_err(|t| self.error(format!("the decrypted value is not a valid {t}")))
     }

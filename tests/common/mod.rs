@@ -8,6 +8,7 @@
 
 pub mod openpgp;
 pub mod plugin;
+pub mod sops_versions;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

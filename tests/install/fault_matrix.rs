@@ -444,7 +444,12 @@ fn cases() -> Vec<Case> {
             let file = basic().display().to_string();
             Fault::new(
                 with_key_file(b, json!(dir)),
-                &[&file, "secret \"db/password\"", &d, "Is a directory"],
+                &[
+                    &file,
+                    "secret \"db/password\"",
+                    &d,
+                    "a directory, not a regular file",
+                ],
             )
         }),
         Case {

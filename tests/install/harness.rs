@@ -171,6 +171,7 @@ fn run_inside(args: &libtest_mimic::Arguments) -> ! {
         .status()
         .expect("mount runs");
     assert!(status.success(), "cannot mount a private /run");
+    set_test_umask();
     (test.run)();
     std::process::exit(0);
 }
@@ -201,19 +202,16 @@ fn run_in_namespace(test: &str) -> Result<(), libtest_mimic::Failed> {
     .into())
 }
 
-/// `SOPS_INSTALL_TEST_UMASK`, octal (e.g. `077`): the umask the installer child runs under.
-/// A value that is not octal fails the test naming it.
-pub fn test_umask() -> Option<nix::sys::stat::Mode> {
-    let raw = std::env::var("SOPS_INSTALL_TEST_UMASK").ok()?;
-    let bits = u32::from_str_radix(raw.trim(), 8)
-        .ok()
-        .filter(|b| *b <= 0o777)
-        .unwrap_or_else(|| {
-            panic!("SOPS_INSTALL_TEST_UMASK={raw:?} is not an octal umask (e.g. 077)")
-        });
-    Some(nix::sys::stat::Mode::from_bits_truncate(
-        bits as nix::libc::mode_t,
-    ))
+/// `SOPS_INSTALL_TEST_UMASK=000` (octal): the test body, and every installer it runs, runs
+/// under that umask, so CI can show the results do not depend on the caller's umask.
+fn set_test_umask() {
+    let Some(text) = std::env::var_os("SOPS_INSTALL_TEST_UMASK") else {
+        return;
+    };
+    let text = text.to_string_lossy();
+    let mask = u32::from_str_radix(text.trim(), 8)
+        .unwrap_or_else(|_| panic!("SOPS_INSTALL_TEST_UMASK={text:?} is not an octal umask"));
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
 }
 
 /// The sops fixtures: `$SOPS_FIXTURES` (a regenerated copy, for example), else `tests/data/sops`
@@ -351,20 +349,10 @@ impl Env {
                 cmd.env_remove(var);
             }
         }
-        cmd.env("HOME", self.root.path());
-        // SOPS_INSTALL_TEST_UMASK (octal): the child runs under that umask (CI runs 000 and 077).
-        // A test runs alone in its namespace process, so the process umask is set around the
-        // spawn and put back.
-        let out: Output = match test_umask() {
-            Some(mask) => {
-                let old = nix::sys::stat::umask(mask);
-                let out = cmd.output();
-                nix::sys::stat::umask(old);
-                out
-            }
-            None => cmd.output(),
-        }
-        .expect("installer runs");
+        let out: Output = cmd
+            .env("HOME", self.root.path())
+            .output()
+            .expect("installer runs");
         Run {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -433,12 +421,15 @@ pub fn owner_mode(p: &Path) -> (u32, u32, u32) {
     (m.uid(), m.gid(), m.mode() & 0o7777)
 }
 
-/// Is `p` on a ramfs?
+/// Is `p` on a ramfs? (Linux has ramfs; elsewhere the answer is by name, so always no.)
 pub fn is_ramfs(p: &Path) -> bool {
     let st = nix::sys::statfs::statfs(p).expect("statfs");
+    #[cfg(target_os = "linux")]
     #[allow(clippy::unnecessary_cast)]
-    let t = st.filesystem_type().0 as i64;
-    t == 0x8584_58f6
+    let ramfs = st.filesystem_type().0 as i64 == 0x8584_58f6;
+    #[cfg(not(target_os = "linux"))]
+    let ramfs = st.filesystem_type_name() == "ramfs";
+    ramfs
 }
 
 /// A secret entry with sops-nix's defaults.

@@ -9,6 +9,7 @@ mod openpgp;
 #[path = "../common/plugin.rs"]
 mod plugin;
 
+mod adversarial;
 mod changes;
 mod failures;
 mod fault_matrix;

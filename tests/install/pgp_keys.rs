@@ -312,7 +312,9 @@ ns_test! {
         for part in [
             "no loaded key can open it".to_string(),
             format!("recipients: pgp {fp}"),
-            format!("loaded: pgp {other_fp} (from {})", other.display()),
+            // Loaded as the ssh-to-pgp key and as the age ssh-rsa key.
+            format!("pgp {other_fp} (from {})", other.display()),
+            "loaded: ssh-rsa AAAA".to_string(),
             format!("{}: cannot read: No such file or directory", env.path("no-such-key").display()),
         ] {
             assert!(line.contains(&part), "{part:?} missing in {line}");
@@ -347,5 +349,68 @@ ns_test! {
         assert_eq!(line.lines().count(), 1, "{line}");
         assert!(line.contains("no loaded key can open it") && line.contains("cannot run /nonexistent/gpg"), "{line}");
         assert!(line.contains(&format!("(from {})", fixtures().join("keys/age2.txt").display())), "{line}");
+    }
+}
+
+/// The key's OpenSSH public line (`ssh-rsa AAAA…`), from ssh-keygen.
+fn ssh_public_line(key: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .arg("-y")
+        .arg("-f")
+        .arg(key)
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(
+        out.status.success(),
+        "ssh-keygen -y: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+ns_test! {
+    fn rsa_keys_given_for_pgp_also_open_files_sops_encrypted_to_their_ssh_rsa_line() {
+        // As sops-nix configures an RSA host key (sshKeyPaths only, no age source), a file the
+        // real sops encrypted to the key's `ssh-rsa` line (sops >= 3.10) installs.
+        let env = Env::new();
+        for pem in [false, true] {
+            let name = if pem { "host-rsa-pem" } else { "host-rsa" };
+            let key = ssh_keygen(&env, name, pem);
+            let line = ssh_public_line(&key);
+            assert!(line.starts_with("ssh-rsa "), "{line}");
+            let home = GnupgHome::new(env.path(&format!("gnupg-{name}")));
+            let file = sops_encrypt(&env, &home.dir, &format!("{name}.yaml"), PLAIN, &["--age", &line]);
+            drop(home);
+            let text = env.read(&file);
+            assert!(text.contains("recipient: ssh-rsa "), "{text}");
+            assert!(!text.contains("pgp:") || text.contains("pgp: []"), "{text}");
+
+            let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+            m["sshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+
+            // The same key in ageSshKeyPaths (and both lists) opens it too.
+            let mut m = pgp_manifest(&env, json!([secret("pw", &file, "db/password", "yaml")]));
+            m["ageSshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+            m["sshKeyPaths"] = json!([key]);
+            env.install(&m, &[]).ok();
+            assert_eq!(env.read(env.symlink().join("pw")), "hunter2");
+        }
+
+        // Another RSA key does not open it, and the failure lists the ssh-rsa key it tried.
+        let key = ssh_keygen(&env, "encrypting-rsa", false);
+        let home = GnupgHome::new(env.path("gnupg-x"));
+        let file = sops_encrypt(&env, &home.dir, "x.yaml", PLAIN, &["--age", &ssh_public_line(&key)]);
+        drop(home);
+        let other = ssh_keygen(&env, "other-host-rsa", false);
+        let mut m = pgp_manifest(&env, json!([secret("pw2", &file, "db/password", "yaml")]));
+        m["sshKeyPaths"] = json!([other]);
+        let run = env.install(&m, &[]).failed();
+        let err = run.stderr.trim_end();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("(from {})", other.display())) && err.contains("ssh-rsa"), "{err}");
     }
 }

@@ -184,6 +184,23 @@ in
     };
   };
 
+  # Only the PGP fingerprint of this host, in lower case (secrets.yaml has a pgp entry).
+  host-recipients-pgp-only = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        hostRecipients = [ (lib.toLower (lib.trim (builtins.readFile (assets + "/pgp-fingerprint")))) ];
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        secrets.foreign = {
+          sopsFile = assets + "/foreign.yaml";
+          key = "test_key";
+        };
+      };
+    };
+  };
+
   # No key source at all.
   no-key-source = {
     kind = "nixos";

@@ -22,9 +22,34 @@ rec {
     merge = lib.mergeEqualOption;
   };
 
+  # Warnings for private keys given as Nix paths (`./keys/host` rather than a string): the
+  # manifest then names a store copy, as in sops-nix, and that copy is world-readable.
+  storeKeyWarnings =
+    cfg:
+    let
+      named =
+        map (p: { option = "sops.age.sshKeyPaths"; value = p; }) cfg.age.sshKeyPaths
+        ++ map (p: { option = "sops.gnupg.sshKeyPaths"; value = p; }) cfg.gnupg.sshKeyPaths
+        ++ lib.optional (cfg.age.keyFile != null) { option = "sops.age.keyFile"; value = cfg.age.keyFile; };
+    in
+    map (
+      e:
+      "${e.option}: ${toString e.value} is a Nix path, so this private key is copied into the world-readable Nix store (the manifest names that copy, as in sops-nix). Deploy the key outside the store and give its location on the target as a string instead, e.g. \"/etc/ssh/${baseNameOf (toString e.value)}\"."
+    ) (lib.filter (e: builtins.isPath e.value) named);
+
   # `export NAME='value'` lines. The value goes between single quotes without escaping, on
   # purpose and as in sops-nix: a value may close the quotes to use command substitution.
   exportLines = env: concatStringsSep "\n" (mapAttrsToList (n: v: "export ${n}='${v}'") env);
+
+  # The installer's PATH, from absolute (store) bin directories only: `{ }` when there are
+  # none, so no script exports `PATH=''` (an empty PATH reads as "the working directory" to
+  # execvp; the installer ignores empty and relative entries too). Issue 12 item 9.
+  helperPath =
+    dirs:
+    let
+      kept = lib.filter (d: d != "") dirs;
+    in
+    lib.optionalAttrs (kept != [ ]) { PATH = concatStringsSep ":" kept; };
 
   # Runs `command` in a subshell with `env` exported (just `command` when env is empty).
   withEnvironment =
@@ -48,29 +73,17 @@ rec {
     in
     if m == null then s else builtins.head m;
 
-  # An ssh public key line reduced to what sops stores as the recipient ("type base64"); age
-  # recipients are kept as they are.
-  normaliseRecipient =
-    r:
-    let
-      words = builtins.filter (w: builtins.isString w && w != "") (builtins.split "[ \t]+" r);
-    in
-    if lib.hasPrefix "ssh-" r && builtins.length words >= 2 then
-      "${builtins.elemAt words 0} ${builtins.elemAt words 1}"
-    else
-      lib.trim r;
-
-  # Shell that fails when a sops file is not encrypted to any of `recipients`. sops writes each
-  # recipient on a line of its own holding the word "recipient" in all five formats:
-  #   yaml `- recipient: age1…`, json/binary `"recipient": "age1…"`,
-  #   dotenv `sops_age__list_0__map_recipient=age1…`, ini `age__list_0__map_recipient = age1…`.
-  # `files` is a list of { file = <store path string>; hint = <path for the message>; users = [names]; }.
+  # Shell that fails when a sops file cannot be opened by `recipients` (age recipients, ssh
+  # public key lines, PGP fingerprints), Shamir key groups counted: `sops-install host-check`
+  # of `installer` reads each file's sops metadata.
+  # `files` is a list of { file = <store path string>; hint = <path for the message>;
+  # users = [names]; format = <sops format>; }.
   hostRecipientCheck =
-    recipients: files:
+    installer: recipients: files:
     let
-      rs = map normaliseRecipient recipients;
+      flags = concatMapStringsSep " " (r: "--recipient ${escapeShellArg r}") recipients;
       one = f: ''
-        sops_host_check ${escapeShellArg f.file} ${escapeShellArg f.hint} ${escapeShellArg (concatStringsSep ", " f.users)} || sops_host_failed=1
+        sops_host_check ${escapeShellArg f.file} ${escapeShellArg f.hint} ${escapeShellArg (concatStringsSep ", " f.users)} ${escapeShellArg f.format} || sops_host_failed=1
       '';
     in
     if recipients == [ ] || files == [ ] then
@@ -79,12 +92,11 @@ rec {
       ''
         sops_host_failed=0
         sops_host_check() {
-          for r in ${concatMapStringsSep " " escapeShellArg rs}; do
-            if grep -F recipient "$1" | grep -qF -- "$r"; then
-              return 0
-            fi
-          done
-          echo "error: $2 (used by $3) is not encrypted to this host: none of sops.hostRecipients is among its recipients." >&2
+          local reason
+          if reason=$(${installer}/bin/sops-install host-check ${flags} --input-type "$4" "$1" 2>&1); then
+            return 0
+          fi
+          echo "error: $2 (used by $3) is not encrypted to this host: ''${reason#"$1: "}." >&2
           echo "  Add this host's key to .sops.yaml and run: sops updatekeys $2" >&2
           return 1
         }
@@ -102,12 +114,14 @@ rec {
         file = "${s.sopsFile}";
         hint = sourceHint s.sopsFile;
         user = attr;
+        inherit (s) format;
       }) secrets;
       grouped = builtins.groupBy (e: builtins.unsafeDiscardStringContext e.file) entries;
     in
     mapAttrsToList (_: es: {
       file = (builtins.head es).file;
       hint = (builtins.head es).hint;
+      format = (builtins.head es).format;
       users = map (e: e.user) es;
     }) grouped;
 

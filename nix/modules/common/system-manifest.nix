@@ -93,9 +93,10 @@ let
       inherit symlinkPath;
       inherit (cfg) keepGenerations;
       gnupgHome = cfg.gnupg.home;
-      sshKeyPaths = map toString cfg.gnupg.sshKeyPaths;
-      ageKeyFile = if cfg.age.keyFile == null then null else toString cfg.age.keyFile;
-      ageSshKeyPaths = map toString cfg.age.sshKeyPaths;
+      # Kept as given: a Nix path becomes a store path in toJSON, as in sops-nix.
+      sshKeyPaths = cfg.gnupg.sshKeyPaths;
+      ageKeyFile = cfg.age.keyFile;
+      ageSshKeyPaths = cfg.age.sshKeyPaths;
       useTmpfs = if isNixos then cfg.useTmpfs else false;
       userMode = false;
       logging = {
@@ -107,7 +108,7 @@ let
   checkFor =
     secrets:
     lib.optionalString cfg.validateSopsFiles (
-      sopsLib.hostRecipientCheck cfg.hostRecipients (sopsLib.sopsFilesOf secrets)
+      sopsLib.hostRecipientCheck cfg.validationPackage cfg.hostRecipients (sopsLib.sopsFilesOf secrets)
     );
 
   fileFor =
@@ -147,8 +148,10 @@ in
     );
 
     # sops-nix accepts this (and generates nothing useful), so it is a warning, not an error.
-    warnings = lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
-      "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated";
+    warnings =
+      lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
+        "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
+      ++ sopsLib.storeKeyWarnings cfg;
 
     assertions = lib.mkIf (cfg.secrets != { }) (
       [

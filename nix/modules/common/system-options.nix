@@ -115,9 +115,10 @@ in
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFslMEtWi4/rmum4f/yxpaP5LBzCwCODhVnRaRkgtDQ5 root@host"
       ];
       description = ''
-        This host's age recipients or ssh public keys. When set (and `validateSopsFiles` is on),
-        the build fails with a `sops updatekeys FILE` hint if a sops file used here is not
-        encrypted to any of them.
+        This host's age recipients, ssh public keys or PGP fingerprints. When set (and
+        `validateSopsFiles` is on), the build fails with a `sops updatekeys FILE` hint if a sops
+        file used here cannot be opened by them: none of its recipients is one of them, or, for
+        a file with Shamir key groups, fewer groups than its threshold hold one of them.
       '';
     };
 

@@ -106,9 +106,10 @@ let
     symlinkPath = cfg.defaultSymlinkPath;
     inherit (cfg) keepGenerations;
     gnupgHome = cfg.gnupg.home;
-    sshKeyPaths = map toString cfg.gnupg.sshKeyPaths;
-    ageKeyFile = if cfg.age.keyFile == null then null else toString cfg.age.keyFile;
-    ageSshKeyPaths = map toString cfg.age.sshKeyPaths;
+    # Kept as given: a Nix path becomes a store path in toJSON, as in sops-nix.
+    sshKeyPaths = cfg.gnupg.sshKeyPaths;
+    ageKeyFile = cfg.age.keyFile;
+    ageSshKeyPaths = cfg.age.sshKeyPaths;
     userMode = true;
     logging = {
       keyImport = builtins.elem "keyImport" cfg.log;
@@ -127,15 +128,14 @@ let
 
   # PATH: the age plugins, a PATH the user set, and on macOS the system directories (the
   # installer needs getconf there).
+  # Never an empty PATH (see helperPath).
   environment =
-    cfg.environment
-    // {
-      PATH = lib.concatStringsSep ":" (
-        lib.optional (cfg.age.plugins != [ ]) (lib.makeBinPath cfg.age.plugins)
-        ++ lib.optional (cfg.environment ? PATH) cfg.environment.PATH
-        ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
-      );
-    };
+    removeAttrs cfg.environment [ "PATH" ]
+    // sopsLib.helperPath (
+      lib.optional (cfg.age.plugins != [ ]) (lib.makeBinPath cfg.age.plugins)
+      ++ lib.optional (cfg.environment ? PATH) cfg.environment.PATH
+      ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
+    );
 
   generatesKey = cfg.age.generateKey && cfg.age.keyFile != null;
   keyFile = lib.escapeShellArg (toString cfg.age.keyFile);
@@ -327,7 +327,7 @@ in
         manifest = manifestData;
         inherit manifestFile script;
         checkScript = lib.optionalString cfg.validateSopsFiles (
-          sopsLib.hostRecipientCheck cfg.hostRecipients (sopsLib.sopsFilesOf cfg.secrets)
+          sopsLib.hostRecipientCheck cfg.package cfg.hostRecipients (sopsLib.sopsFilesOf cfg.secrets)
         );
       };
     }
@@ -354,8 +354,10 @@ in
           message = "sops.gnupg.qubes-split-gpg.domain is required when qubes-split-gpg is enabled";
         }
       ];
-      warnings = lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
-        "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated";
+      warnings =
+        lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
+          "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
+        ++ sopsLib.storeKeyWarnings cfg;
 
       sops.environment = {
         SOPS_GPG_EXEC = lib.mkIf (cfg.gnupg.home != null || cfg.gnupg.sshKeyPaths != [ ] || qubes.enable) (

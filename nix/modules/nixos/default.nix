@@ -34,11 +34,14 @@ let
       [ ];
 
   # The activation script's environment: HOME is forced (sops would otherwise look for keys in
-  # $HOME/.ssh) and PATH holds only the age plugins, as in sops-nix.
-  scriptEnvironment = cfg.environment // {
-    HOME = "/var/empty";
-    PATH = lib.makeBinPath cfg.age.plugins;
-  };
+  # $HOME/.ssh) and PATH holds only the age plugins, as in sops-nix; without plugins PATH is
+  # left as activation has it (store paths), never exported empty.
+  scriptEnvironment =
+    removeAttrs cfg.environment [ "PATH" ]
+    // {
+      HOME = "/var/empty";
+    }
+    // sopsLib.helperPath [ (lib.makeBinPath cfg.age.plugins) ];
   runInstaller = args: sopsLib.withEnvironment scriptEnvironment "${cfg.package}/bin/sops-install-secrets ${args}";
 
   keyPathsToMount = lib.concatLists [
@@ -59,6 +62,23 @@ let
   # sops-nix would run `age-keygen -o ''` without a key file; we skip that (with a warning).
   generatesKey = cfg.age.generateKey && cfg.age.keyFile != null;
   generateKeyDeps = lib.optional generatesKey "generate-age-key";
+
+  # The key generation, for the activation script and for the unit the installer units are
+  # ordered after (units may start before, or without, the activation scripts).
+  generateKeyScript =
+    let
+      keyFile = lib.escapeShellArg (toString cfg.age.keyFile);
+    in
+    ''
+      if [[ ! -f ${keyFile} ]]; then
+        echo generating machine-specific age key...
+        mkdir -p "$(dirname ${keyFile})"
+        # age-keygen creates the file with mode 0600.
+        ${pkgs.age}/bin/age-keygen -o ${keyFile}
+      fi
+    '';
+  generateKeyUnits = lib.optional (generatesKey && usersViaSystemdOrUnit) "sops-generate-age-key.service";
+  usersViaSystemdOrUnit = cfg.useSystemdActivation || usersViaSystemd;
 in
 {
   imports = [
@@ -135,7 +155,8 @@ in
         description = "Install sops secrets";
         wantedBy = [ "sysinit.target" ];
         requiredBy = [ "sysinit-reactivation.target" ];
-        after = [ "local-fs.target" "systemd-sysusers.service" "userborn.service" ];
+        after = [ "local-fs.target" "systemd-sysusers.service" "userborn.service" ] ++ generateKeyUnits;
+        wants = generateKeyUnits;
         before = [ "sysinit.target" "sysinit-reactivation.target" ];
         environment = unitEnvironment;
         path = cfg.age.plugins;
@@ -173,6 +194,8 @@ in
         {
           description = "Install sops secrets needed to create users";
           wantedBy = usersUnits;
+          after = generateKeyUnits;
+          wants = generateKeyUnits;
           before = usersUnits ++ [ "sysinit.target" ];
           environment = unitEnvironment;
           path = cfg.age.plugins;
@@ -189,18 +212,26 @@ in
     })
 
     (lib.mkIf generatesKey {
-      system.activationScripts.generate-age-key =
-        let
-          keyFile = lib.escapeShellArg (toString cfg.age.keyFile);
-        in
-        lib.stringAfter [ ] ''
-          if [[ ! -f ${keyFile} ]]; then
-            echo generating machine-specific age key...
-            mkdir -p "$(dirname ${keyFile})"
-            # age-keygen creates the file with mode 0600.
-            ${pkgs.age}/bin/age-keygen -o ${keyFile}
-          fi
-        '';
+      system.activationScripts.generate-age-key = lib.stringAfter [ ] generateKeyScript;
+    })
+
+    # With the installer in units, they wait for the key: a unit of its own, before them.
+    (lib.mkIf (generatesKey && usersViaSystemdOrUnit) {
+      systemd.services.sops-generate-age-key = {
+        description = "Generate the machine's sops age key";
+        after = [ "local-fs.target" ];
+        before = [ "sysinit.target" ];
+        wantedBy = [ "sysinit.target" ];
+        unitConfig = {
+          DefaultDependencies = "no";
+          RequiresMountsFor = [ (builtins.dirOf (toString cfg.age.keyFile)) ];
+        };
+        serviceConfig = {
+          Type = "oneshot";
+          RemainAfterExit = true;
+        };
+        script = generateKeyScript;
+      };
     })
   ];
 }

@@ -1,7 +1,8 @@
 //! Walks a link's parent directories from `/` one component at a time, holding each directory
-//! open (`O_PATH|O_NOFOLLOW`) and looking up the next component relative to it, so the
-//! directory the link is finally made in is the one the checks passed: a directory that is
-//! swapped for a symlink after it was opened cannot redirect root anywhere else.
+//! open (`platform::HOLD_DIR`: `O_PATH` on Linux, `O_RDONLY` on macOS, never through a
+//! symlink) and looking up the next component relative to it, so the directory the link is
+//! finally made in is the one the checks passed: a directory that is swapped for a symlink
+//! after it was opened cannot redirect root anywhere else.
 //!
 //! Trust rule: a symlink met on the way must be owned by root (or, in user mode, by us); its
 //! target is walked the same way, a relative one from the directory holding the symlink.
@@ -14,20 +15,13 @@ use std::path::{Component, Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::stat::{Mode, SFlag};
+use nix::sys::stat::Mode;
 
 use super::{InstallError, Layout, Link};
+use crate::install::platform::{self, Entry};
 
 /// How a walk opens a directory: never through a symlink in the last component.
-const DIR_FLAGS: OFlag = OFlag::O_PATH
-    .union(OFlag::O_DIRECTORY)
-    .union(OFlag::O_NOFOLLOW)
-    .union(OFlag::O_CLOEXEC);
-
-/// How a walk opens a name that is not a directory: the entry itself, even a symlink.
-const LINK_FLAGS: OFlag = OFlag::O_PATH
-    .union(OFlag::O_NOFOLLOW)
-    .union(OFlag::O_CLOEXEC);
+const DIR_FLAGS: OFlag = platform::HOLD_DIR;
 
 /// Symlinks followed in one walk at most, as the kernel's own limit.
 const MAX_HOPS: u32 = 40;
@@ -39,8 +33,7 @@ pub(super) struct HeldDir {
     pub path: PathBuf,
 }
 
-/// Holds the link's parent directory, creating missing ones (owned by us, mode 0777 less the
-/// umask, as `create_dir_all` would).
+/// Holds the link's parent directory, creating missing ones (owned by us, mode 0755).
 pub(super) fn open_parent(layout: &Layout, link: &Link) -> Result<HeldDir, InstallError> {
     walk(layout, link, true)?.ok_or_else(|| fail(link, "a directory vanished while made".into()))
 }
@@ -66,12 +59,8 @@ pub(super) fn io(e: Errno) -> std::io::Error {
 }
 
 fn root() -> Result<HeldDir, String> {
-    let fd = nix::fcntl::open(
-        "/",
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| format!("cannot open /: {}", io(e)))?;
+    let fd = nix::fcntl::open("/", DIR_FLAGS, Mode::empty())
+        .map_err(|e| format!("cannot open /: {}", io(e)))?;
     Ok(HeldDir {
         fd,
         path: PathBuf::from("/"),
@@ -143,7 +132,7 @@ fn step(layout: &Layout, here: &HeldDir, name: &OsStr, create: bool) -> Result<S
             Ok(fd) => return Ok(Step::Dir(HeldDir { fd, path })),
             Err(Errno::ENOENT) if !create => return Ok(Step::Missing),
             Err(Errno::ENOENT) => {
-                match nix::sys::stat::mkdirat(&here.fd, name, Mode::from_bits_truncate(0o777)) {
+                match nix::sys::stat::mkdirat(&here.fd, name, Mode::from_bits_truncate(0o755)) {
                     Ok(()) | Err(Errno::EEXIST) => continue,
                     Err(e) => return Err(format!("cannot create {}: {}", path.display(), io(e))),
                 }
@@ -151,28 +140,20 @@ fn step(layout: &Layout, here: &HeldDir, name: &OsStr, create: bool) -> Result<S
             Err(Errno::ELOOP | Errno::ENOTDIR) => {}
             Err(e) => return Err(format!("cannot open {}: {}", path.display(), io(e))),
         }
-        // Owner and target are read from one open inode, so a symlink swapped in between
-        // cannot pass with another's owner.
-        let fd = match nix::fcntl::openat(&here.fd, name, LINK_FLAGS, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(format!("cannot stat {}: {}", path.display(), io(e))),
+        // Owner and target come from the same inode (see `platform::symlink_at`).
+        let (uid, target) = match platform::symlink_at(&here.fd, name) {
+            Ok(Entry::Symlink { uid, target }) => (uid, target),
+            Ok(Entry::Changed) => continue,
+            Ok(Entry::Other) => return Err(format!("{} is not a directory", path.display())),
+            Err(e) => return Err(format!("cannot read {}: {}", path.display(), io(e))),
         };
-        let st = nix::sys::stat::fstat(&fd)
-            .map_err(|e| format!("cannot stat {}: {}", path.display(), io(e)))?;
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFLNK {
-            return Err(format!("{} is not a directory", path.display()));
-        }
-        if !trusted(layout, st.st_uid) {
+        if !trusted(layout, uid) {
             return Err(format!(
-                "{} is a symlink owned by uid {}, who could point it anywhere; refusing to follow it",
+                "{} is a symlink owned by uid {uid}, who could point it anywhere; refusing to follow it",
                 path.display(),
-                st.st_uid
             ));
         }
-        return nix::fcntl::readlinkat(&fd, "")
-            .map(|t| Step::Symlink(PathBuf::from(t)))
-            .map_err(|e| format!("cannot read {}: {}", path.display(), io(e)));
+        return Ok(Step::Symlink(target));
     }
     Err(format!("{} keeps changing while looked at", path.display()))
 }

@@ -95,7 +95,7 @@ impl DecryptedFile {
 
     /// What `sops decrypt --extract PATH --output-type format` prints.
     pub fn extract(&self, steps: &[Step], format: Format) -> Result<SecretBytes, SopsError> {
-        extract::extract(&self.branches, steps, format).map_err(SopsError::Extract)
+        extract::extract(&self.branches, steps, format)
     }
 
     /// A sops-nix secret: `key` walks nested maps (`a/b/c`), the empty key is the whole file;
@@ -108,7 +108,6 @@ impl DecryptedFile {
                     .get_or_init(|| extract::TopIndex::new(&self.branches));
                 let steps = extract::parse_secret_key(key);
                 extract::extract_indexed(&self.branches, Some(index), &steps, self.format)
-                    .map_err(SopsError::Extract)
             }
             Format::Dotenv | Format::Ini | Format::Binary => self.emit(self.format),
         }

@@ -164,3 +164,24 @@ fn a_plain_value_where_ciphertext_belongs_is_an_error() {
         "value extra: should be encrypted but is a plain integer"
     );
 }
+
+#[test]
+fn a_value_typed_bytes_is_an_error_where_sops_panics() {
+    // The type tag is not authenticated: `type:str` edited to `type:bytes` still decrypts,
+    // and sops then panics (hash of unhashable type []uint8). We fail with one line.
+    let mut data = data_tree();
+    let Some(Entry::Pair(_, Value::Map(db))) = data.0.get_mut(1) else {
+        panic!()
+    };
+    let Entry::Pair(_, Value::Str(user)) = db.0[0].clone() else {
+        panic!()
+    };
+    let edited = String::from_utf8_lossy(user.as_bytes()).replace("type:str]", "type:bytes]");
+    db.0[0] = Entry::Pair("user".into(), s(&edited));
+    let err = decrypt_tree(data, metadata_tree(MAC), &identities(KEY)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "value db/user: its ENC[…] type is \"bytes\", which sops cannot decrypt (it panics)"
+    );
+    assert_ne!(err.exit_code(), 0);
+}

@@ -162,7 +162,15 @@ fn parse_threshold(s: &str) -> Result<i64, StoreError> {
 pub fn unflatten(pairs: Vec<(String, String)>) -> Result<Value, StoreError> {
     let max_index = pairs.len();
     let mut root = Node::Map(Vec::new(), HashMap::new());
+    let mut seen = std::collections::HashSet::new();
     for (key, value) in pairs {
+        // sops 3.13.2 refuses a repeated metadata key ("Duplicate value"); 3.11 kept the last.
+        // (INI files reach here without repeats: the INI reader keeps a key's last value.)
+        if !seen.insert(key.clone()) {
+            return Err(StoreError::new(format!(
+                "sops metadata: the key {key:?} is given twice"
+            )));
+        }
         let tokens = tokenize(&key, max_index)?;
         insert(&mut root, &tokens, value)?;
     }
@@ -287,9 +295,14 @@ mod tests {
     }
 
     #[test]
-    fn repeated_keys_keep_the_last_value_and_lists_of_lists_work() {
+    fn repeated_keys_are_an_error_as_in_sops_3_13_and_lists_of_lists_work() {
+        assert!(unflatten(pairs(&[("a", "1"), ("a", "2")])).is_err());
+        assert!(unflatten(pairs(&[
+            ("l__list_0__map_r", "1"),
+            ("l__list_0__map_r", "1")
+        ]))
+        .is_err());
         let v = unflatten(pairs(&[
-            ("a", "1"),
             ("a", "2"),
             ("l__list_0__list_1", "y"),
             ("l__list_0__list_0", "x"),

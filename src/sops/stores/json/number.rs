@@ -70,6 +70,15 @@ pub(crate) fn to_f64(text: &[u8]) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// The int64 of an integer literal (no fraction, no exponent) that fits one, as sops 3.13
+/// keeps it; `-0` is 0.
+pub(crate) fn to_i64(text: &[u8]) -> Option<i64> {
+    if text.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+        return None;
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
 /// A fixed buffer for one rendered number, wiped on drop.
 struct StackBuf {
     buf: [u8; 64],

@@ -181,6 +181,11 @@ impl Parser<'_> {
         };
         self.pos = end;
         let text = self.input.get(start..end).unwrap_or(&[]);
+        // sops 3.13 reads an integer literal that fits an int64 as that integer (exactly);
+        // everything else (fractions, exponents, larger integers) stays a float64.
+        if let Some(i) = number::to_i64(text) {
+            return Ok(Value::Int(i));
+        }
         let v = number::to_f64(text)
             .ok_or_else(|| self.error_at(start, "number out of range for a float64"))?;
         Ok(Value::Float(v))

@@ -52,7 +52,7 @@ fn encrypted_json_fixtures_keep_the_plaintext_key_order_and_duplicates() {
     let values = load(&read("enc/values.json")).expect("loads");
     let b = &values.branches[0];
     assert_eq!(b.pairs().filter(|(k, _)| *k == "dup").count(), 2);
-    assert!(matches!(b.get("port_unencrypted"), Some(Value::Float(v)) if *v == 8080.0));
+    assert_eq!(b.get("port_unencrypted"), Some(&Value::Int(8080)));
     let Some(Value::Str(s)) = b.get("str") else {
         panic!("str")
     };
@@ -83,7 +83,13 @@ fn plaintext_json_fixtures_print_like_sops() {
     ] {
         let tree = parse_document(&read(plain)).expect("parses");
         let printed = emit_file(&[tree]).expect("prints");
-        assert_eq!(printed.as_bytes(), &read(out)[..], "{plain}");
+        // The shared outputs are sops 3.11's; 3.13.2 keeps an integer that fits an int64
+        // exactly (README, "sops versions"), which changes one line of values.json.
+        let want = String::from_utf8(read(out)).expect("UTF-8").replace(
+            "\"above_2_53\": 9007199254740992,",
+            "\"above_2_53\": 9007199254740993,",
+        );
+        assert_eq!(printed.as_bytes(), want.as_bytes(), "{plain}");
     }
 }
 

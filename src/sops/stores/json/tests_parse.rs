@@ -35,20 +35,31 @@ fn order_and_duplicate_keys_are_kept() {
     let m = parse(r#"{"b": 1, "a": 2, "b": 3, "": 4}"#);
     let keys: Vec<&str> = m.pairs().map(|(k, _)| k).collect();
     assert_eq!(keys, ["b", "a", "b", ""]);
-    assert_eq!(m.get("b"), Some(&Value::Float(1.0)));
+    assert_eq!(m.get("b"), Some(&Value::Int(1)));
 }
 
 #[test]
-fn every_number_is_a_float() {
-    assert_eq!(only_value("42"), Value::Float(42.0));
-    assert_eq!(only_value("-7"), Value::Float(-7.0));
+fn integers_that_fit_an_int64_are_exact_and_every_other_number_is_a_float() {
+    // sops 3.13.2 (3.11 and 3.12 read every number as a float64).
+    assert_eq!(only_value("42"), Value::Int(42));
+    assert_eq!(only_value("-7"), Value::Int(-7));
+    assert_eq!(only_value("-0"), Value::Int(0));
+    assert_eq!(only_value("9223372036854775807"), Value::Int(i64::MAX));
+    assert_eq!(only_value("-9223372036854775808"), Value::Int(i64::MIN));
+    assert_eq!(
+        only_value("9223372036854775808"),
+        Value::Float(9223372036854775808.0)
+    );
+    assert_eq!(only_value("1.0"), Value::Float(1.0));
+    assert_eq!(only_value("1E2"), Value::Float(100.0));
     assert_eq!(only_value("1e21"), Value::Float(1e21));
     assert_eq!(
         only_value("12345678901234567890"),
         Value::Float(1.2345678901234567e19)
     );
+    assert_eq!(only_value("9007199254740993"), Value::Int(9007199254740993));
     assert_eq!(
-        only_value("9007199254740993"),
+        only_value("9007199254740993.0"),
         Value::Float(9007199254740992.0)
     );
     let Value::Float(z) = only_value("-0.0") else {
@@ -246,7 +257,7 @@ fn two_sops_members_are_an_error() {
 #[test]
 fn a_non_object_sops_member_is_handed_on_as_it_is() {
     let f = load(br#"{"sops": 5}"#).expect("loads");
-    assert_eq!(f.metadata, Some(Value::Float(5.0)));
+    assert_eq!(f.metadata, Some(Value::Int(5)));
 }
 
 #[test]

@@ -141,13 +141,27 @@ impl<'a> Parser<'a> {
                 Some(Ctx::ExplicitValue) => self.comment_after_indicator(),
                 _ => None,
             };
-            let value = match value_ctx {
+            let flow_value = value_ctx == Some(Ctx::MapValue) && self.flow_collection_follows();
+            let mut value = match value_ctx {
                 Some(ctx) => self.block_value(c as isize, ctx)?,
                 None => Value::Null,
             };
             self.skip_to_content(true)?;
             self.expect_line_end()?;
-            let mine = std::mem::replace(&mut self.trailing, saved);
+            let mut mine = std::mem::replace(&mut self.trailing, saved);
+            if flow_value {
+                // `k: {} # c` / `k: [a] # c`: yaml.v3 gives the comment to the flow collection
+                // and sops puts a collection's own comments at its start.
+                match &mut value {
+                    Value::Map(m) => {
+                        m.0.splice(0..0, mine.drain(..).map(Entry::Comment));
+                    }
+                    Value::List(l) => {
+                        l.splice(0..0, mine.drain(..).map(Value::Comment));
+                    }
+                    _ => {}
+                }
+            }
             if is_first && compact {
                 self.trailing.extend(mine);
             } else {
@@ -176,6 +190,16 @@ impl<'a> Parser<'a> {
         }
         self.leave();
         Ok(Value::Map(map))
+    }
+
+    /// After a `:`: the value on this line is a flow collection (`[` or `{`).
+    fn flow_collection_follows(&self) -> bool {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let skip = rest
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        matches!(rest.get(skip), Some(b'[' | b'{'))
     }
 
     /// A comment right after an explicit `:` (nothing else on that line before it).

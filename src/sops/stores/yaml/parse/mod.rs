@@ -56,6 +56,14 @@ pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
     }
     let mut parser = Parser::new(input);
     let mut branches = parser.documents()?;
+    // sops first decodes the first document into its file struct (yaml.v3 with unique keys):
+    // a key repeated at its top (a second `sops:` block too) or in the metadata is an error.
+    if let Some(first) = branches.first() {
+        unique_keys(first, false)?;
+        for v in first.pairs().filter(|(k, _)| *k == "sops").map(|(_, v)| v) {
+            unique_keys_in(v)?;
+        }
+    }
     let mut metadata = None;
     for (i, doc) in branches.iter_mut().enumerate() {
         let entries = std::mem::take(&mut doc.0);
@@ -71,6 +79,30 @@ pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
         }
     }
     Ok(LoadedFile { branches, metadata })
+}
+
+/// Fails on the first key that a map repeats (and, with `nested`, any map below it repeats).
+fn unique_keys(map: &Map, nested: bool) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    for (k, v) in map.pairs() {
+        if !seen.insert(k) {
+            return Err(StoreError::new(format!(
+                "mapping key {k:?} already defined"
+            )));
+        }
+        if nested {
+            unique_keys_in(v)?;
+        }
+    }
+    Ok(())
+}
+
+fn unique_keys_in(v: &Value) -> Result<(), StoreError> {
+    match v {
+        Value::Map(m) => unique_keys(m, true),
+        Value::List(items) => items.iter().try_for_each(unique_keys_in),
+        _ => Ok(()),
+    }
 }
 
 /// Removes comment items from a value (nesting is bounded by the parser's cap).
@@ -100,15 +132,32 @@ impl<'a> Parser<'a> {
         loop {
             self.skip_to_content(true)?;
             let mut directive = false;
+            let mut seen_version = false;
             while !self.eof() && self.col() == 0 && self.peek() == Some(b'%') {
-                while !self.at_eol() {
-                    self.pos += 1;
-                }
+                self.directive(&mut seen_version)?;
                 directive = true;
                 self.skip_to_content(true)?;
             }
             if self.at_doc_marker() && self.peek() == Some(b'-') {
                 self.pos += 3;
+                if let Some(first_block) = self.comment_block_after_marker_to_the_end() {
+                    if !docs.is_empty() {
+                        // `---` then only comments to the end, the first right below it:
+                        // yaml.v3 hands that first block to the document before (sops prints
+                        // it before the `---`); later blocks stay in this document.
+                        let mut doc = self.document()?;
+                        let n = first_block.min(doc.0.len());
+                        if doc.0[..n].iter().all(|e| matches!(e, Entry::Comment(_))) {
+                            let moved: Vec<Entry> = doc.0.drain(..n).collect();
+                            if let Some(prev) = docs.last_mut() {
+                                let prev: &mut Map = prev;
+                                prev.0.extend(moved);
+                            }
+                        }
+                        docs.push(doc);
+                        continue;
+                    }
+                }
             } else if self.at_doc_marker() {
                 self.pos += 3;
                 self.trailing.clear();
@@ -122,6 +171,88 @@ impl<'a> Parser<'a> {
             docs.push(self.document()?);
         }
         Ok(docs)
+    }
+
+    /// After `---`: when the rest of its line is blank, the next line is a comment and only
+    /// comment and blank lines follow to the end of the input, the number of comment lines in
+    /// the first block (up to the first blank line).
+    fn comment_block_after_marker_to_the_end(&self) -> Option<usize> {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let mut lines = rest.split(|&c| c == b'\n').map(|l| {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let skip = l.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+            &l[skip..]
+        });
+        if !lines.next()?.is_empty() {
+            return None;
+        }
+        let rest: Vec<&[u8]> = lines.collect();
+        if !rest.first()?.starts_with(b"#") {
+            return None;
+        }
+        if !rest.iter().all(|l| l.is_empty() || l.starts_with(b"#")) {
+            return None;
+        }
+        Some(rest.iter().take_while(|l| l.starts_with(b"#")).count())
+    }
+
+    /// One directive line at `%`, checked as yaml.v3 checks it: `%YAML` must say 1.1 and
+    /// appear once per document, `%TAG` is accepted, any other name is refused.
+    fn directive(&mut self, seen_version: &mut bool) -> PResult<()> {
+        self.pos += 1;
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        {
+            self.pos += 1;
+        }
+        let name = &self.b[start..self.pos];
+        if name == b"YAML" {
+            self.skip_inline_ws();
+            let major = self.directive_number()?;
+            if self.peek() != Some(b'.') {
+                return Err(self.err("did not find expected digit or '.' character"));
+            }
+            self.pos += 1;
+            let minor = self.directive_number()?;
+            if !matches!(self.peek(), None | Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                return Err(self.err("did not find expected comment or line break"));
+            }
+            self.skip_inline_ws();
+            if !self.at_eol() && self.peek() != Some(b'#') {
+                return Err(self.err("did not find expected comment or line break"));
+            }
+            if *seen_version {
+                return Err(self.err("found duplicate %YAML directive"));
+            }
+            *seen_version = true;
+            if (major, minor) != (1, 1) {
+                return Err(self.err("found incompatible YAML document (only %YAML 1.1)"));
+            }
+        } else if name != b"TAG" {
+            return Err(self.err("found unknown directive name"));
+        }
+        while !self.at_eol() {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// The digits of a `%YAML` version part (at most 9, as yaml.v3 allows).
+    fn directive_number(&mut self) -> PResult<u32> {
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        let digits = &self.b[start..self.pos];
+        if digits.is_empty() {
+            return Err(self.err("did not find expected version number"));
+        }
+        if digits.len() > 9 {
+            return Err(self.err("found extremely long version number"));
+        }
+        Ok(digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
     }
 
     /// One document body, from after its `---` (if any) to its end.

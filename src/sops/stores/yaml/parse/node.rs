@@ -188,7 +188,9 @@ impl<'a> Parser<'a> {
                 self.restore(saved);
                 let mut text = SecretBytes::copy_from(&self.b[s..e]);
                 self.plain_continue(&mut text, min_indent, false)?;
-                return Ok(Cand::Node(self.scalar(props, text, true)?));
+                let v = self.scalar(props, text, true)?;
+                self.tab_ok_from = Some(min_indent);
+                return Ok(Cand::Node(v));
             }
         };
         let saved = (self.pos, self.line, self.line_start);

@@ -40,6 +40,10 @@ pub(super) struct Parser<'a> {
     pub pending: Vec<Pending>,
     /// Comments that followed content on the same line, for the current entry or element.
     pub trailing: Vec<SecretBytes>,
+    /// Just after a block plain scalar: the column from which a tab may stand in the
+    /// indentation of the blank lines that follow it (yaml.v3 scans them as part of the
+    /// scalar); anywhere else a tab in a line's indentation is an error.
+    pub tab_ok_from: Option<usize>,
 }
 
 pub(super) type PResult<T> = Result<T, StoreError>;
@@ -56,6 +60,7 @@ impl<'a> Parser<'a> {
             budget: b.len().saturating_mul(16).max(1 << 20),
             pending: Vec::new(),
             trailing: Vec::new(),
+            tab_ok_from: None,
         };
         if b.starts_with("\u{feff}".as_bytes()) {
             p.pos = 3;
@@ -151,10 +156,30 @@ impl<'a> Parser<'a> {
     /// comments go to `pending`, comments after content on the same line to `trailing`. In
     /// block context a tab in the indentation of a content line is an error.
     pub fn skip_to_content(&mut self, block: bool) -> PResult<()> {
+        let tab_ok_from = self.tab_ok_from.take();
+        let mut after_comment = false;
         loop {
-            self.skip_inline_ws();
+            let line_start = self.line_blank_before();
+            while let Some(c @ (b' ' | b'\t')) = self.peek() {
+                if c == b'\t' && block && line_start && self.line_start > 0 {
+                    let col = self.col();
+                    match tab_ok_from {
+                        Some(min) if !after_comment && col >= min => {}
+                        Some(_) if !after_comment => {
+                            return Err(self.err("found a tab character that violates indentation"))
+                        }
+                        _ => {
+                            return Err(
+                                self.err("found a tab character in the indentation of a line")
+                            )
+                        }
+                    }
+                }
+                self.pos += 1;
+            }
             match self.peek() {
                 Some(b'#') => {
+                    after_comment = true;
                     let full_line = self.line_blank_before();
                     let col = self.col();
                     let text = self.read_comment();

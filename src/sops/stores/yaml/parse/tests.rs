@@ -279,8 +279,11 @@ fn structure_covers_compact_and_flow_forms() {
         r#"{"k":"123","f":1.0}"#
     );
     assert_eq!(json("k: a\r\nb: c\r\n"), r#"{"k":"a","b":"c"}"#);
-    assert_eq!(json("dup: 1\ndup: 2\n"), r#"{"dup":2}"#);
-    assert_eq!(doc("dup: 1\ndup: 2\n").0.len(), 2);
+    assert_eq!(json("m:\n  dup: 1\n  dup: 2\n"), r#"{"m":{"dup":2}}"#);
+    let Some(Value::Map(m)) = doc("m:\n  dup: 1\n  dup: 2\n").get("m").cloned() else {
+        panic!("map")
+    };
+    assert_eq!(m.0.len(), 2);
 }
 
 #[test]

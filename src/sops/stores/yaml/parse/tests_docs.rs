@@ -15,7 +15,7 @@ fn s(v: &str) -> Value {
 
 #[test]
 fn documents_become_branches_and_only_the_first_sops_key_is_metadata() {
-    let l = load(b"%YAML 1.2\n---\na: 1\nsops: {version: first}\n---\n---\nb: 2\nsops: {version: other}\n...\n").expect("multi");
+    let l = load(b"%YAML 1.1\n---\na: 1\nsops: {version: first}\n---\n---\nb: 2\nsops: {version: other}\n...\n").expect("multi");
     assert_eq!(l.branches.len(), 3);
     assert_eq!(l.branches[1], Map::new());
     assert!(l.branches.iter().all(|b| b.get("sops").is_none()));
@@ -123,4 +123,125 @@ fn a_comment_after_an_explicit_colon_stays_before_its_entry() {
         json("? a\n:   # c\n    ? b\n    :   x: 1\n"),
         r#"{" c":null,"a":{"b":{"x":1}}}"#
     );
+}
+
+#[test]
+fn directives_are_checked_as_yaml_v3_checks_them() {
+    // sops (3.11 to 3.13.2): only %YAML 1.1, once per document; %TAG passes; others refused.
+    for ok in [
+        "%YAML 1.1\n---\na: 1\n",
+        "%YAML   01.1   # c\n---\na: 1\n",
+        "%TAG ! !foo\n---\na: 1\n",
+        "%YAML 1.1\n\n%TAG !e! tag:x:\n---\na: 1\n",
+        "%YAML 1.1\n---\na: 1\n...\n%YAML 1.1\n---\nb: 1\n",
+    ] {
+        assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
+    }
+    for (bad, why) in [
+        ("%YAML 1.2\n---\na: 1\n", "incompatible"),
+        ("%YAML 1.0\n---\na: 1\n", "incompatible"),
+        ("%YAML 2.0\n---\na: 1\n", "incompatible"),
+        ("%YAML 1.12\n---\na: 1\n", "incompatible"),
+        ("%YAML 1.1\n%YAML 1.1\n---\na: 1\n", "duplicate"),
+        ("%YAML 1.1 x\n---\na: 1\n", "comment or line break"),
+        ("%FOO bar\n---\na: 1\n", "unknown directive"),
+        ("a: 1\n...\n%YAML 1.2\n---\nb: 1\n", "incompatible"),
+    ] {
+        let e = load(bad.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(why), "{bad:?}: {e:?}");
+    }
+}
+
+#[test]
+fn a_key_repeated_at_the_top_of_the_first_document_or_in_the_metadata_is_an_error() {
+    // sops decodes the first document into a struct with yaml.v3, which refuses repeats.
+    for bad in [
+        "a: 1\na: 2\n",
+        "a: 1\n\"a\": 2\n",
+        "a: 1\nsops: {version: x}\nsops: {version: y}\n",
+        "a: 1\nsops:\n    version: x\n    version: x\n",
+        "a: 1\nsops:\n    age:\n        - recipient: r\n          recipient: r\n",
+    ] {
+        let e = load(bad.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("already defined"), "{bad:?}: {e:?}");
+    }
+    // Below the top, and in later documents, sops keeps both (the tree is read as nodes).
+    for ok in ["a:\n  b: 1\n  b: 2\n", "a: 1\n---\nb: 1\nb: 2\n"] {
+        assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
+    }
+}
+
+#[test]
+fn a_tab_in_the_indentation_of_a_line_is_an_error_as_in_yaml_v3() {
+    // yaml.v3 lets a tab stand only in the blank lines a plain scalar scans past, from the
+    // column after its collection's indentation; anywhere else at a line start it refuses it.
+    for bad in [
+        "a: x\n\t# c\nb: y\n",
+        "a: x\n\t\nb: y\n",
+        "a: {}\n\t# c\nb: y\n",
+        "a: {}\n    \t# c\nb: y\n",
+        "a: \"x\"\n\t\nb: 1\n",
+        "l:\n    - x\n    \t# c\n",
+        "l:\n    - x\n  \t# c\n",
+        "a: x\n# c\n\t# d\n",
+    ] {
+        let e = load(bad.as_bytes())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("tab character"), "{bad:?}: {e:?}");
+    }
+    for ok in [
+        "a: x\t# c\n",
+        "a: {}\t# c\n",
+        "a: x\n  \t# c\nb: y\n",
+        "a: x\n \t\nb: 1\n",
+        "l:\n  - x\n   \t# c\n",
+        "l:\n    - x\n     \t# c\n",
+        "a: x # c\t\n",
+    ] {
+        assert!(load(ok.as_bytes()).is_ok(), "{ok:?}");
+    }
+}
+
+/// Loads a plain YAML file and prints it back as sops prints a decrypted one.
+fn reprint(src: &str) -> String {
+    let l = load(src.as_bytes()).unwrap_or_else(|e| panic!("{src:?}: {e}"));
+    let out = crate::sops::stores::emit_file(crate::sops::stores::Format::Yaml, &l.branches)
+        .expect("prints");
+    String::from_utf8(out.as_bytes().to_vec()).expect("UTF-8")
+}
+
+#[test]
+fn a_comment_after_a_flow_collection_value_goes_into_it_as_sops_prints_it() {
+    // Outputs of sops 3.11, 3.12.2 and 3.13.2 (they agree here).
+    assert_eq!(reprint("m: {} # c1\nk: x\n"), "m: {\n    # c1\n}\nk: x\n");
+    assert_eq!(reprint("l: [] # c2\nk: x\n"), "l: []\n# c2\nk: x\n");
+    assert_eq!(
+        reprint("f: [x, y] # c3\nk: z\n"),
+        "f:\n    # c3\n    - x\n    - \"y\"\nk: z\n"
+    );
+    assert_eq!(reprint("g: {p: q} # c4\n"), "g:\n    # c4\n    p: q\n");
+}
+
+#[test]
+fn comments_right_below_a_last_document_marker_belong_to_the_document_before() {
+    // sops 3.13.2: the first comment block right below `---` (then nothing but comments) is
+    // printed before the `---`; a block after a blank line stays in the new document.
+    assert_eq!(
+        reprint("a: x\n---\n# c\n# d\n"),
+        "a: x\n# c\n# d\n---\n{}\n"
+    );
+    assert_eq!(
+        reprint("a: x\n---\n# c\n\n# d\n"),
+        "a: x\n# c\n---\n# d\n{}\n"
+    );
+    assert_eq!(reprint("a: x\n---\n\n# c\n"), "a: x\n---\n# c\n{}\n");
+    assert_eq!(reprint("a: x\n---\n# c\n...\n"), "a: x\n---\n# c\n{}\n");
 }
