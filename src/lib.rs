@@ -69,14 +69,18 @@ pub struct Outcome {
 /// One activation: validate, decrypt, render, stage, report, swap, link, prune.
 pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     install::set_umask();
-    let manifest = load_manifest(opts)?;
+    let (manifest, warnings) = load_manifest(opts)?;
+    let checked = Outcome {
+        notes: warnings.clone(),
+        ..Outcome::default()
+    };
     if opts.check_mode == CheckMode::Manifest {
-        return Ok(Outcome::default());
+        return Ok(checked);
     }
     let files = sops::sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
     files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
     if opts.check_mode == CheckMode::SopsFile {
-        return Ok(Outcome::default());
+        return Ok(checked);
     }
     let lookup = if opts.ignore_passwd || manifest.user_mode {
         Lookup::AllRoot
@@ -93,7 +97,10 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     };
     let ids = keys::for_manifest(&manifest, &opts.env_keys);
     let mut outcome = Outcome {
-        notes: key_notes(&manifest, &ids),
+        notes: warnings
+            .into_iter()
+            .chain(key_notes(&manifest, &ids))
+            .collect(),
         ..Outcome::default()
     };
     let decrypted = files
@@ -169,7 +176,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     Ok(outcome)
 }
 
-fn load_manifest(opts: &Options) -> Result<manifest::Manifest, Failure> {
+/// The validated manifest and a warning for each unknown field.
+fn load_manifest(opts: &Options) -> Result<(manifest::Manifest, Vec<String>), Failure> {
     let text =
         input_file::read_to_string(&opts.manifest_path, input_file::MANIFEST_MAX).map_err(|e| {
             Failure(format!(
@@ -187,7 +195,12 @@ fn load_manifest(opts: &Options) -> Result<manifest::Manifest, Failure> {
         Ok(dir) => RuntimeDir::Known(dir),
         Err(e) => RuntimeDir::Unavailable(e),
     };
+    let warnings = manifest::raw::unknown_fields(&text)
+        .into_iter()
+        .map(|w| format!("warning: manifest {}: {w}", opts.manifest_path.display()))
+        .collect();
     validate::validate(raw, &runtime, opts.check_mode == CheckMode::Off)
+        .map(|m| (m, warnings))
         .map_err(|p| invalid(opts, p))
 }
 

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use sops_install::commands::install::{self as installer, Invocation};
 use sops_install::commands::{self, decrypt, host_check, recipient, CommandError};
+use sops_install::report::escape::{escape, EscapingWriter};
 use sops_install::sops::stores::Format;
 
 /// Every heap block is wiped when it is freed. Our own buffers of key material and plaintext
@@ -145,7 +146,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{program}: {}", e.message);
+            eprintln!("{program}: {}", escape(&e.message));
             ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
         }
     }
@@ -156,7 +157,7 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| EscapingWriter(std::io::stderr()))
         .without_time()
         .with_target(false)
         .init();
@@ -198,7 +199,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             sops_install::keys::helper::forget_key_variables();
             let (out, warnings) = decrypt::run(&args, &env)?;
             for w in warnings {
-                eprintln!("sops-install: warning: {w}");
+                eprintln!("sops-install: warning: {}", escape(&w));
             }
             let mut stdout = std::io::stdout().lock();
             stdout
@@ -222,11 +223,13 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             let out = recipient::run(&args);
             if let Ok(o) = &out {
                 for note in &o.notes {
-                    eprintln!("sops-install: note: {note}");
+                    eprintln!("sops-install: note: {}", escape(note));
                 }
             }
             let out = out?;
-            print!("{}", out.stdout);
+            for line in out.stdout.lines() {
+                println!("{}", escape(line));
+            }
             if out.unopenable > 0 {
                 return Err(CommandError::new(
                     1,
@@ -286,10 +289,10 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
     };
     let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
     for note in &outcome.notes {
-        eprintln!("{program}: {note}");
+        eprintln!("{program}: {}", escape(note));
     }
     for line in &outcome.change_lines {
-        println!("{line}");
+        println!("{}", escape(line));
     }
     Ok(())
 }

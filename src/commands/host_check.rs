@@ -69,7 +69,7 @@ pub fn groups_opened(meta: &Metadata, recipients: &[String]) -> (usize, usize) {
 pub fn run(args: &HostCheckArgs) -> Result<(), CommandError> {
     let file = &args.file;
     let shown = file.display();
-    let input = std::fs::read(file)
+    let input = crate::input_file::read(file, crate::input_file::SOPS_FILE_MAX)
         .map_err(|e| CommandError::new(2, format!("{shown}: cannot read: {e}")))?;
     let format = args.input_type.unwrap_or_else(|| Format::from_path(file));
     let (_, meta) = crate::sops::decrypt::parse(&input, format)

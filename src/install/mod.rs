@@ -18,7 +18,7 @@ use std::path::PathBuf;
 /// The umask every run sets before it creates anything: whatever the caller's umask, nothing
 /// the installer makes is group- or world-writable, and every creating call already asks for
 /// the final mode (so the umask only ever narrows, never decides).
-pub const UMASK: u32 = 0o022;
+pub const UMASK: nix::sys::stat::mode_t = 0o022;
 
 /// Sets [`UMASK`] for this process (and the helpers it runs).
 pub fn set_umask() {

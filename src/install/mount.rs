@@ -2,14 +2,25 @@
 //! RAM disk on macOS (see `platform`), always `nodev,nosuid,noexec`, root-owned, group `keys`,
 //! 0751. An existing mount of the right kind is reused; in user mode nothing is mounted.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 
 use super::{platform, InstallError, Layout};
 
 /// Makes sure the mount point exists and (system mode) is the wanted RAM filesystem.
 pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
     let mp = &layout.mount_point;
-    super::create_dirs(mp).map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    // The mount point itself is made 0751 (as sops-nix makes it), which is what user mode,
+    // where nothing is mounted over it, keeps; its missing parents are 0755.
+    if let Some(parent) = mp.parent() {
+        super::create_dirs(parent)
+            .map_err(|e| InstallError::io("cannot create the mount point", mp, e))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o751).create(mp) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(InstallError::io("cannot create the mount point", mp, e));
+        }
+        _ => {}
+    }
     if layout.user_mode {
         return Ok(());
     }

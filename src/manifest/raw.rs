@@ -1,6 +1,7 @@
 //! A serde mirror of the sops-nix manifest JSON, field for field.
 //!
-//! Missing fields and `null` both mean "not set"; unknown fields are ignored; a wrongly typed
+//! Missing fields and `null` both mean "not set"; unknown fields are ignored by the parser and
+//! named by [`unknown_fields`] (a warning each, with the nearest known field); a wrongly typed
 //! value is a parse error naming the field (`secrets[0].uid`) with its line and column.
 //! Nothing is interpreted here: see
 //! `validate` for the rules.
@@ -86,9 +87,131 @@ fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
     }
 }
 
+const TOP: &[&str] = &[
+    "secrets",
+    "templates",
+    "placeholderBySecretName",
+    "secretsMountPoint",
+    "symlinkPath",
+    "keepGenerations",
+    "sshKeyPaths",
+    "gnupgHome",
+    "ageKeyFile",
+    "ageSshKeyPaths",
+    "useTmpfs",
+    "userMode",
+    "logging",
+];
+/// `neededForUsers` and `sopsFileHash` are written by the sops-nix modules and not used here.
+const SECRET: &[&str] = &[
+    "name",
+    "key",
+    "path",
+    "owner",
+    "uid",
+    "group",
+    "gid",
+    "sopsFile",
+    "format",
+    "mode",
+    "restartUnits",
+    "reloadUnits",
+    "neededForUsers",
+    "sopsFileHash",
+];
+const TEMPLATE: &[&str] = &[
+    "name",
+    "content",
+    "file",
+    "path",
+    "mode",
+    "owner",
+    "uid",
+    "group",
+    "gid",
+    "restartUnits",
+    "reloadUnits",
+];
+const LOGGING: &[&str] = &["keyImport", "secretChanges"];
+
+/// One warning per unknown field name and place (`secrets[]` counts as one place), naming the
+/// nearest known field. Text that is not a JSON object yields nothing (`parse` reports it).
+pub fn unknown_fields(text: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Object(top)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut check = |obj: &serde_json::Map<String, serde_json::Value>, known: &[&str], at: &str| {
+        for key in obj.keys() {
+            if !known.contains(&key.as_str()) && seen.insert((at.to_string(), key.clone())) {
+                let nearest = known
+                    .iter()
+                    .min_by_key(|k| edit_distance(k, key))
+                    .copied()
+                    .unwrap_or("");
+                let place = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {at}")
+                };
+                out.push(format!(
+                    "unknown field {key:?}{place} (did you mean {nearest}?); it is ignored"
+                ));
+            }
+        }
+    };
+    check(&top, TOP, "");
+    for (field, known) in [("secrets", SECRET), ("templates", TEMPLATE)] {
+        if let Some(serde_json::Value::Array(items)) = top.get(field) {
+            for item in items {
+                if let serde_json::Value::Object(o) = item {
+                    check(o, known, &format!("{field}[]"));
+                }
+            }
+        }
+    }
+    if let Some(serde_json::Value::Object(o)) = top.get("logging") {
+        check(o, LOGGING, "logging");
+    }
+    out
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_fields_are_named_once_with_the_nearest_known_field() {
+        let w = unknown_fields(
+            r#"{"keepGeneration": 1, "secrets": [{"name": "a", "restartUnit": [], "neededForUsers": false, "sopsFileHash": ""}, {"restartUnit": []}], "logging": {"keyimport": true}}"#,
+        );
+        assert_eq!(
+            w,
+            vec![
+                "unknown field \"keepGeneration\" (did you mean keepGenerations?); it is ignored",
+                "unknown field \"restartUnit\" in secrets[] (did you mean restartUnits?); it is ignored",
+                "unknown field \"keyimport\" in logging (did you mean keyImport?); it is ignored",
+            ]
+        );
+        assert!(unknown_fields("[1]").is_empty());
+    }
 
     #[test]
     fn nulls_and_missing_fields_are_unset_and_unknown_fields_ignored() {

@@ -12,12 +12,12 @@ pub fn expand(s: &str, runtime_dir: &str) -> String {
 /// The runtime directory: `XDG_RUNTIME_DIR` on Linux, `getconf DARWIN_USER_TEMP_DIR` on macOS.
 pub fn current() -> Result<String, String> {
     if cfg!(target_os = "macos") {
-        let out = std::process::Command::new("/usr/bin/getconf")
+        let out = std::process::Command::new(GETCONF)
             .arg("DARWIN_USER_TEMP_DIR")
+            .stdin(std::process::Stdio::null())
             .output()
-            .map_err(|e| format!("cannot run getconf DARWIN_USER_TEMP_DIR: {e}"))?;
-        let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
-        Ok(text.strip_suffix('/').unwrap_or(&text).to_string())
+            .map_err(|e| format!("cannot run {GETCONF} DARWIN_USER_TEMP_DIR: {e}"))?;
+        darwin_temp_dir(out.status.success(), &out.stdout, &out.stderr)
     } else {
         match std::env::var("XDG_RUNTIME_DIR") {
             Ok(v) if !v.is_empty() => Ok(v),
@@ -26,9 +26,49 @@ pub fn current() -> Result<String, String> {
     }
 }
 
+/// `getconf`, by absolute path so a PATH of age plugins cannot hide it.
+const GETCONF: &str = "/usr/bin/getconf";
+
+/// The directory `getconf DARWIN_USER_TEMP_DIR` printed, without its trailing newline and
+/// slash; an error when it failed or printed nothing absolute.
+fn darwin_temp_dir(ok: bool, stdout: &[u8], stderr: &[u8]) -> Result<String, String> {
+    let text = String::from_utf8_lossy(stdout);
+    let text = text.trim_end();
+    let dir = text.strip_suffix('/').unwrap_or(text);
+    if ok && dir.starts_with('/') && !dir.contains('\n') {
+        return Ok(dir.to_string());
+    }
+    let why = String::from_utf8_lossy(stderr);
+    let why = if !ok {
+        format!("it failed: {}", why.trim())
+    } else {
+        format!("it printed {text:?}")
+    };
+    Err(format!(
+        "cannot figure out runtime directory: {GETCONF} DARWIN_USER_TEMP_DIR: {why}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::expand;
+    use super::{darwin_temp_dir, expand};
+
+    #[test]
+    fn darwin_user_temp_dir_loses_its_trailing_slash_and_failures_say_so() {
+        assert_eq!(
+            darwin_temp_dir(true, b"/var/folders/xy/abc123/T/\n", b""),
+            Ok("/var/folders/xy/abc123/T".to_string())
+        );
+        let e = darwin_temp_dir(false, b"", b"getconf: no such variable\n").unwrap_err();
+        assert_eq!(
+            e,
+            "cannot figure out runtime directory: /usr/bin/getconf DARWIN_USER_TEMP_DIR: \
+             it failed: getconf: no such variable"
+        );
+        let e = darwin_temp_dir(true, b"\n", b"").unwrap_err();
+        assert!(e.ends_with("it printed \"\""), "{e}");
+        assert!(darwin_temp_dir(true, b"relative/T/\n", b"").is_err());
+    }
 
     #[test]
     fn percent_r_expands_and_double_percent_is_a_literal_percent() {

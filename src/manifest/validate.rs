@@ -202,6 +202,10 @@ pub fn validate(
         templates.iter().map(|t| t.name.as_str()),
     );
     check_template_placeholders(&mut c, &templates, &secrets, &placeholders);
+    check_placeholder_map(&mut c, &placeholders);
+    if let (Some(m), Some(s)) = (&mount_point, &symlink_path) {
+        places::check(&mut c, &secrets, &templates, m, s);
+    }
     if !c.problems.is_empty() {
         return Err(Problems(c.problems));
     }
@@ -263,7 +267,13 @@ fn secret(
             c.add(subject, "sopsFile", "is empty");
             None
         }
-        f => Some(PathBuf::from(f)),
+        f => match path_limits(f) {
+            Some(why) => {
+                c.add(subject, "sopsFile", why);
+                None
+            }
+            None => Some(PathBuf::from(f)),
+        },
     };
     let mode = mode(c, subject, rs.mode.as_deref());
     let path = custom_path(
@@ -296,8 +306,8 @@ fn secret(
         },
         sops_file: sops_file?,
         format: format?,
-        restart_units: rs.restart_units.unwrap_or_default(),
-        reload_units: rs.reload_units.unwrap_or_default(),
+        restart_units: units(c, subject, "restartUnits", rs.restart_units),
+        reload_units: units(c, subject, "reloadUnits", rs.reload_units),
         placeholder,
     })
 }
@@ -352,8 +362,8 @@ fn template(
             group: principal(rt.group, rt.gid),
             mode: mode?,
         },
-        restart_units: rt.restart_units.unwrap_or_default(),
-        reload_units: rt.reload_units.unwrap_or_default(),
+        restart_units: units(c, subject, "restartUnits", rt.restart_units),
+        reload_units: units(c, subject, "reloadUnits", rt.reload_units),
     })
 }
 
@@ -444,11 +454,10 @@ fn safe_name(c: &mut Collector, subject: &str, name: &str) -> Option<String> {
         .any(|p| p.is_empty() || p == "." || p == "..")
     {
         Some("must not contain empty, \".\" or \"..\" components")
-    } else if name.contains('\0') {
-        Some("must not contain NUL")
     } else {
         None
     };
+    let problem = problem.map(str::to_string).or_else(|| path_limits(name));
     match problem {
         Some(p) => {
             c.add(subject, "name", p);
@@ -484,6 +493,9 @@ fn absolute_path(
     if s.is_empty() {
         c.add(subject, field, "is empty");
         None
+    } else if let Some(why) = path_limits(s) {
+        c.add(subject, field, why);
+        None
     } else if !p.is_absolute() {
         c.add(subject, field, format!("{s:?} is not an absolute path"));
         None
@@ -516,5 +528,118 @@ fn custom_path(
     Some(p)
 }
 
+/// Placeholders are searched for in template text: an empty one matches everywhere, and two
+/// secrets with one placeholder would make the rendered value depend on which is found.
+fn check_placeholder_map(c: &mut Collector, all: &BTreeMap<String, String>) {
+    let mut first: HashMap<&str, &str> = HashMap::new();
+    for (name, placeholder) in all {
+        let subject = format!("secret {name:?}");
+        if placeholder.trim().is_empty() {
+            c.add(
+                &subject,
+                "placeholderBySecretName",
+                "the placeholder is empty",
+            );
+        } else if let Some(other) = first.insert(placeholder.as_str(), name.as_str()) {
+            c.add(
+                &subject,
+                "placeholderBySecretName",
+                format!("the placeholder is also the placeholder of secret {other:?}"),
+            );
+        }
+    }
+}
+
+/// Longest file name component Linux accepts (`NAME_MAX`).
+pub const NAME_MAX: usize = 255;
+/// Longest path Linux accepts, with its terminating NUL (`PATH_MAX`).
+pub const PATH_MAX: usize = 4096;
+
+/// What would make the kernel refuse `path` after the swap, checked before anything is written.
+fn path_limits(path: &str) -> Option<String> {
+    if path.contains('\0') {
+        Some("must not contain a NUL byte".into())
+    } else if path.len() >= PATH_MAX {
+        Some(format!(
+            "is {} bytes long; paths are limited to {} bytes",
+            path.len(),
+            PATH_MAX - 1
+        ))
+    } else {
+        path.split('/').find(|p| p.len() > NAME_MAX).map(|long| {
+            format!(
+                "has a component of {} bytes ({}…); names are limited to {NAME_MAX} bytes",
+                long.len(),
+                long.chars().take(16).collect::<String>()
+            )
+        })
+    }
+}
+
+/// Unit types a secret change can usefully restart or reload.
+const UNIT_SUFFIXES: &[&str] = &[
+    "service",
+    "socket",
+    "target",
+    "mount",
+    "automount",
+    "swap",
+    "timer",
+    "path",
+    "slice",
+    "scope",
+    "device",
+];
+
+/// systemd's unit-name rules, so that an entry can neither split a line of
+/// switch-to-configuration's lists nor reach `systemctl` as an option: at most 255 bytes of
+/// `[A-Za-z0-9:_.\\@-]`, not starting with `-` or `.`, with a unit type suffix. A bare `nginx`
+/// is refused (systemctl would add `.service`, switch-to-configuration does not).
+pub fn unit_name_problem(unit: &str) -> Option<String> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b);
+    if unit.is_empty() {
+        return Some("a unit name is empty".into());
+    }
+    let shown = format!("{unit:?}");
+    if unit.len() > NAME_MAX {
+        Some(format!(
+            "unit name of {} bytes; systemd allows {NAME_MAX}",
+            unit.len()
+        ))
+    } else if !unit.bytes().all(allowed) {
+        Some(format!(
+            "{shown} is not a unit name (only letters, digits and \":_.\\@-\" are allowed)"
+        ))
+    } else if unit.starts_with(['-', '.']) {
+        Some(format!(
+            "{shown} is not a unit name (it starts with - or .)"
+        ))
+    } else {
+        match unit.rsplit_once('.') {
+            Some((stem, suffix)) if !stem.is_empty() && UNIT_SUFFIXES.contains(&suffix) => None,
+            _ => Some(format!(
+                "{shown} has no unit type suffix (write e.g. \"{}.service\")",
+                unit.trim_end_matches('.')
+            )),
+        }
+    }
+}
+
+fn units(
+    c: &mut Collector,
+    subject: &str,
+    field: &'static str,
+    list: Option<Vec<String>>,
+) -> Vec<String> {
+    let list = list.unwrap_or_default();
+    for unit in &list {
+        if let Some(why) = unit_name_problem(unit) {
+            c.add(subject, field, why);
+        }
+    }
+    list
+}
+
+mod places;
 #[cfg(test)]
 mod tests;

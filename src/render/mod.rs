@@ -20,7 +20,12 @@ pub struct Substitution<'a> {
 /// Renders `text`, or says which unknown placeholder it contains (never any value).
 pub fn render(text: &str, substitutions: &[Substitution<'_>]) -> Result<SecretBytes, String> {
     let mut out = SecretBytes::with_capacity(text.len());
-    let patterns: Vec<&str> = substitutions.iter().map(|s| s.placeholder).collect();
+    // An empty placeholder would match between every two bytes (validation refuses it).
+    let used: Vec<&Substitution<'_>> = substitutions
+        .iter()
+        .filter(|s| !s.placeholder.is_empty())
+        .collect();
+    let patterns: Vec<&str> = used.iter().map(|s| s.placeholder).collect();
     let mut last = 0;
     if !patterns.is_empty() {
         let matcher = AhoCorasick::builder()
@@ -28,14 +33,22 @@ pub fn render(text: &str, substitutions: &[Substitution<'_>]) -> Result<SecretBy
             .build(&patterns)
             .map_err(|e| format!("cannot build the placeholder matcher: {e}"))?;
         for m in matcher.find_iter(text) {
-            let literal = &text[last..m.start()];
+            // Non-empty UTF-8 patterns match on character boundaries; `get` keeps it panic-free.
+            let literal = text
+                .get(last..m.start())
+                .ok_or("a placeholder matched inside a character")?;
             check_no_unknown_placeholder(literal)?;
             out.push_str(literal);
-            out.extend_from_slice(substitutions[m.pattern().as_usize()].value.as_bytes());
+            let value = used
+                .get(m.pattern().as_usize())
+                .ok_or("a placeholder matched that is not in the list")?;
+            out.extend_from_slice(value.value.as_bytes());
             last = m.end();
         }
     }
-    let rest = &text[last..];
+    let rest = text
+        .get(last..)
+        .ok_or("a placeholder ended inside a character")?;
     check_no_unknown_placeholder(rest)?;
     out.push_str(rest);
     Ok(out)
@@ -55,10 +68,10 @@ fn check_no_unknown_placeholder(literal: &str) -> Result<(), String> {
         {
             return Err(format!(
                 "it contains the placeholder {} of a secret that is not in this manifest (a neededForUsers secret, or a secret that was removed)",
-                &candidate[..83]
+                candidate.get(..83).unwrap_or(candidate)
             ));
         }
-        rest = &candidate[6..];
+        rest = candidate.get(6..).unwrap_or("");
     }
     Ok(())
 }
@@ -105,6 +118,17 @@ mod tests {
         let err = render(&format!("{pa} {}", ph('c')), &subs).unwrap_err();
         assert!(err.contains(&ph('c')));
         assert!(!err.contains("secret-value"));
+    }
+
+    #[test]
+    fn an_empty_placeholder_is_ignored_and_never_panics() {
+        let a = SecretBytes::from("v");
+        let subs = [Substitution {
+            placeholder: "",
+            value: &a,
+        }];
+        let out = render("é-ü", &subs).unwrap();
+        assert_eq!(out.as_bytes(), "é-ü".as_bytes());
     }
 
     #[test]

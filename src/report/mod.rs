@@ -2,6 +2,7 @@
 //! units to restart or reload.
 
 pub mod changes;
+pub mod escape;
 pub mod units;
 
 pub use changes::{compare, Changes, Tracked};

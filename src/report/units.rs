@@ -55,18 +55,23 @@ fn systemctl(verb: &str, units: &[String]) -> Result<(), String> {
     if units.is_empty() {
         return Ok(());
     }
-    let shown = format!("systemctl --no-block {verb} {}", units.join(" "));
+    let shown = format!("systemctl --no-block {verb} -- {}", units.join(" "));
     // Found through absolute PATH entries only (never the working directory), small env.
+    // `--`: validation already refuses names starting with `-`; this keeps it so.
     let out = crate::keys::helper::command(std::ffi::OsStr::new("systemctl"))
         .map_err(|e| format!("cannot run '{shown}': {e}"))?
         .arg("--no-block")
         .arg(verb)
+        .arg("--")
         .args(units)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run '{shown}': {e}"))?;
-    let _ = std::io::stderr().write_all(&out.stdout);
-    let _ = std::io::stderr().write_all(&out.stderr);
+    for text in [&out.stdout, &out.stderr] {
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            eprintln!("{}", super::escape::escape_bytes(line));
+        }
+    }
     if out.status.success() {
         Ok(())
     } else {

@@ -168,17 +168,21 @@ pub fn extract_indexed(
     }
 }
 
-/// A comment in a list selected on its own: sops marshals its `Comment{Value}` struct, which
-/// yaml.v3 writes as `value: …` and encoding/json as `{"Value": …}`. Other stores refuse it.
+/// A comment in a list selected on its own: sops 3.13 marshals its `Comment{Value, Inline}`
+/// struct, which yaml.v3 writes as `value: …` / `inline: …` and encoding/json as
+/// `{"Value": …, "Inline": …}`. Other stores refuse it.
 fn comment_as_sops_prints_it(text: &SecretBytes, format: Format) -> Option<SecretBytes> {
-    let field = |name: &str| {
+    let inline = crate::sops::tree::inline_comment(text.as_bytes()).is_some();
+    let fields = |value: &str, inline_name: &str| {
         let mut m = Map::new();
-        m.push(name, Value::Str(text.clone()));
+        let body = crate::sops::tree::comment_text(text.as_bytes());
+        m.push(value, Value::Str(SecretBytes::copy_from(body)));
+        m.push(inline_name, Value::Bool(inline));
         m
     };
     match format {
-        Format::Yaml => stores::emit_file(format, &[field("value")]).ok(),
-        Format::Json => stores::emit_value(format, &Value::Map(field("Value"))).ok(),
+        Format::Yaml => stores::emit_file(format, &[fields("value", "inline")]).ok(),
+        Format::Json => stores::emit_value(format, &Value::Map(fields("Value", "Inline"))).ok(),
         Format::Dotenv | Format::Ini | Format::Binary => None,
     }
 }
@@ -223,11 +227,26 @@ mod tests {
         );
         let branches = vec![top];
         let path = parse_extract_path(r#"["a"][0]"#).unwrap();
-        // Bytes printed by sops 3.11 for the same file.
+        // Bytes printed by sops 3.13.2 for the same file (3.11 had no `inline` field).
         let yaml = extract(&branches, &path, Format::Yaml).unwrap();
-        assert_eq!(yaml.as_bytes(), b"value: ' hello: there'\n");
+        assert_eq!(yaml.as_bytes(), b"value: ' hello: there'\ninline: false\n");
         let json = extract(&branches, &path, Format::Json).unwrap();
-        assert_eq!(json.as_bytes(), b"{\n\t\"Value\": \" hello: there\"\n}");
+        assert_eq!(
+            json.as_bytes(),
+            b"{\n\t\"Value\": \" hello: there\",\n\t\"Inline\": false\n}"
+        );
+        // An inline comment (`- x # d` kept clear) says so.
+        let mut top = Map::new();
+        let marked = [&[crate::sops::tree::INLINE_MARK][..], b" d"].concat();
+        top.push(
+            "a",
+            Value::List(vec![
+                Value::Comment(SecretBytes::from(marked)),
+                Value::str("x"),
+            ]),
+        );
+        let yaml = extract(&[top], &path, Format::Yaml).unwrap();
+        assert_eq!(yaml.as_bytes(), b"value: ' d'\ninline: true\n");
         let err = extract(&branches, &path, Format::Dotenv)
             .unwrap_err()
             .to_string();

@@ -27,6 +27,21 @@ pub enum Value {
     Comment(SecretBytes),
 }
 
+/// Marks a comment text as inline: sops 3.13 keeps a comment that followed a scalar value on
+/// its line (yaml.v3's line comment) and prints it after that value again. A comment read from
+/// a file never holds a line break, so the mark cannot be part of one.
+pub const INLINE_MARK: u8 = b'\n';
+
+/// The text of an inline comment (without its mark), `None` for an ordinary one.
+pub fn inline_comment(text: &[u8]) -> Option<&[u8]> {
+    text.strip_prefix(&[INLINE_MARK])
+}
+
+/// A comment text without its inline mark.
+pub fn comment_text(text: &[u8]) -> &[u8] {
+    inline_comment(text).unwrap_or(text)
+}
+
 /// An ordered map; duplicate keys are allowed and kept.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Map(pub Vec<Entry>);

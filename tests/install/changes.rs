@@ -146,7 +146,7 @@ ns_test! {
         .ok();
         assert_eq!(
             env.read(&log),
-            "--no-block try-restart restart-unit.service reload-unit.service\n--no-block try-reload-or-restart reload-trigger.service\n"
+            "--no-block try-restart -- restart-unit.service reload-unit.service\n--no-block try-reload-or-restart -- reload-trigger.service\n"
         );
     }
 }

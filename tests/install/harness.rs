@@ -171,7 +171,10 @@ fn run_inside(args: &libtest_mimic::Arguments) -> ! {
         .status()
         .expect("mount runs");
     assert!(status.success(), "cannot mount a private /run");
-    set_test_umask();
+    // The test body, and every installer it runs, under SOPS_INSTALL_TEST_UMASK when set.
+    if let Some(mask) = test_umask() {
+        nix::sys::stat::umask(mask);
+    }
     (test.run)();
     std::process::exit(0);
 }
@@ -202,16 +205,19 @@ fn run_in_namespace(test: &str) -> Result<(), libtest_mimic::Failed> {
     .into())
 }
 
-/// `SOPS_INSTALL_TEST_UMASK=000` (octal): the test body, and every installer it runs, runs
-/// under that umask, so CI can show the results do not depend on the caller's umask.
-fn set_test_umask() {
-    let Some(text) = std::env::var_os("SOPS_INSTALL_TEST_UMASK") else {
-        return;
-    };
-    let text = text.to_string_lossy();
-    let mask = u32::from_str_radix(text.trim(), 8)
-        .unwrap_or_else(|_| panic!("SOPS_INSTALL_TEST_UMASK={text:?} is not an octal umask"));
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+/// `SOPS_INSTALL_TEST_UMASK`, octal (e.g. `077`): the umask the installer child runs under.
+/// A value that is not octal fails the test naming it.
+pub fn test_umask() -> Option<nix::sys::stat::Mode> {
+    let raw = std::env::var("SOPS_INSTALL_TEST_UMASK").ok()?;
+    let bits = u32::from_str_radix(raw.trim(), 8)
+        .ok()
+        .filter(|b| *b <= 0o777)
+        .unwrap_or_else(|| {
+            panic!("SOPS_INSTALL_TEST_UMASK={raw:?} is not an octal umask (e.g. 077)")
+        });
+    Some(nix::sys::stat::Mode::from_bits_truncate(
+        bits as nix::libc::mode_t,
+    ))
 }
 
 /// The sops fixtures: `$SOPS_FIXTURES` (a regenerated copy, for example), else `tests/data/sops`
@@ -349,10 +355,20 @@ impl Env {
                 cmd.env_remove(var);
             }
         }
-        let out: Output = cmd
-            .env("HOME", self.root.path())
-            .output()
-            .expect("installer runs");
+        cmd.env("HOME", self.root.path());
+        // SOPS_INSTALL_TEST_UMASK (octal): the child runs under that umask (CI runs 000 and 077).
+        // A test runs alone in its namespace process, so the process umask is set around the
+        // spawn and put back.
+        let out: Output = match test_umask() {
+            Some(mask) => {
+                let old = nix::sys::stat::umask(mask);
+                let out = cmd.output();
+                nix::sys::stat::umask(old);
+                out
+            }
+            None => cmd.output(),
+        }
+        .expect("installer runs");
         Run {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

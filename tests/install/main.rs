@@ -10,6 +10,8 @@ mod openpgp;
 mod plugin;
 
 mod adversarial;
+
+mod adversarial_validation;
 mod changes;
 mod failures;
 mod fault_matrix;

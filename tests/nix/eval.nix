@@ -36,6 +36,8 @@ if ex.kind == "home" then
     checkPhase = config.sops.internal.manifestFile.checkPhase;
     service = config.systemd.user.services.sops-nix or null;
     agent = config.launchd.agents.sops-nix or null;
+    configFile = config.xdg.configFile;
+    manifestFile = config.sops.internal.manifestFile;
     activation = config.home.activation.sops-nix or null;
     script = config.sops.internal.script.text;
   }
@@ -47,6 +49,9 @@ else if ex.kind == "darwin" then
     manifestForUsers = config.sops.internal.manifestForUsers;
     postActivation = config.system.activationScripts.postActivation.text;
     daemons = config.launchd.daemons;
+    etc = config.environment.etc;
+    manifestFile = config.system.build.sops-nix-manifest;
+    manifestFileForUsers = config.system.build.sops-nix-users-manifest;
   }
 else
   {

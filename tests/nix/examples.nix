@@ -212,6 +212,45 @@ in
     };
   };
 
+  # Hostile configuration (issue 12): colliding paths, unit names with a newline or an option,
+  # an empty host recipient, an environment name that is not a shell variable name.
+  hostile = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        validateSopsFiles = false;
+        hostRecipients = [ " " ];
+        environment."A B" = "x";
+        secrets = {
+          a.path = "/run/secrets/b";
+          b.restartUnits = [ "b.service\nc.service" ];
+          c.path = "/run/secrets.d/1/c";
+          d.path = "/etc/x";
+          e.reloadUnits = [ "--root=/tmp" "nginx" "ok.service" ];
+          f.path = "/run/secrets/f";
+        };
+        templates.t = {
+          content = "x";
+          path = "/etc//x/";
+        };
+      };
+    };
+  };
+
+  # age.keyFile in the store, spelt so that a plain prefix check misses it.
+  store-key-file = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/nix//store/./00000000000000000000000000000000-key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.a = { };
+      };
+    };
+  };
+
   # age plugins on the installer's PATH, from both activation scripts.
   plugins = {
     kind = "nixos";

@@ -126,6 +126,7 @@ in
           default = [ ];
         };
         users.users = anyAttrs;
+        environment.etc = anyAttrs;
         launchd.daemons = anyAttrs;
         system.activationScripts.postActivation.text = mkOption {
           type = types.lines;
@@ -164,6 +165,7 @@ in
           type = types.str;
           default = "/home/alice/.config";
         };
+        xdg.configFile = anyAttrs;
         systemd.user.services = anyAttrs;
         launchd.agents = anyAttrs;
       };

@@ -13,12 +13,29 @@ rec {
   # The text a template uses for a secret; keyed by the secret's attribute name, as in sops-nix.
   placeholderFor = attrName: "<SOPS:${builtins.hashString "sha256" attrName}:PLACEHOLDER>";
 
+  # An absolute path spelt plainly: `//`, `/./` and trailing slashes removed (`..` is kept).
+  normalisePath =
+    p:
+    "/"
+    + concatStringsSep "/" (
+      builtins.filter (c: builtins.isString c && c != "" && c != ".") (builtins.split "/+" p)
+    );
+
+  # Whether a path (however spelt) is the Nix store or inside it.
+  inStore =
+    p:
+    let
+      n = normalisePath (toString p);
+    in
+    n == builtins.storeDir || lib.hasPrefix "${builtins.storeDir}/" n || lib.hasInfix "/../" n;
+
   # A path value or a string outside the Nix store (age keys must never be world-readable).
+  # `/nix//store/…` and `/nix/./store/…` are in the store too.
   pathNotInStore = lib.mkOptionType {
     name = "pathNotInStore";
     description = "path not in the Nix store";
     descriptionClass = "noun";
-    check = x: lib.isStringLike x && !(lib.hasPrefix builtins.storeDir (toString x));
+    check = x: lib.isStringLike x && !(inStore x);
     merge = lib.mergeEqualOption;
   };
 
@@ -36,6 +53,64 @@ rec {
       e:
       "${e.option}: ${toString e.value} is a Nix path, so this private key is copied into the world-readable Nix store (the manifest names that copy, as in sops-nix). Deploy the key outside the store and give its location on the target as a string instead, e.g. \"/etc/ssh/${baseNameOf (toString e.value)}\"."
     ) (lib.filter (e: builtins.isPath e.value) named);
+
+  # systemd's unit-name rules (what restartUnits/reloadUnits may hold): at most 255 bytes of
+  # [A-Za-z0-9:_.\@-], not starting with - or ., ending in a unit type.
+  unitNameOk =
+    u:
+    builtins.stringLength u <= 255
+    && builtins.match "[A-Za-z0-9:_\\@][A-Za-z0-9:_.\\@-]*[.](service|socket|target|mount|automount|swap|timer|path|slice|scope|device)" u != null;
+
+  # A name `export NAME=…` can take.
+  shellVariableOk = n: builtins.match "[A-Za-z_][A-Za-z0-9_]*" n != null;
+
+  # Assertions (build time) for what the installer refuses at run time: unit names, custom
+  # paths that collide with each other, with another secret's default place or with the mount
+  # points, empty host recipients and environment names that are not shell variable names.
+  # `items` is a list of { what; path; default; units; }.
+  safetyAssertions =
+    {
+      items,
+      mountPoints,
+      hostRecipients ? [ ],
+      environment ? { },
+    }:
+    let
+      below = outer: p: p == outer || lib.hasPrefix "${outer}/" p;
+      paths = map (i: i // { path = normalisePath i.path; default = normalisePath i.default; }) items;
+      clashes =
+        i:
+        lib.optional (i.path != i.default) (
+          lib.findFirst (
+            j: j.what != i.what && (j.path == i.path || j.default == i.path)
+          ) null paths
+        );
+    in
+    lib.concatMap (
+      i:
+      map (u: {
+        assertion = unitNameOk u;
+        message = "${i.what}: ${builtins.toJSON u} is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)";
+      }) i.units
+      ++ map (m: {
+        assertion = !(below m i.path);
+        message = "${i.what}: path ${i.path} is inside the secrets mount point ${m}";
+      }) mountPoints
+      ++ map (j: {
+        assertion = j == null;
+        message = "${i.what}: path ${i.path} is also ${
+          if j.path == i.path && j.path != j.default then "the path" else "the default path"
+        } of ${j.what}";
+      }) (clashes i)
+    ) paths
+    ++ map (r: {
+      assertion = lib.trim r != "";
+      message = "sops.hostRecipients: an entry is empty; it would match every file";
+    }) hostRecipients
+    ++ map (n: {
+      assertion = shellVariableOk n;
+      message = "sops.environment: ${builtins.toJSON n} is not a shell variable name";
+    }) (builtins.attrNames environment);
 
   # `export NAME='value'` lines. The value goes between single quotes without escaping, on
   # purpose and as in sops-nix: a value may close the quotes to use command substitution.

@@ -153,7 +153,30 @@ in
         "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
       ++ sopsLib.storeKeyWarnings cfg;
 
-    assertions = lib.mkIf (cfg.secrets != { }) (
+    assertions =
+      sopsLib.safetyAssertions {
+        items =
+          lib.mapAttrsToList (n: s: {
+            what = "sops.secrets.${n}";
+            inherit (s) path;
+            default = "${
+              if s.neededForUsers or false then cfg.defaultSymlinkPathForUsers else cfg.defaultSymlinkPath
+            }/${s.name}";
+            units = (s.restartUnits or [ ]) ++ (s.reloadUnits or [ ]);
+          }) cfg.secrets
+          ++ lib.mapAttrsToList (n: t: {
+            what = "sops.templates.${n}";
+            inherit (t) path;
+            default = "${cfg.defaultSymlinkPath}/rendered/${t.name}";
+            units = (t.restartUnits or [ ]) ++ (t.reloadUnits or [ ]);
+          }) cfg.templates;
+        mountPoints = [
+          cfg.defaultSecretsMountPoint
+          cfg.defaultSecretsMountPointForUsers
+        ];
+        inherit (cfg) hostRecipients environment;
+      }
+      ++ lib.optionals (cfg.secrets != { }) (
       [
         {
           assertion =

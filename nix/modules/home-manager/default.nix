@@ -137,6 +137,12 @@ let
       ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
     );
 
+  # On macOS the launchd agent reads the manifest through this stable path (linked by
+  # home-manager to the current one), so an agent left loaded from an older generation never
+  # applies an old manifest (sops-nix #974).
+  stableManifest = "${xdgConfigHome}/sops-nix/manifest.json";
+  manifestArg = if isDarwin then lib.escapeShellArg stableManifest else "${manifestFile}";
+
   generatesKey = cfg.age.generateKey && cfg.age.keyFile != null;
   keyFile = lib.escapeShellArg (toString cfg.age.keyFile);
   script = pkgs.writeShellScript "sops-nix-user" (
@@ -148,7 +154,7 @@ let
       fi
     ''
     + ''
-      ${cfg.package}/bin/sops-install-secrets -ignore-passwd ${manifestFile}
+      ${cfg.package}/bin/sops-install-secrets -ignore-passwd ${manifestArg}
     ''
   );
 
@@ -397,6 +403,7 @@ in
       };
     })
     (lib.mkIf (cfg.secrets != { } && isDarwin) {
+      xdg.configFile."sops-nix/manifest.json".source = manifestFile;
       launchd.agents.sops-nix = {
         enable = true;
         config = {
@@ -409,7 +416,11 @@ in
         };
       };
       home.activation.sops-nix = {
-        after = [ "setupLaunchAgents" ];
+        # After the stable manifest link points at this generation's manifest.
+        after = [
+          "linkGeneration"
+          "setupLaunchAgents"
+        ];
         before = [ ];
         data = ''
           /bin/launchctl bootout gui/$(id -u ${config.home.username})/org.nix-community.home.sops-nix || true

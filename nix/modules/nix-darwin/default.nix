@@ -41,14 +41,21 @@ let
     fi
   '';
 
-  installScript = ''
+  # Activation installs the manifest of the generation being activated; the launchd daemons
+  # read it through a stable path in /etc (nix-darwin's etc step, which runs before launchd
+  # and postActivation, points it at the current one), so a daemon left loaded by a
+  # deployment tool never applies an old manifest (sops-nix #974).
+  stableManifest = "/etc/sops-install/manifest.json";
+  stableManifestForUsers = "/etc/sops-install/manifest-for-users.json";
+
+  installScriptFor = manifest: ''
     ${generateKey}
     echo "Setting up secrets..."
     ${sopsLib.withEnvironment environment "${cfg.package}/bin/sops-install-secrets ${manifest}"}
   '';
-  installForUsersScript = ''
+  installForUsersScriptFor = manifest: ''
     echo "Setting up secrets for users"
-    ${sopsLib.withEnvironment environment "${cfg.package}/bin/sops-install-secrets -ignore-passwd ${manifestForUsers}"}
+    ${sopsLib.withEnvironment environment "${cfg.package}/bin/sops-install-secrets -ignore-passwd ${manifest}"}
   '';
 
   daemon = script: {
@@ -75,12 +82,18 @@ in
 
   config = lib.mkMerge [
     (lib.mkIf (regularSecrets != { }) {
-      system.activationScripts.postActivation.text = lib.mkAfter installScript;
-      launchd.daemons.sops-install-secrets = daemon installScript;
+      environment.etc."sops-install/manifest.json".source = manifest;
+      system.activationScripts.postActivation.text = lib.mkAfter (installScriptFor "${manifest}");
+      launchd.daemons.sops-install-secrets = daemon (installScriptFor stableManifest);
     })
     (lib.mkIf (secretsForUsers != { }) {
-      system.activationScripts.postActivation.text = lib.mkAfter installForUsersScript;
-      launchd.daemons.sops-install-secrets-for-users = daemon installForUsersScript;
+      environment.etc."sops-install/manifest-for-users.json".source = manifestForUsers;
+      system.activationScripts.postActivation.text = lib.mkAfter (
+        installForUsersScriptFor "${manifestForUsers}"
+      );
+      launchd.daemons.sops-install-secrets-for-users = daemon (
+        installForUsersScriptFor stableManifestForUsers
+      );
     })
   ];
 }

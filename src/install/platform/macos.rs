@@ -3,17 +3,14 @@
 //! `O_PATH`), and a symlink's target is read by name between two checks that the name still
 //! is the same inode, unchanged.
 
-use std::ffi::{OsStr, OsString};
-use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag};
-use nix::sys::stat::{FileStat, SFlag};
+use nix::fcntl::OFlag;
 
-use super::ramdisk;
-use super::{is_mount_point, Entry};
+pub use super::symlink_at_by_name as symlink_at;
+use super::{is_mount_point, ramdisk};
 use crate::install::InstallError;
 
 /// How the link walk holds a directory: opened for reading, never through a symlink.
@@ -91,38 +88,4 @@ fn run(argv: &[OsString]) -> Result<String, InstallError> {
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Looks at `name` in `dir` without following it. macOS cannot read a symlink through a
-/// descriptor, so the target is read by name and kept only if the name is the same inode,
-/// with the same change time, before and after: a swap in between is looked at again.
-pub fn symlink_at(dir: &OwnedFd, name: &OsStr) -> Result<Entry, Errno> {
-    let look = || match nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-        Ok(st) => Ok(Some(st)),
-        Err(Errno::ENOENT) => Ok(None),
-        Err(e) => Err(e),
-    };
-    let Some(before) = look()? else {
-        return Ok(Entry::Changed);
-    };
-    if SFlag::from_bits_truncate(before.st_mode) & SFlag::S_IFMT != SFlag::S_IFLNK {
-        return Ok(Entry::Other);
-    }
-    let target = match nix::fcntl::readlinkat(dir, name) {
-        Ok(t) => t,
-        Err(Errno::ENOENT | Errno::EINVAL) => return Ok(Entry::Changed),
-        Err(e) => return Err(e),
-    };
-    match look()? {
-        Some(after) if same(&before, &after) => Ok(Entry::Symlink {
-            uid: before.st_uid,
-            target: PathBuf::from(target),
-        }),
-        _ => Ok(Entry::Changed),
-    }
-}
-
-fn same(a: &FileStat, b: &FileStat) -> bool {
-    (a.st_dev, a.st_ino, a.st_ctime, a.st_ctime_nsec, a.st_uid)
-        == (b.st_dev, b.st_ino, b.st_ctime, b.st_ctime_nsec, b.st_uid)
 }

@@ -172,3 +172,167 @@ fn a_template_using_a_placeholder_of_a_secret_not_installed_here_is_rejected() {
     let p = problems(json);
     assert!(p[0].contains("\"for-users\""), "{p:?}");
 }
+
+#[test]
+fn empty_and_duplicate_placeholders_are_rejected() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "placeholderBySecretName": {"s": "", "t": "<P>", "u": "<P>"},
+        "secrets": [{"name": "s", "sopsFile": "/s.yaml", "mode": "0400"},
+                    {"name": "t", "sopsFile": "/s.yaml", "mode": "0400"},
+                    {"name": "u", "sopsFile": "/s.yaml", "mode": "0400"}],
+        "templates": [{"name": "x", "content": "é<P>", "mode": "0400"}]}"#;
+    let p = problems(json);
+    assert_eq!(
+        p,
+        vec![
+            "secret \"s\": placeholderBySecretName: the placeholder is empty",
+            "secret \"u\": placeholderBySecretName: the placeholder is also the placeholder of secret \"t\"",
+        ]
+    );
+}
+
+fn with_path(name: &str, path: &str) -> String {
+    format!(r#"{{"name": "{name}", "sopsFile": "/s.yaml", "mode": "0400", "path": "{path}"}}"#)
+}
+
+fn plain(name: &str) -> String {
+    format!(r#"{{"name": "{name}", "sopsFile": "/s.yaml", "mode": "0400"}}"#)
+}
+
+#[test]
+fn a_custom_path_onto_another_secrets_default_path_is_rejected() {
+    let p = problems(&base(&format!(
+        "{},{}",
+        with_path("a", "/run/secrets/b"),
+        plain("b")
+    )));
+    assert_eq!(
+        p,
+        vec!["secret \"a\": path: /run/secrets/b is also the default path of secret \"b\" (/run/secrets/b)"]
+    );
+}
+
+#[test]
+fn custom_paths_onto_the_installers_files_are_rejected() {
+    for (path, party) in [
+        ("/run/secrets.d/custom-links.json", "link record"),
+        (
+            "/run/secrets.d/.custom-links.json.new",
+            "temporary link record",
+        ),
+        ("/run/.secrets.d.lock", "lock file"),
+        ("/run/secrets.d/1/x", "mount point"),
+        ("/run/secrets.d", "mount point"),
+        ("/run", "mount point"),
+    ] {
+        let p = problems(&base(&with_path("a", path)));
+        assert_eq!(p.len(), 1, "{path}: {p:?}");
+        assert!(
+            p[0].starts_with(&format!("secret \"a\": path: {path} ")) && p[0].contains(party),
+            "{path}: {p:?}"
+        );
+    }
+}
+
+#[test]
+fn two_secrets_or_templates_with_one_path_are_rejected() {
+    let json = r#"{"secretsMountPoint": "/run/secrets.d", "symlinkPath": "/run/secrets",
+        "placeholderBySecretName": {"a": "<A>", "b": "<B>"},
+        "secrets": [{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "path": "/etc/x"},
+                    {"name": "b", "sopsFile": "/s.yaml", "mode": "0400", "path": "/etc/x/y"}],
+        "templates": [{"name": "t", "content": "<A>", "mode": "0400", "path": "/etc/x"}]}"#;
+    let mut p = problems(json);
+    p.sort();
+    assert_eq!(
+        p,
+        vec![
+            "secret \"b\": path: /etc/x/y lies inside the path of secret \"a\" (/etc/x)",
+            "template \"t\": path: /etc/x is also the path of secret \"a\" (/etc/x)",
+        ],
+    );
+}
+
+#[test]
+fn a_symlink_path_onto_the_lock_file_is_rejected() {
+    let p = problems(
+        r#"{"secretsMountPoint": "/run/secrets.d", "symlinkPath": "/run/.secrets.d.lock"}"#,
+    );
+    assert_eq!(
+        p,
+        vec!["manifest: symlinkPath: /run/.secrets.d.lock is also the installer's lock file (/run/.secrets.d.lock)"]
+    );
+}
+
+#[test]
+fn custom_paths_below_the_symlink_path_and_own_default_paths_are_accepted() {
+    let m = ok(&base(&format!(
+        "{},{},{}",
+        with_path("a", "/run/secrets/a"),
+        with_path("b", "/run/secrets/b.env"),
+        with_path("c", "/etc/c")
+    )));
+    assert_eq!(m.secrets.len(), 3);
+}
+
+#[test]
+fn nul_bytes_long_components_and_long_paths_are_rejected_before_anything_is_written() {
+    let long = "x".repeat(256);
+    let deep = format!("/{}", ["y"; 2100].join("/"));
+    for (secret, needle) in [
+        (with_path("a", r"/etc/a\u0000b"), "NUL"),
+        (plain(r"a\u0000b"), "NUL"),
+        (
+            r#"{"name": "a", "sopsFile": "/s\u0000.yaml", "mode": "0400"}"#.to_string(),
+            "NUL",
+        ),
+        (plain(&long), "component of 256 bytes"),
+        (
+            with_path("a", &format!("/etc/{long}")),
+            "component of 256 bytes",
+        ),
+        (with_path("a", &deep), "paths are limited to 4095 bytes"),
+        (plain(&deep[1..]), "limited to 4095 bytes"),
+    ] {
+        let p = problems(&base(&secret));
+        assert!(p.iter().any(|l| l.contains(needle)), "{needle}: {p:?}");
+    }
+}
+
+#[test]
+fn unit_names_follow_systemds_rules() {
+    for good in [
+        "nginx.service",
+        "getty@tty1.service",
+        "dev-sda1.device",
+        "a:b_c\\x2d.mount",
+        "x.target",
+    ] {
+        assert_eq!(unit_name_problem(good), None, "{good}");
+    }
+    for (bad, why) in [
+        ("a.service\nb.service", "not a unit name"),
+        ("-H.service", "starts with -"),
+        ("--root=/tmp", "not a unit name"),
+        ("nginx", "write e.g. \"nginx.service\""),
+        ("nginx.conf", "no unit type suffix"),
+        (".service", "starts with"),
+        ("", "empty"),
+        ("n\u{202e}.service", "not a unit name"),
+    ] {
+        let p = unit_name_problem(bad).unwrap_or_default();
+        assert!(p.contains(why), "{bad:?}: {p}");
+    }
+    assert!(unit_name_problem(&format!("{}.service", "a".repeat(250))).is_some());
+}
+
+#[test]
+fn restart_and_reload_units_are_validated_for_secrets_and_templates() {
+    let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
+        "placeholderBySecretName": {"s": "<S>"},
+        "secrets": [{"name": "s", "sopsFile": "/s.yaml", "mode": "0400", "restartUnits": ["a.service\nb.service"]}],
+        "templates": [{"name": "t", "content": "x", "mode": "0400", "reloadUnits": ["-H"]}]}"#;
+    let p = problems(json);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].starts_with("secret \"s\": restartUnits: \"a.service\\nb.service\""));
+    assert!(p[1].starts_with("template \"t\": reloadUnits: \"-H\""));
+}

@@ -75,7 +75,7 @@ pub fn emit_file(branches: &[Map]) -> Result<SecretBytes, StoreError> {
         match entry {
             Entry::Comment(text) => {
                 out.push(b'#');
-                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(crate::sops::tree::comment_text(text.as_bytes()));
             }
             Entry::Pair(key, value) => {
                 out.push_str(key);
@@ -105,7 +105,10 @@ mod tests {
     fn entries(m: &Map) -> Vec<(String, String)> {
         m.0.iter()
             .map(|e| match e {
-                Entry::Comment(c) => ("#".into(), String::from_utf8_lossy(c.as_bytes()).into()),
+                Entry::Comment(c) => (
+                    "#".into(),
+                    String::from_utf8_lossy(crate::sops::tree::comment_text(c.as_bytes())).into(),
+                ),
                 Entry::Pair(k, Value::Str(v)) => {
                     (k.clone(), String::from_utf8_lossy(v.as_bytes()).into())
                 }

@@ -5,6 +5,7 @@
 //! section a leading comment is the section comment, later comments belong to the key before
 //! them (the last one wins), a repeated key replaces the earlier value in place.
 
+use crate::sops::tree::comment_text;
 use std::collections::HashMap;
 
 use super::text::{push_scalar, trim};
@@ -158,7 +159,7 @@ pub fn emit(branches: &[Map]) -> Result<SecretBytes, StoreError> {
     let count = sections.len();
     for (i, section) in sections.iter().enumerate() {
         if let Some(c) = section.comment.filter(|c| !c.is_empty()) {
-            push_comment(&mut out, c.as_bytes(), false)?;
+            push_comment(&mut out, comment_text(c.as_bytes()), false)?;
         }
         if i > 0 || section.name.to_uppercase() != "DEFAULT" {
             out.push(b'[');
@@ -184,7 +185,7 @@ pub fn emit(branches: &[Map]) -> Result<SecretBytes, StoreError> {
         }
         for key in &section.keys {
             if let Some(c) = key.comment.filter(|c| !c.is_empty()) {
-                push_comment(&mut out, c.as_bytes(), true)?;
+                push_comment(&mut out, comment_text(c.as_bytes()), true)?;
             }
             let (open, close) = quoted_key(key.name);
             out.push_str(open);

@@ -19,6 +19,7 @@ mod tests_sweep;
 
 use crate::secret_bytes::SecretBytes;
 use crate::sops::stores::StoreError;
+use crate::sops::tree::inline_comment;
 use crate::sops::tree::{Entry, Map, Value};
 
 use scalar::{plain_scalar, string_scalar, write_scalar, Scalar};
@@ -87,6 +88,8 @@ pub fn emit_value(value: &Value) -> Result<SecretBytes, StoreError> {
 /// A map entry with the comments printed before its key.
 struct Pair<'a> {
     head: Vec<&'a [u8]>,
+    /// Inline comments (sops 3.13), printed after the value on its line.
+    line: Vec<&'a [u8]>,
     key: &'a str,
     value: &'a Value,
 }
@@ -94,6 +97,7 @@ struct Pair<'a> {
 /// A list element with the comments printed before its dash.
 struct Elem<'a> {
     head: Vec<&'a [u8]>,
+    line: Vec<&'a [u8]>,
     value: &'a Value,
 }
 
@@ -103,23 +107,30 @@ type Comments<'a> = Vec<&'a [u8]>;
 /// head), pairs with the comments before them, comments after the last pair (its foot).
 fn split_map(m: &Map) -> (Comments<'_>, Vec<Pair<'_>>, Comments<'_>) {
     let mut pending = Vec::new();
+    let mut inline = Vec::new();
     let mut head = Vec::new();
     let mut pairs: Vec<Pair<'_>> = Vec::new();
     for entry in &m.0 {
         match entry {
-            Entry::Comment(c) => pending.push(c.as_bytes()),
+            Entry::Comment(c) => match inline_comment(c.as_bytes()) {
+                Some(text) => inline.push(text),
+                None => pending.push(c.as_bytes()),
+            },
             Entry::Pair(k, v) => {
                 let h = std::mem::take(&mut pending);
+                let line = std::mem::take(&mut inline);
                 if pairs.is_empty() {
                     head = h;
                     pairs.push(Pair {
                         head: Vec::new(),
+                        line,
                         key: k,
                         value: v,
                     });
                 } else {
                     pairs.push(Pair {
                         head: h,
+                        line,
                         key: k,
                         value: v,
                     });
@@ -127,6 +138,8 @@ fn split_map(m: &Map) -> (Comments<'_>, Vec<Pair<'_>>, Comments<'_>) {
             }
         }
     }
+    // sops hands leftover inline comments on after the ordinary ones.
+    pending.extend(inline);
     if pairs.is_empty() {
         return (pending, pairs, Vec::new());
     }
@@ -136,25 +149,36 @@ fn split_map(m: &Map) -> (Comments<'_>, Vec<Pair<'_>>, Comments<'_>) {
 /// Splits a list the same way (comments are `Value::Comment` elements).
 fn split_list(items: &[Value]) -> (Comments<'_>, Vec<Elem<'_>>, Comments<'_>) {
     let mut pending = Vec::new();
+    let mut inline = Vec::new();
     let mut head = Vec::new();
     let mut elems: Vec<Elem<'_>> = Vec::new();
     for item in items {
         match item {
-            Value::Comment(c) => pending.push(c.as_bytes()),
+            Value::Comment(c) => match inline_comment(c.as_bytes()) {
+                Some(text) => inline.push(text),
+                None => pending.push(c.as_bytes()),
+            },
             v => {
                 let h = std::mem::take(&mut pending);
+                let line = std::mem::take(&mut inline);
                 if elems.is_empty() {
                     head = h;
                     elems.push(Elem {
                         head: Vec::new(),
+                        line,
                         value: v,
                     });
                 } else {
-                    elems.push(Elem { head: h, value: v });
+                    elems.push(Elem {
+                        head: h,
+                        line,
+                        value: v,
+                    });
                 }
             }
         }
     }
+    pending.extend(inline);
     if elems.is_empty() {
         return (pending, elems, Vec::new());
     }
@@ -294,11 +318,14 @@ impl<'a> Emitter<'a> {
             let last = n + 1 == pairs.len();
             let value_foot: &[&'a [u8]] = if last { foot } else { &[] };
             if opens_block(pair.value) {
+                self.line_comments(&pair.line, indent);
                 self.foot_point(&[], indent);
                 self.value(pair.value, next4(indent), depth)?;
                 self.out.foot_comments(value_foot, indent);
             } else {
+                self.header_line(&pair.line);
                 self.value(pair.value, next4(indent), depth)?;
+                self.line_comments(&pair.line, indent);
                 self.foot_point(value_foot, indent);
             }
         }
@@ -327,13 +354,16 @@ impl<'a> Emitter<'a> {
             self.out.indicator(b"-", true, false, true);
             let own: &[&'a [u8]] = if n + 1 == elems.len() { foot } else { &[] };
             if opens_block(elem.value) {
+                self.line_comments(&elem.line, indent);
                 self.foot_point(&[], indent);
                 self.item(elem.value, indent + 2, depth)?;
                 if !own.is_empty() {
                     self.deferred = own.to_vec();
                 }
             } else {
+                self.header_line(&elem.line);
                 self.item(elem.value, indent + 2, depth)?;
+                self.line_comments(&elem.line, indent);
                 self.foot_point(own, indent);
             }
         }
@@ -397,6 +427,36 @@ impl<'a> Emitter<'a> {
             leaf => self.leaf(leaf, inner)?,
         }
         Ok(())
+    }
+
+    /// Offers a single line comment to a block scalar's header line (taken if one is written).
+    fn header_line(&mut self, texts: &[&'a [u8]]) {
+        self.out.header_comment = match texts {
+            [one] => Some(crate::secret_bytes::SecretBytes::copy_from(one)),
+            _ => None,
+        };
+    }
+
+    /// yaml.v3's line comment of a value: ` #text` after it on its line (more than one go on
+    /// the following lines at `indent`).
+    fn line_comments(&mut self, texts: &[&'a [u8]], indent: usize) {
+        if self.out.header_comment.take().is_none() && texts.len() == 1 {
+            // Written on the block scalar's header line already.
+            return;
+        }
+        for (n, text) in texts.iter().enumerate() {
+            if n == 0 {
+                if !self.out.at_whitespace() {
+                    self.out.write(b" ");
+                }
+            } else {
+                self.out.put_break();
+                self.out.write_indent(indent);
+            }
+            self.out.write(b"#");
+            self.out.write(text);
+            self.out.left_indentation();
+        }
     }
 
     fn leaf(&mut self, v: &Value, indent: usize) -> Result<(), StoreError> {

@@ -371,6 +371,10 @@ fn write_literal(out: &mut Out, text: &[u8], indent: usize) {
     if let Some(c) = chomp {
         out.indicator(c, false, false, false);
     }
+    if let Some(comment) = out.header_comment.take() {
+        out.write(b" #");
+        out.write(comment.as_bytes());
+    }
     out.put_break();
     out.line_started();
     let mut breaks = true;

@@ -13,6 +13,9 @@ pub(super) struct Out {
     /// Column of the foot comment just written: the next line at that column is preceded by a
     /// blank line (yaml.v3 separates a foot comment from what follows at its level).
     foot_indent: Option<usize>,
+    /// A line comment for the next block scalar's header line (`k: | #c`), as yaml.v3 writes
+    /// it there rather than after the text.
+    pub(super) header_comment: Option<SecretBytes>,
 }
 
 /// Whether `b` starts a character (is not a UTF-8 continuation byte).
@@ -28,6 +31,7 @@ impl Out {
             whitespace: true,
             indention: true,
             foot_indent: None,
+            header_comment: None,
         }
     }
 

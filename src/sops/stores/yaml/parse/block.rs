@@ -3,7 +3,8 @@
 
 use super::node::{Cand, Props};
 use super::scanner::{self, PResult, Parser};
-use crate::sops::tree::{Entry, Map, Value};
+use crate::secret_bytes::SecretBytes;
+use crate::sops::tree::{inline_comment, Entry, Map, Value, INLINE_MARK};
 
 /// Where a node sits, which decides what may start on its line.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -142,10 +143,13 @@ impl<'a> Parser<'a> {
                 _ => None,
             };
             let flow_value = value_ctx == Some(Ctx::MapValue) && self.flow_collection_follows();
+            let value_on_line = matches!(value_ctx, Some(Ctx::MapValue | Ctx::ExplicitValue))
+                && self.content_follows_on_line();
             let mut value = match value_ctx {
                 Some(ctx) => self.block_value(c as isize, ctx)?,
                 None => Value::Null,
             };
+            let before_line_comment = self.trailing.len();
             self.skip_to_content(true)?;
             self.expect_line_end()?;
             let mut mine = std::mem::replace(&mut self.trailing, saved);
@@ -161,8 +165,12 @@ impl<'a> Parser<'a> {
                     }
                     _ => {}
                 }
+            } else if value_on_line && !matches!(value, Value::Map(_) | Value::List(_)) {
+                // sops 3.13: the comment after a scalar value on its line stays inline.
+                mark_inline(mine.get_mut(before_line_comment..).unwrap_or_default());
             }
-            if is_first && compact {
+            let inline = mine.iter().any(|c| inline_comment(c.as_bytes()).is_some());
+            if is_first && compact && !inline {
                 self.trailing.extend(mine);
             } else {
                 map.0.extend(mine.into_iter().map(Entry::Comment));
@@ -190,6 +198,16 @@ impl<'a> Parser<'a> {
         }
         self.leave();
         Ok(Value::Map(map))
+    }
+
+    /// After an indicator: something other than a comment follows on this line.
+    fn content_follows_on_line(&self) -> bool {
+        let rest = self.b.get(self.pos..).unwrap_or_default();
+        let skip = rest
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        !matches!(rest.get(skip), None | Some(b'#' | b'\n' | b'\r'))
     }
 
     /// After a `:`: the value on this line is a flow collection (`[` or `{`).
@@ -250,11 +268,17 @@ impl<'a> Parser<'a> {
         loop {
             let saved = std::mem::take(&mut self.trailing);
             self.pos += 1;
+            let value_on_line = self.content_follows_on_line();
             let v = self.block_value(d as isize, Ctx::SeqItem)?;
+            let before_line_comment = self.trailing.len();
             self.skip_to_content(true)?;
             self.expect_line_end()?;
-            let mine = std::mem::replace(&mut self.trailing, saved);
-            if compact && list.is_empty() {
+            let mut mine = std::mem::replace(&mut self.trailing, saved);
+            if value_on_line && !matches!(v, Value::Map(_) | Value::List(_)) {
+                mark_inline(mine.get_mut(before_line_comment..).unwrap_or_default());
+            }
+            let inline = mine.iter().any(|c| inline_comment(c.as_bytes()).is_some());
+            if compact && list.is_empty() && !inline {
                 self.trailing.extend(mine);
             } else {
                 list.extend(mine.into_iter().map(Value::Comment));
@@ -289,5 +313,14 @@ impl<'a> Parser<'a> {
         }
         self.leave();
         Ok(Value::List(list))
+    }
+}
+
+/// Marks comments as inline (see [`INLINE_MARK`]).
+fn mark_inline(comments: &mut [SecretBytes]) {
+    for c in comments.iter_mut() {
+        let mut marked = SecretBytes::copy_from(&[INLINE_MARK]);
+        marked.extend_from_slice(c.as_bytes());
+        *c = marked;
     }
 }

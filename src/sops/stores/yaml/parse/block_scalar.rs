@@ -31,8 +31,11 @@ impl<'a> Parser<'a> {
         let had_ws = matches!(self.peek(), Some(b' ' | b'\t'));
         self.skip_inline_ws();
         if self.peek() == Some(b'#') && had_ws {
+            // yaml.v3 makes it the scalar's line comment: inline in sops 3.13.
             let text = self.read_comment();
-            self.trailing.push(text);
+            let mut marked = SecretBytes::copy_from(&[crate::sops::tree::INLINE_MARK]);
+            marked.extend_from_slice(text.as_bytes());
+            self.trailing.push(marked);
         }
         if !self.at_eol() {
             return Err(self.err_col("invalid block scalar header"));

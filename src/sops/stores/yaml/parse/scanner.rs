@@ -161,7 +161,7 @@ impl<'a> Parser<'a> {
         loop {
             let line_start = self.line_blank_before();
             while let Some(c @ (b' ' | b'\t')) = self.peek() {
-                if c == b'\t' && block && line_start && self.line_start > 0 {
+                if c == b'\t' && block && line_start {
                     let col = self.col();
                     match tab_ok_from {
                         Some(min) if !after_comment && col >= min => {}

@@ -51,7 +51,8 @@ fn metadata_comments_are_dropped() {
 fn comments_land_where_yaml_v3_and_sops_put_them() {
     assert_eq!(
         json("# a\nk: v # b\nm:\n    # c\n    x: 1\n    # d\n# e\nl:\n    # f\n    - 1 # g\n    - y: 2 # h\n      # i\n    # j\n    - z\n"),
-        r#"{" a":null," b":null,"k":"v","m":{" c":null,"x":1," d":null}," e":null,"l":[" f"," g",1," h",{"y":2," i":null}," j","z"]}"#
+        // sops 3.13.2: a comment after a scalar on its line is inline (marked "\n").
+        r#"{" a":null,"\n b":null,"k":"v","m":{" c":null,"x":1," d":null}," e":null,"l":[" f","\n g",1,{"\n h":null,"y":2," i":null}," j","z"]}"#
     );
     assert_eq!(
         json("l:\n  - a: 1\n  # after\nn: 1\n"),
@@ -104,10 +105,10 @@ fn a_comment_on_a_dash_line_leads_the_sequence_below_it() {
         json("a:\n    - - # c\n        - user: x\n    - 2\n"),
         r#"{"a":[[[" c",{"user":"x"}]],2]}"#
     );
-    // After content on the dash line, a comment still goes before the outer element.
+    // After a scalar on the dash line, the comment is that element's inline comment (3.13.2).
     assert_eq!(
         json("a:\n    - - 5 # c\n    - 2\n"),
-        r#"{"a":[" c",[5],2]}"#
+        r#"{"a":[["\n c",5],2]}"#
     );
 }
 
@@ -190,6 +191,7 @@ fn a_tab_in_the_indentation_of_a_line_is_an_error_as_in_yaml_v3() {
         "l:\n    - x\n    \t# c\n",
         "l:\n    - x\n  \t# c\n",
         "a: x\n# c\n\t# d\n",
+        "\t# at the start\na: x\n",
     ] {
         let e = load(bad.as_bytes())
             .err()
@@ -244,4 +246,34 @@ fn comments_right_below_a_last_document_marker_belong_to_the_document_before() {
     );
     assert_eq!(reprint("a: x\n---\n\n# c\n"), "a: x\n---\n# c\n{}\n");
     assert_eq!(reprint("a: x\n---\n# c\n...\n"), "a: x\n---\n# c\n{}\n");
+}
+
+#[test]
+fn the_comments_fixture_prints_as_sops_3_13_2_prints_it() {
+    // tests/data/yaml-3.13/comments.out: `sops-3.13.2 decrypt` of the shared plain/comments.yaml
+    // encrypted with `--encrypted-regex '^nomatch$'` (comments stay clear, as here).
+    let plain = super::tests_fixtures::read("plain/comments.yaml");
+    let want = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/yaml-3.13/comments.out"),
+    )
+    .expect("comments.out");
+    assert_eq!(
+        reprint(std::str::from_utf8(&plain).expect("UTF-8")),
+        String::from_utf8(want).expect("UTF-8")
+    );
+}
+
+#[test]
+fn a_comment_after_a_scalar_on_its_line_stays_inline_as_in_sops_3_13() {
+    // Outputs of sops 3.13.2 (3.11 and 3.12.2 print the comment on its own line before).
+    assert_eq!(reprint("k: v # c\nx: 1\n"), "k: v # c\nx: 1\n");
+    assert_eq!(
+        reprint("l:\n    - a # c\n    - b\n"),
+        "l:\n    - a # c\n    - b\n"
+    );
+    assert_eq!(reprint("l:\n    - k: v # c\n"), "l:\n    - k: v # c\n");
+    assert_eq!(
+        reprint("a:\n    - - 5 # c\n    - 2\n"),
+        "a:\n    - - 5 # c\n    - 2\n"
+    );
 }

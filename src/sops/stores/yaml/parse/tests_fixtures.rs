@@ -71,7 +71,8 @@ fn plaintext_fixtures_parse_to_the_reference_trees() {
         ("types.yaml", "yaml-types"),
         ("strings.yaml", "yaml-strings"),
         ("structure.yaml", "yaml-structure"),
-        ("comments.yaml", "yaml-comments"),
+        // comments.yaml: its reference tree is sops 3.11's; 3.13 keeps line comments inline
+        // (tests_docs::the_comments_fixture_prints_as_sops_3_13_2_prints_it).
         ("multidoc.yaml", "yaml-multidoc"),
         ("anchors.yaml", "yaml-anchors"),
         ("empty-map.yaml", "yaml-empty-map"),
