@@ -69,19 +69,3 @@ fn main() {
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }
-
-/// Why test `name` cannot run here: root for the namespace scenarios, the original programs.
-fn missing_prerequisite(name: &str) -> Option<String> {
-    let root = nix::unistd::geteuid().is_root();
-    let original = |var, tool| world::original(var, tool).err();
-    match name {
-        "scenarios" | "random_manifests" if !root => {
-            Some("needs root (ramfs mounts in private mount namespaces)".into())
-        }
-        "scenarios" | "random_manifests" => {
-            original("SOPS_NIX_INSTALL_SECRETS", "sops-install-secrets")
-        }
-        "ssh_to_age_recipients" => original("SSH_TO_AGE", "ssh-to-age"),
-        _ => None,
-    }
-}
