@@ -220,11 +220,29 @@ fn plugins_are_started_only_when_no_key_in_memory_opens_the_file() {
         )
         .as_bytes(),
     );
+    // Plugins get a small environment, so the starts are logged by a wrapper on PATH.
     let calls = sb.path("plugin-calls");
+    let wrapped = sb.path("wrapped-bin");
+    std::fs::create_dir_all(&wrapped).expect("mkdir");
+    let wrapper = wrapped.join("age-plugin-sopstest");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+            calls.display(),
+            plugin::binary().display()
+        ),
+    )
+    .expect("write the wrapper");
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod the wrapper");
     let run = |keys: &Path| {
         let key_file = ["--age-key-file", keys.to_str().unwrap()];
-        let mut cmd = decrypt_command(&sb, Plugin::OnPath, &key_file, &file);
-        common::run(cmd.env("SOPSTEST_PLUGIN_CALLS", &calls))
+        let mut cmd = decrypt_command(&sb, Plugin::NotOnPath, &key_file, &file);
+        common::run(cmd.env("PATH", plugin::path_with(&wrapped)))
     };
     assert_opened(&run(&keys));
     assert!(
