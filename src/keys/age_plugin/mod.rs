@@ -6,7 +6,7 @@
 //! a key. Every question a plugin asks through the protocol is therefore refused at once, and
 //! the refusal is recorded with the plugin's name, so that a file nothing else opens fails with
 //! "age-plugin-x asked for a PIN …" instead of hanging. Failures seen while unwrapping are kept
-//! in a shared log the data-key report reads.
+//! in a common log the data-key report reads.
 //!
 //! Each exchange runs under the helper deadline (`SOPS_INSTALL_HELPER_TIMEOUT`, see
 //! `keys::helper`): a plugin that never answers is named after 5 s and its process group is
