@@ -43,36 +43,32 @@ impl Registered {
     }
 }
 
-/// Declares tests that run as root inside their own mount namespace.
+/// Registers test functions of one kind with the runner (used by `ns_test!` and `local_test!`).
 #[macro_export]
-macro_rules! ns_test {
-    ($(fn $name:ident() $body:block)*) => {$(
+macro_rules! register_tests {
+    ($kind:ident, $(fn $name:ident() $body:block)*) => {$(
         fn $name() $body
         ::inventory::submit! {
             $crate::harness::Registered {
                 module: module_path!(),
                 name: stringify!($name),
-                kind: $crate::harness::Kind::Namespace,
+                kind: $crate::harness::Kind::$kind,
                 run: $name,
             }
         }
     )*};
 }
 
+/// Declares tests that run as root inside their own mount namespace.
+#[macro_export]
+macro_rules! ns_test {
+    ($($t:tt)*) => { $crate::register_tests!(Namespace, $($t)*); };
+}
+
 /// Declares tests that need no root and run in the test process itself.
 #[macro_export]
 macro_rules! local_test {
-    ($(fn $name:ident() $body:block)*) => {$(
-        fn $name() $body
-        ::inventory::submit! {
-            $crate::harness::Registered {
-                module: module_path!(),
-                name: stringify!($name),
-                kind: $crate::harness::Kind::Local,
-                run: $name,
-            }
-        }
-    )*};
+    ($($t:tt)*) => { $crate::register_tests!(Local, $($t)*); };
 }
 
 /// Programs the namespace tests run (the installer's inputs are made with the real sops, age
