@@ -4,9 +4,6 @@
 //! file sops encrypted to the matching `age1…` recipient opens through the plugin. An identity
 //! with a PIN asks for it through the protocol first and fails without it.
 //!
-//! When `SOPSTEST_PLUGIN_CALLS` names a file, every protocol run appends a line to it, so a
-//! test can see whether the plugin was started at all.
-//!
 //! Besides `--age-plugin=identity-v1` it has one command for the tests:
 //! `age-plugin-sopstest --identity-for AGE-SECRET-KEY-1… [--pin PIN]` prints a
 //! `# recipient: age1…` comment and the plugin identity for that key.
@@ -130,15 +127,6 @@ fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [machine] if machine.starts_with("--age-plugin=") => {
-            if let Some(log) = std::env::var_os("SOPSTEST_PLUGIN_CALLS") {
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(log)
-                    .map_err(|e| e.to_string())?;
-                std::io::Write::write_all(&mut f, format!("{machine}\n").as_bytes())
-                    .map_err(|e| e.to_string())?;
-            }
             run_state_machine(&machine["--age-plugin=".len()..], Handler).map_err(|e| e.to_string())
         }
         ["--identity-for", secret] => identity_for(secret, None),

@@ -220,11 +220,29 @@ fn plugins_are_started_only_when_no_key_in_memory_opens_the_file() {
         )
         .as_bytes(),
     );
+    // Plugins get a small environment, so the starts are logged by a wrapper on PATH.
     let calls = sb.path("plugin-calls");
+    let wrapped = sb.path("wrapped-bin");
+    std::fs::create_dir_all(&wrapped).expect("mkdir");
+    let wrapper = wrapped.join("age-plugin-sopstest");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\nexec '{}' \"$@\"\n",
+            calls.display(),
+            plugin::binary().display()
+        ),
+    )
+    .expect("write the wrapper");
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod the wrapper");
     let run = |keys: &Path| {
         let key_file = ["--age-key-file", keys.to_str().unwrap()];
-        let mut cmd = decrypt_command(&sb, Plugin::OnPath, &key_file, &file);
-        common::run(cmd.env("SOPSTEST_PLUGIN_CALLS", &calls))
+        let mut cmd = decrypt_command(&sb, Plugin::NotOnPath, &key_file, &file);
+        common::run(cmd.env("PATH", plugin::path_with(&wrapped)))
     };
     assert_opened(&run(&keys));
     assert!(
@@ -351,4 +369,60 @@ fn failing_key_sources_never_hide_a_working_one() {
             "{shown}: expected {reason:?} in {line}"
         );
     }
+}
+
+/// A fake `age-plugin-sopstest` (a shell script with `body`) in its own directory.
+fn fake_plugin(sb: &Sandbox, dir: &str, body: &str) -> PathBuf {
+    let bin = sb.path(dir);
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let script = bin.join("age-plugin-sopstest");
+    std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).expect("write the script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod the script");
+    bin
+}
+
+#[test]
+fn a_plugin_that_floods_or_never_answers_is_stopped_with_its_name() {
+    common::require_tools(&["sops", "age-keygen"]);
+    let sb = Sandbox::new();
+    let (_, secret, recipient) = plugin::age_keygen();
+    let file = sops_encrypt(&sb, "s.yaml", &[&recipient]);
+    let keys = sb.write("plugin.txt", plugin::identity_for(&secret, None).as_bytes());
+    let seen = sb.path("plugin-env");
+    let cases = [
+        (
+            "flood",
+            "head -c 2000000000 /dev/zero".to_string(),
+            "age-plugin-sopstest wrote a line longer than 65536 bytes and was stopped",
+        ),
+        (
+            "silent",
+            format!("env > '{}'; sleep 1000 & exit 0", seen.display()),
+            "age-plugin-sopstest did not finish within 2 s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
+        ),
+    ];
+    // A key that does not open the file, for the environment check.
+    let (_, other_secret, _) = plugin::age_keygen();
+    for (dir, body, expected) in cases {
+        let bin = fake_plugin(&sb, dir, &body);
+        let key_file = ["--age-key-file", keys.to_str().unwrap()];
+        let mut cmd = decrypt_command(&sb, Plugin::NotOnPath, &key_file, &file);
+        let start = std::time::Instant::now();
+        let out = common::run(
+            cmd.env("PATH", plugin::path_with(&bin))
+                .env("SOPS_INSTALL_HELPER_TIMEOUT", "2")
+                .env("SOPS_AGE_KEY", &other_secret),
+        );
+        assert_eq!(out.status, 128, "{dir}: {}", out.stderr_text());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{dir}"
+        );
+        let line = one_line(&out);
+        assert!(line.contains(expected), "{dir}: {line}");
+    }
+    let env_text = std::fs::read_to_string(&seen).expect("the plugin ran");
+    assert!(env_text.contains("PATH="), "{env_text}");
+    assert!(!env_text.contains("SOPS_AGE_KEY"), "{env_text}");
 }

@@ -23,6 +23,8 @@ enum Needs {
     Nix,
     /// `nix-instantiate` and nixpkgs' lib.
     NixpkgsLib,
+    /// Those and a sops-nix source to compare with (`SOPS_NIX_SRC`).
+    SopsNixSrc,
 }
 
 struct NixTest {
@@ -38,6 +40,16 @@ macro_rules! parse_test {
     ($(fn $name:ident() $body:block)*) => {$(
         fn $name() $body
         inventory::submit! { NixTest { name: stringify!($name), needs: Needs::Nix, run: $name } }
+    )*};
+}
+
+/// Tests that compare with sops-nix's own modules (also need its source, `SOPS_NIX_SRC`).
+macro_rules! sops_nix_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! {
+            NixTest { name: stringify!($name), needs: Needs::SopsNixSrc, run: $name }
+        }
     )*};
 }
 
@@ -65,6 +77,11 @@ fn main() {
          false); declare them with parse_test! or eval_test!"
     );
     let args = libtest_mimic::Arguments::from_args();
+    // Debian's nix-instantiate wants to set up /nix/var as the user; a normal user cannot. No
+    // test needs a store (evaluation is --readonly-mode), so a non-root run uses the dummy one.
+    if !nix::unistd::geteuid().is_root() && std::env::var_os("NIX_REMOTE").is_none() {
+        std::env::set_var("NIX_REMOTE", "dummy://");
+    }
     let nix = have_nix();
     let lib = nixpkgs_lib();
     let mut tests: Vec<&'static NixTest> = inventory::iter::<NixTest>.into_iter().collect();
@@ -76,7 +93,8 @@ fn main() {
                 _ if !nix => Some(
                     "nix-instantiate is not on PATH (Debian: nix-bin; .ci/run installs it)".into(),
                 ),
-                (Needs::NixpkgsLib, Err(why)) => Some(why.clone()),
+                (Needs::NixpkgsLib | Needs::SopsNixSrc, Err(why)) => Some(why.clone()),
+                (Needs::SopsNixSrc, Ok(_)) => sops_nix_src().err(),
                 _ => None,
             };
             libtest_mimic::Trial::ignorable_test(t.name, move || match why {
@@ -184,25 +202,34 @@ parse_test! {
     }
 }
 
-/// The evaluation of one example of tests/nix/examples.nix (always `Some`: the runner ignores
-/// the evaluation tests when nixpkgs' lib or nix-instantiate is missing).
-fn eval(example: &str) -> Option<Value> {
+/// `nix-instantiate --eval --strict --json` of `file` (relative to the repository) with
+/// nixpkgs' lib as `nixpkgsLib` and the extra `args`; the result as JSON. Only called from
+/// evaluation tests, which the runner ignores when nixpkgs' lib or nix-instantiate is missing.
+fn eval_nix_file(file: &str, args: &[&str]) -> Value {
     let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
     let out = Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "--readonly-mode"])
-        .arg(repo().join("tests/nix/eval.nix"))
+        .arg(repo().join(file))
         .arg("--arg")
         .arg("nixpkgsLib")
         .arg(&lib)
-        .args(["--argstr", "example", example])
+        .args(args)
         .output()
         .expect("run nix-instantiate");
     assert!(
         out.status.success(),
-        "evaluating {example} failed: {}",
+        "evaluating {file} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(serde_json::from_slice(&out.stdout).expect("nix-instantiate prints JSON"))
+    serde_json::from_slice(&out.stdout).expect("nix-instantiate prints JSON")
+}
+
+/// The evaluation of one example of tests/nix/examples.nix (always `Some`).
+fn eval(example: &str) -> Option<Value> {
+    Some(eval_nix_file(
+        "tests/nix/eval.nix",
+        &["--argstr", "example", example],
+    ))
 }
 
 /// Runs `sops-install -check-mode=manifest` on a manifest; returns (success, stderr).
@@ -254,263 +281,263 @@ fn without_store_paths(v: &Value) -> Value {
 }
 
 eval_test! {
-fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
-    let Some(r) = eval("spec-example") else {
-        return;
-    };
-    let m = &r["manifest"];
-    assert_eq!(r["failing"], json!([]));
-    let expected = json!({
-      "ageKeyFile": "/var/lib/sops-nix/key.txt",
-      "ageSshKeyPaths": ["/etc/ssh/ssh_host_ed25519_key"],
-      "gnupgHome": null,
-      "keepGenerations": 1,
-      "logging": { "keyImport": true, "secretChanges": true },
-      "placeholderBySecretName": {
-        "admin-password": "<SOPS:8e70fdbd0400b7a21539fd15fb4ab86c129f7cbd99261dbb0d95c18df8dec177:PLACEHOLDER>",
-        "db/password": "<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>",
-        "hass-secrets": "<SOPS:faae3fde93fd929c643d3dc43560d572a9a31476567e8e3c53f145ff462abdd5:PLACEHOLDER>",
-        "wg-private-key": "<SOPS:e292fb7097d6257c65fd3dd3b70cb2c41697ecc8729dd325479a45b68c7af91d:PLACEHOLDER>"
-      },
-      "secrets": [
-        { "format": "yaml", "gid": 0, "group": "postgres", "key": "db/password", "mode": "0400",
-          "name": "db/password", "neededForUsers": false, "owner": "postgres",
-          "path": "/run/secrets/db/password", "reloadUnits": [], "restartUnits": ["postgresql.service"],
-          "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
-        { "format": "json", "gid": 0, "group": "hass", "key": "", "mode": "0400",
-          "name": "hass-secrets", "neededForUsers": false, "owner": "hass",
-          "path": "/var/lib/hass/secrets.yaml", "reloadUnits": [], "restartUnits": [],
-          "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
-        { "format": "binary", "gid": 0, "group": "systemd-network", "key": "wg-private-key", "mode": "0440",
-          "name": "wg-private-key", "neededForUsers": false, "owner": null,
-          "path": "/run/secrets/wg-private-key", "reloadUnits": ["systemd-networkd.service"], "restartUnits": [],
-          "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 }
-      ],
-      "secretsMountPoint": "/run/secrets.d",
-      "sshKeyPaths": ["/etc/ssh/ssh_host_rsa_key"],
-      "symlinkPath": "/run/secrets",
-      "templates": [
-        { "content": "GF_DATABASE_PASSWORD=<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>\n",
-          "file": "<store>", "gid": 0, "group": "grafana", "mode": "0400", "name": "grafana.env",
-          "owner": "grafana", "path": "/run/secrets/rendered/grafana.env", "reloadUnits": [],
-          "restartUnits": ["grafana.service"], "uid": 0 }
-      ],
-      "useTmpfs": false,
-      "userMode": false
-    });
-    assert_eq!(without_store_paths(m), expected);
-    // sopsFileHash is the SHA-256 of the file, as sops-nix computes it.
-    let hash = secret(m, "db/password")["sopsFileHash"]
-        .as_str()
-        .unwrap_or("");
-    assert_eq!(hash.len(), 64);
-    assert!(secret(m, "db/password")["sopsFile"]
-        .as_str()
-        .is_some_and(|s| s.starts_with("/nix/store/") && s.ends_with("-secrets.yaml")));
-    assert_check_passes(m);
+    fn the_nixos_module_writes_the_manifest_of_the_spec_example() {
+        let Some(r) = eval("spec-example") else {
+            return;
+        };
+        let m = &r["manifest"];
+        assert_eq!(r["failing"], json!([]));
+        let expected = json!({
+          "ageKeyFile": "/var/lib/sops-nix/key.txt",
+          "ageSshKeyPaths": ["/etc/ssh/ssh_host_ed25519_key"],
+          "gnupgHome": null,
+          "keepGenerations": 1,
+          "logging": { "keyImport": true, "secretChanges": true },
+          "placeholderBySecretName": {
+            "admin-password": "<SOPS:8e70fdbd0400b7a21539fd15fb4ab86c129f7cbd99261dbb0d95c18df8dec177:PLACEHOLDER>",
+            "db/password": "<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>",
+            "hass-secrets": "<SOPS:faae3fde93fd929c643d3dc43560d572a9a31476567e8e3c53f145ff462abdd5:PLACEHOLDER>",
+            "wg-private-key": "<SOPS:e292fb7097d6257c65fd3dd3b70cb2c41697ecc8729dd325479a45b68c7af91d:PLACEHOLDER>"
+          },
+          "secrets": [
+            { "format": "yaml", "gid": 0, "group": "postgres", "key": "db/password", "mode": "0400",
+              "name": "db/password", "neededForUsers": false, "owner": "postgres",
+              "path": "/run/secrets/db/password", "reloadUnits": [], "restartUnits": ["postgresql.service"],
+              "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
+            { "format": "json", "gid": 0, "group": "hass", "key": "", "mode": "0400",
+              "name": "hass-secrets", "neededForUsers": false, "owner": "hass",
+              "path": "/var/lib/hass/secrets.yaml", "reloadUnits": [], "restartUnits": [],
+              "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 },
+            { "format": "binary", "gid": 0, "group": "systemd-network", "key": "wg-private-key", "mode": "0440",
+              "name": "wg-private-key", "neededForUsers": false, "owner": null,
+              "path": "/run/secrets/wg-private-key", "reloadUnits": ["systemd-networkd.service"], "restartUnits": [],
+              "sopsFile": "<store>", "sopsFileHash": "<store>", "uid": 0 }
+          ],
+          "secretsMountPoint": "/run/secrets.d",
+          "sshKeyPaths": ["/etc/ssh/ssh_host_rsa_key"],
+          "symlinkPath": "/run/secrets",
+          "templates": [
+            { "content": "GF_DATABASE_PASSWORD=<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>\n",
+              "file": "<store>", "gid": 0, "group": "grafana", "mode": "0400", "name": "grafana.env",
+              "owner": "grafana", "path": "/run/secrets/rendered/grafana.env", "reloadUnits": [],
+              "restartUnits": ["grafana.service"], "uid": 0 }
+          ],
+          "useTmpfs": false,
+          "userMode": false
+        });
+        assert_eq!(without_store_paths(m), expected);
+        // sopsFileHash is the SHA-256 of the file, as sops-nix computes it.
+        let hash = secret(m, "db/password")["sopsFileHash"]
+            .as_str()
+            .unwrap_or("");
+        assert_eq!(hash.len(), 64);
+        assert!(secret(m, "db/password")["sopsFile"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("/nix/store/") && s.ends_with("-secrets.yaml")));
+        assert_check_passes(m);
 
-    let u = &r["manifestForUsers"];
-    assert_eq!(u["secretsMountPoint"], "/run/secrets-for-users.d");
-    assert_eq!(u["symlinkPath"], "/run/secrets-for-users");
-    assert_eq!(u["templates"], json!([]));
-    assert_eq!(u["placeholderBySecretName"], m["placeholderBySecretName"]);
-    let admin = secret(u, "admin-password");
-    assert_eq!(admin["path"], "/run/secrets-for-users/admin-password");
-    assert_eq!(admin["neededForUsers"], true);
-    assert_eq!(admin["owner"], Value::Null);
-    assert_eq!(admin["group"], Value::Null);
-    assert_eq!(u["secrets"].as_array().map(Vec::len), Some(1));
-    assert_check_passes(u);
+        let u = &r["manifestForUsers"];
+        assert_eq!(u["secretsMountPoint"], "/run/secrets-for-users.d");
+        assert_eq!(u["symlinkPath"], "/run/secrets-for-users");
+        assert_eq!(u["templates"], json!([]));
+        assert_eq!(u["placeholderBySecretName"], m["placeholderBySecretName"]);
+        let admin = secret(u, "admin-password");
+        assert_eq!(admin["path"], "/run/secrets-for-users/admin-password");
+        assert_eq!(admin["neededForUsers"], true);
+        assert_eq!(admin["owner"], Value::Null);
+        assert_eq!(admin["group"], Value::Null);
+        assert_eq!(u["secrets"].as_array().map(Vec::len), Some(1));
+        assert_check_passes(u);
 
-    assert!(r["checkPhase"]
-        .as_str()
-        .is_some_and(|s| s.contains("/bin/sops-install -check-mode=sopsfile \"$out\"")));
-}
-}
-
-eval_test! {
-fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
-    let Some(r) = eval("spec-example") else {
-        return;
-    };
-    let a = &r["activationScripts"];
-    assert_eq!(
-        a["setupSecrets"]["deps"],
-        json!(["specialfs", "users", "groups"])
-    );
-    assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
-    let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
-    assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
-    assert!(text.contains("export HOME='/var/empty'\n"), "{text}");
-    // Issue 12 item 9: an empty PATH is never exported (execvp reads it as the working
-    // directory); without plugins the installer keeps activation's PATH.
-    assert!(!text.contains("export PATH=''"), "{text}");
-    assert!(
-        text.contains("/bin/sops-install-secrets /nix/store/"),
-        "{text}"
-    );
-    let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
-    assert!(
-        users.contains("sops-install-secrets -ignore-passwd "),
-        "{users}"
-    );
-    assert!(users.contains("-manifest-for-users.json"), "{users}");
-    assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
-    assert!(r["services"].as_object().is_some_and(|s| s.is_empty()));
-}
-}
-
-eval_test! {
-fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
-    let Some(r) = eval("placeholders") else {
-        return;
-    };
-    let m = &r["manifest"];
-    let p = &m["placeholderBySecretName"];
-    // The attribute `renamed` (name "on-disk-name") keeps its attribute's placeholder.
-    assert_eq!(
-        p["on-disk-name"],
-        "<SOPS:017e9e217af8bbb732e91d3f534e0702b9f492edd2c3a9994383aa9bfa700f77:PLACEHOLDER>"
-    );
-    assert_eq!(r["placeholder"]["renamed"], p["on-disk-name"]);
-    assert_eq!(r["placeholder"]["test_key"], p["test_key"]);
-    let content = m["templates"][0]["content"].as_str().unwrap_or("");
-    assert_eq!(
-        content,
-        format!(
-            "{} {}\n",
-            p["test_key"].as_str().unwrap_or("?"),
-            p["on-disk-name"].as_str().unwrap_or("?")
-        )
-    );
-    assert_check_passes(m);
-}
-}
-
-eval_test! {
-fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
-    let Some(r) = eval("sysusers") else { return };
-    let s = &r["services"]["sops-install-secrets"];
-    assert_eq!(s["wantedBy"], json!(["sysinit.target"]));
-    assert_eq!(s["requiredBy"], json!(["sysinit-reactivation.target"]));
-    assert!(s["before"]
-        .as_array()
-        .is_some_and(|b| b.contains(&json!("sysinit.target"))));
-    assert!(s["after"]
-        .as_array()
-        .is_some_and(|b| b.contains(&json!("systemd-sysusers.service"))));
-    assert_eq!(s["unitConfig"]["DefaultDependencies"], "no");
-    assert_eq!(
-        s["unitConfig"]["RequiresMountsFor"],
-        json!(["/var/lib/sops-nix/key.txt"])
-    );
-    assert_eq!(s["environment"]["SOPS_RESTART_UNITS_VIA_SYSTEMCTL"], "1");
-    assert_eq!(s["environment"]["FOO"], "bar");
-    assert_eq!(s["serviceConfig"]["Type"], "oneshot");
-    assert_eq!(s["serviceConfig"]["RemainAfterExit"], true);
-    assert!(s["path"].as_array().is_some_and(|p| p.len() == 1));
-
-    let u = &r["services"]["sops-install-secrets-for-users"];
-    assert_eq!(u["wantedBy"], json!(["systemd-sysusers.service"]));
-    assert_eq!(
-        u["before"],
-        json!(["systemd-sysusers.service", "sysinit.target"])
-    );
-    assert!(u["serviceConfig"]["ExecStart"][0]
-        .as_str()
-        .is_some_and(|e| e.contains("sops-install-secrets -ignore-passwd ")));
-
-    let a = r["activationScripts"]
-        .as_object()
-        .expect("activation scripts");
-    assert!(!a.contains_key("setupSecrets") && !a.contains_key("setupSecretsForUsers"));
-    let gen = a["generate-age-key"]["text"].as_str().unwrap_or("");
-    assert!(
-        gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
-        "{gen}"
-    );
-    // age.generateKey: the units wait for the key made by a unit of its own.
-    let g = &r["services"]["sops-generate-age-key"];
-    assert_eq!(g["before"], json!(["sysinit.target"]));
-    assert_eq!(g["unitConfig"]["DefaultDependencies"], "no");
-    assert!(g["script"]
-        .as_str()
-        .is_some_and(|t| t.contains("age-keygen -o /var/lib/sops-nix/key.txt")));
-    for unit in [s, u] {
-        for field in ["after", "wants"] {
-            assert!(
-                unit[field]
-                    .as_array()
-                    .is_some_and(|a| a.contains(&json!("sops-generate-age-key.service"))),
-                "{field}: {unit}"
-            );
-        }
+        assert!(r["checkPhase"]
+            .as_str()
+            .is_some_and(|s| s.contains("/bin/sops-install -check-mode=sopsfile \"$out\"")));
     }
-    assert_check_passes(&r["manifest"]);
-    assert_check_passes(&r["manifestForUsers"]);
-}
 }
 
 eval_test! {
-fn mount_point_and_symlink_path_are_configurable() {
-    let Some(r) = eval("custom-paths") else {
-        return;
-    };
-    let m = &r["manifest"];
-    assert_eq!(m["symlinkPath"], "/run/keys/sops");
-    assert_eq!(m["secretsMountPoint"], "/run/keys/sops.d");
-    assert_eq!(m["keepGenerations"], 3);
-    assert_eq!(m["useTmpfs"], true);
-    assert_eq!(
-        m["logging"],
-        json!({"keyImport": false, "secretChanges": true})
-    );
-    assert_eq!(secret(m, "test_key")["path"], "/run/keys/sops/test_key");
-    let u = &r["manifestForUsers"];
-    assert_eq!(
-        secret(u, "password")["path"],
-        "/run/secrets-for-users/password"
-    );
-    // Values are quoted but not escaped, so command substitution works as in sops-nix.
-    let text = r["activationScripts"]["setupSecrets"]["text"]
-        .as_str()
-        .unwrap_or("");
-    assert!(
-        text.contains("export SOPS_AGE_KEY_CMD='$(cat /etc/cmd)'"),
-        "{text}"
-    );
-    assert_check_passes(m);
-    assert_check_passes(u);
-}
-}
-
-eval_test! {
-fn without_validation_the_build_checks_the_manifest_only() {
-    let Some(r) = eval("no-validation") else {
-        return;
-    };
-    assert!(r["checkPhase"]
-        .as_str()
-        .is_some_and(|s| s.contains("-check-mode=manifest")));
-    let s = secret(&r["manifest"], "runtime");
-    assert_eq!(s["sopsFile"], "/etc/secrets/runtime.yaml");
-    assert_eq!(s["sopsFileHash"], "");
-    // The owner/uid exclusivity is only asserted with validation, as in sops-nix.
-    assert_eq!(r["failing"], json!([]));
-    assert_eq!(r["checkScript"], "");
-}
+    fn the_activation_scripts_keep_sops_nix_names_order_and_environment() {
+        let Some(r) = eval("spec-example") else {
+            return;
+        };
+        let a = &r["activationScripts"];
+        assert_eq!(
+            a["setupSecrets"]["deps"],
+            json!(["specialfs", "users", "groups"])
+        );
+        assert_eq!(a["setupSecrets"]["supportsDryActivation"], true);
+        let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
+        assert!(text.starts_with("[ -e /run/current-system ] || echo setting up secrets...\n"));
+        assert!(text.contains("export HOME='/var/empty'\n"), "{text}");
+        // Issue 12 item 9: an empty PATH is never exported (execvp reads it as the working
+        // directory); without plugins the installer keeps activation's PATH.
+        assert!(!text.contains("export PATH=''"), "{text}");
+        assert!(
+            text.contains("/bin/sops-install-secrets /nix/store/"),
+            "{text}"
+        );
+        let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
+        assert!(
+            users.contains("sops-install-secrets -ignore-passwd "),
+            "{users}"
+        );
+        assert!(users.contains("-manifest-for-users.json"), "{users}");
+        assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
+        assert!(r["services"].as_object().is_some_and(|s| s.is_empty()));
+    }
 }
 
 eval_test! {
-fn a_missing_key_source_fails_with_sops_nix_message() {
-    let Some(r) = eval("no-key-source") else {
-        return;
-    };
-    assert_eq!(
-        r["failing"],
-        json!(["No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home"])
-    );
+    fn placeholders_are_keyed_by_the_name_the_installer_looks_up() {
+        let Some(r) = eval("placeholders") else {
+            return;
+        };
+        let m = &r["manifest"];
+        let p = &m["placeholderBySecretName"];
+        // The attribute `renamed` (name "on-disk-name") keeps its attribute's placeholder.
+        assert_eq!(
+            p["on-disk-name"],
+            "<SOPS:017e9e217af8bbb732e91d3f534e0702b9f492edd2c3a9994383aa9bfa700f77:PLACEHOLDER>"
+        );
+        assert_eq!(r["placeholder"]["renamed"], p["on-disk-name"]);
+        assert_eq!(r["placeholder"]["test_key"], p["test_key"]);
+        let content = m["templates"][0]["content"].as_str().unwrap_or("");
+        assert_eq!(
+            content,
+            format!(
+                "{} {}\n",
+                p["test_key"].as_str().unwrap_or("?"),
+                p["on-disk-name"].as_str().unwrap_or("?")
+            )
+        );
+        assert_check_passes(m);
+    }
 }
+
+eval_test! {
+    fn sysusers_installs_both_manifests_from_units_ordered_before_sysinit() {
+        let Some(r) = eval("sysusers") else { return };
+        let s = &r["services"]["sops-install-secrets"];
+        assert_eq!(s["wantedBy"], json!(["sysinit.target"]));
+        assert_eq!(s["requiredBy"], json!(["sysinit-reactivation.target"]));
+        assert!(s["before"]
+            .as_array()
+            .is_some_and(|b| b.contains(&json!("sysinit.target"))));
+        assert!(s["after"]
+            .as_array()
+            .is_some_and(|b| b.contains(&json!("systemd-sysusers.service"))));
+        assert_eq!(s["unitConfig"]["DefaultDependencies"], "no");
+        assert_eq!(
+            s["unitConfig"]["RequiresMountsFor"],
+            json!(["/var/lib/sops-nix/key.txt"])
+        );
+        assert_eq!(s["environment"]["SOPS_RESTART_UNITS_VIA_SYSTEMCTL"], "1");
+        assert_eq!(s["environment"]["FOO"], "bar");
+        assert_eq!(s["serviceConfig"]["Type"], "oneshot");
+        assert_eq!(s["serviceConfig"]["RemainAfterExit"], true);
+        assert!(s["path"].as_array().is_some_and(|p| p.len() == 1));
+
+        let u = &r["services"]["sops-install-secrets-for-users"];
+        assert_eq!(u["wantedBy"], json!(["systemd-sysusers.service"]));
+        assert_eq!(
+            u["before"],
+            json!(["systemd-sysusers.service", "sysinit.target"])
+        );
+        assert!(u["serviceConfig"]["ExecStart"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("sops-install-secrets -ignore-passwd ")));
+
+        let a = r["activationScripts"]
+            .as_object()
+            .expect("activation scripts");
+        assert!(!a.contains_key("setupSecrets") && !a.contains_key("setupSecretsForUsers"));
+        let gen = a["generate-age-key"]["text"].as_str().unwrap_or("");
+        assert!(
+            gen.contains("age-keygen -o /var/lib/sops-nix/key.txt"),
+            "{gen}"
+        );
+        // age.generateKey: the units wait for the key made by a unit of its own.
+        let g = &r["services"]["sops-generate-age-key"];
+        assert_eq!(g["before"], json!(["sysinit.target"]));
+        assert_eq!(g["unitConfig"]["DefaultDependencies"], "no");
+        assert!(g["script"]
+            .as_str()
+            .is_some_and(|t| t.contains("age-keygen -o /var/lib/sops-nix/key.txt")));
+        for unit in [s, u] {
+            for field in ["after", "wants"] {
+                assert!(
+                    unit[field]
+                        .as_array()
+                        .is_some_and(|a| a.contains(&json!("sops-generate-age-key.service"))),
+                    "{field}: {unit}"
+                );
+            }
+        }
+        assert_check_passes(&r["manifest"]);
+        assert_check_passes(&r["manifestForUsers"]);
+    }
+}
+
+eval_test! {
+    fn mount_point_and_symlink_path_are_configurable() {
+        let Some(r) = eval("custom-paths") else {
+            return;
+        };
+        let m = &r["manifest"];
+        assert_eq!(m["symlinkPath"], "/run/keys/sops");
+        assert_eq!(m["secretsMountPoint"], "/run/keys/sops.d");
+        assert_eq!(m["keepGenerations"], 3);
+        assert_eq!(m["useTmpfs"], true);
+        assert_eq!(
+            m["logging"],
+            json!({"keyImport": false, "secretChanges": true})
+        );
+        assert_eq!(secret(m, "test_key")["path"], "/run/keys/sops/test_key");
+        let u = &r["manifestForUsers"];
+        assert_eq!(
+            secret(u, "password")["path"],
+            "/run/secrets-for-users/password"
+        );
+        // Values are quoted but not escaped, so command substitution works as in sops-nix.
+        let text = r["activationScripts"]["setupSecrets"]["text"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            text.contains("export SOPS_AGE_KEY_CMD='$(cat /etc/cmd)'"),
+            "{text}"
+        );
+        assert_check_passes(m);
+        assert_check_passes(u);
+    }
+}
+
+eval_test! {
+    fn without_validation_the_build_checks_the_manifest_only() {
+        let Some(r) = eval("no-validation") else {
+            return;
+        };
+        assert!(r["checkPhase"]
+            .as_str()
+            .is_some_and(|s| s.contains("-check-mode=manifest")));
+        let s = secret(&r["manifest"], "runtime");
+        assert_eq!(s["sopsFile"], "/etc/secrets/runtime.yaml");
+        assert_eq!(s["sopsFileHash"], "");
+        // The owner/uid exclusivity is only asserted with validation, as in sops-nix.
+        assert_eq!(r["failing"], json!([]));
+        assert_eq!(r["checkScript"], "");
+    }
+}
+
+eval_test! {
+    fn a_missing_key_source_fails_with_sops_nix_message() {
+        let Some(r) = eval("no-key-source") else {
+            return;
+        };
+        assert_eq!(
+            r["failing"],
+            json!(["No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home"])
+        );
+    }
 }
 
 /// Runs a host-recipient check script with the store paths mapped back to the assets.
@@ -535,249 +562,249 @@ fn run_host_check(script: &str) -> (bool, String) {
 }
 
 eval_test! {
-fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
-    let Some(r) = eval("host-recipients") else {
-        return;
-    };
-    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
-    assert!(!ok);
-    // Only foreign.yaml is flagged; yaml, json, binary, dotenv and ini files all match.
-    assert_eq!(
-        stderr.matches("is not encrypted to this host").count(),
-        1,
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("foreign.yaml (used by foreign)"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("sops updatekeys "), "{stderr}");
-    assert!(r["checkPhase"]
-        .as_str()
-        .is_some_and(|s| s.contains("sops_host_check")));
-    assert!(
-        stderr.contains("none of the host recipients is among its recipients"),
-        "{stderr}"
-    );
-}
-}
-
-eval_test! {
-fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
-    let Some(r) = eval("host-recipients-pgp-only") else {
-        return;
-    };
-    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
-    assert!(!ok);
-    assert_eq!(
-        stderr.matches("is not encrypted to this host").count(),
-        1,
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("foreign.yaml (used by foreign)"),
-        "{stderr}"
-    );
-}
+    fn host_recipients_reject_a_file_not_encrypted_to_the_host_in_any_format() {
+        let Some(r) = eval("host-recipients") else {
+            return;
+        };
+        let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+        assert!(!ok);
+        // Only foreign.yaml is flagged; yaml, json, binary, dotenv and ini files all match.
+        assert_eq!(
+            stderr.matches("is not encrypted to this host").count(),
+            1,
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("foreign.yaml (used by foreign)"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("sops updatekeys "), "{stderr}");
+        assert!(r["checkPhase"]
+            .as_str()
+            .is_some_and(|s| s.contains("sops_host_check")));
+        assert!(
+            stderr.contains("none of the host recipients is among its recipients"),
+            "{stderr}"
+        );
+    }
 }
 
 eval_test! {
-fn an_ssh_host_recipient_matches_without_its_comment() {
-    let Some(r) = eval("host-recipients-ssh-only") else {
-        return;
-    };
-    let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
-    assert!(ok, "{stderr}");
-}
-}
-
-eval_test! {
-fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
-    let Some(r) = eval("home-example") else {
-        return;
-    };
-    let m = &r["manifest"];
-    let expected = json!({
-      "ageKeyFile": "/home/alice/.config/sops/age/keys.txt",
-      "ageSshKeyPaths": [],
-      "gnupgHome": null,
-      "keepGenerations": 1,
-      "logging": { "keyImport": true, "secretChanges": true },
-      "placeholderBySecretName": {
-        "github_token": "<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>",
-        "smtp_password": "<SOPS:f20b0eadcf7cc701c176a0be3a9391b750f391b03f2ca0dc3fab0cba46dbb651:PLACEHOLDER>"
-      },
-      "secrets": [
-        { "format": "yaml", "key": "github_token", "mode": "0400", "name": "github_token",
-          "path": "/home/alice/.config/sops-nix/secrets/github_token", "sopsFile": "<store>" },
-        { "format": "yaml", "key": "smtp_password", "mode": "0400", "name": "smtp_password",
-          "path": "%r/smtp_password", "sopsFile": "<store>" }
-      ],
-      "secretsMountPoint": "%r/secrets.d",
-      "sshKeyPaths": [],
-      "symlinkPath": "/home/alice/.config/sops-nix/secrets",
-      "templates": [
-        { "content": "https://alice:<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>@github.com\n",
-          "file": "<store>", "mode": "0400", "name": "git-credentials",
-          "path": "/home/alice/.config/sops-nix/secrets/rendered/git-credentials" }
-      ],
-      "userMode": true
-    });
-    assert_eq!(without_store_paths(m), expected);
-    assert_check_passes(m);
-
-    let s = &r["service"];
-    assert_eq!(s["Unit"]["Description"], "sops-nix activation");
-    assert_eq!(s["Service"]["Type"], "oneshot");
-    // No empty PATH (issue 12 item 9): without plugins or a PATH of the user's, none is set.
-    assert_eq!(s["Service"]["Environment"], "");
-    assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
-    let script = r["script"].as_str().unwrap_or("");
-    assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));
-    assert!(script.contains("sops-install-secrets -ignore-passwd /nix/store/"));
-    assert!(r["activation"]["data"]
-        .as_str()
-        .is_some_and(|d| d.contains("systemctl restart --user sops-nix")));
-    assert_eq!(r["agent"], Value::Null);
-}
+    fn a_pgp_host_fingerprint_matches_and_foreign_files_still_fail() {
+        let Some(r) = eval("host-recipients-pgp-only") else {
+            return;
+        };
+        let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+        assert!(!ok);
+        assert_eq!(
+            stderr.matches("is not encrypted to this host").count(),
+            1,
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("foreign.yaml (used by foreign)"),
+            "{stderr}"
+        );
+    }
 }
 
 eval_test! {
-fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
-    let Some(r) = eval("home-darwin") else { return };
-    let a = &r["agent"]["config"];
-    assert_eq!(a["RunAtLoad"], true);
-    assert_eq!(a["KeepAlive"], false);
-    assert_eq!(
-        a["EnvironmentVariables"]["PATH"],
-        "/usr/bin:/bin:/usr/sbin:/sbin"
-    );
-    assert!(a["EnvironmentVariables"]["SOPS_GPG_EXEC"]
-        .as_str()
-        .is_some_and(|e| e.ends_with("/bin/gpg")));
-    assert_eq!(
-        a["StandardOutPath"],
-        "/home/alice/Library/Logs/SopsNix/stdout"
-    );
-    assert_eq!(r["service"], Value::Null);
-    assert!(r["activation"]["data"]
-        .as_str()
-        .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
-    assert_check_passes(&r["manifest"]);
-}
+    fn an_ssh_host_recipient_matches_without_its_comment() {
+        let Some(r) = eval("host-recipients-ssh-only") else {
+            return;
+        };
+        let (ok, stderr) = run_host_check(r["checkScript"].as_str().unwrap_or(""));
+        assert!(ok, "{stderr}");
+    }
 }
 
 eval_test! {
-fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
-    let Some(r) = eval("darwin") else { return };
-    let m = &r["manifest"];
-    let s = secret(m, "test_key");
-    assert_eq!(s["owner"], "root");
-    assert_eq!(s["group"], "staff");
-    assert!(s.get("restartUnits").is_none());
-    assert_eq!(m["useTmpfs"], false);
-    assert_check_passes(m);
-    assert_check_passes(&r["manifestForUsers"]);
-    let post = r["postActivation"].as_str().unwrap_or("");
-    assert!(post.contains("echo \"Setting up secrets...\""), "{post}");
-    assert!(
-        post.contains("echo \"Setting up secrets for users\""),
-        "{post}"
-    );
-    // Plugins do not hide the system tools the installer needs.
-    assert!(
-        post.contains("age-plugin-yubikey/bin:/usr/bin:/bin:/usr/sbin:/sbin'"),
-        "{post}"
-    );
-    assert!(post.contains("/bin/mkdir -p"), "{post}");
-    let d = &r["daemons"]["sops-install-secrets"]["serviceConfig"];
-    assert_eq!(d["RunAtLoad"], true);
-    assert_eq!(d["KeepAlive"], false);
-    assert_eq!(d["ProgramArguments"][0], "/bin/sh");
-    assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+    fn the_home_manager_module_writes_the_manifest_of_the_spec_example() {
+        let Some(r) = eval("home-example") else {
+            return;
+        };
+        let m = &r["manifest"];
+        let expected = json!({
+          "ageKeyFile": "/home/alice/.config/sops/age/keys.txt",
+          "ageSshKeyPaths": [],
+          "gnupgHome": null,
+          "keepGenerations": 1,
+          "logging": { "keyImport": true, "secretChanges": true },
+          "placeholderBySecretName": {
+            "github_token": "<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>",
+            "smtp_password": "<SOPS:f20b0eadcf7cc701c176a0be3a9391b750f391b03f2ca0dc3fab0cba46dbb651:PLACEHOLDER>"
+          },
+          "secrets": [
+            { "format": "yaml", "key": "github_token", "mode": "0400", "name": "github_token",
+              "path": "/home/alice/.config/sops-nix/secrets/github_token", "sopsFile": "<store>" },
+            { "format": "yaml", "key": "smtp_password", "mode": "0400", "name": "smtp_password",
+              "path": "%r/smtp_password", "sopsFile": "<store>" }
+          ],
+          "secretsMountPoint": "%r/secrets.d",
+          "sshKeyPaths": [],
+          "symlinkPath": "/home/alice/.config/sops-nix/secrets",
+          "templates": [
+            { "content": "https://alice:<SOPS:dfabe2151a6a225ce47a1fc94fab274d1c9643ae5a9fe9e290740ee087205e2b:PLACEHOLDER>@github.com\n",
+              "file": "<store>", "mode": "0400", "name": "git-credentials",
+              "path": "/home/alice/.config/sops-nix/secrets/rendered/git-credentials" }
+          ],
+          "userMode": true
+        });
+        assert_eq!(without_store_paths(m), expected);
+        assert_check_passes(m);
+
+        let s = &r["service"];
+        assert_eq!(s["Unit"]["Description"], "sops-nix activation");
+        assert_eq!(s["Service"]["Type"], "oneshot");
+        // No empty PATH (issue 12 item 9): without plugins or a PATH of the user's, none is set.
+        assert_eq!(s["Service"]["Environment"], "");
+        assert_eq!(s["Install"]["WantedBy"], json!(["default.target"]));
+        let script = r["script"].as_str().unwrap_or("");
+        assert!(script.contains("age-keygen -o /home/alice/.config/sops/age/keys.txt"));
+        assert!(script.contains("sops-install-secrets -ignore-passwd /nix/store/"));
+        assert!(r["activation"]["data"]
+            .as_str()
+            .is_some_and(|d| d.contains("systemctl restart --user sops-nix")));
+        assert_eq!(r["agent"], Value::Null);
+    }
 }
+
+eval_test! {
+    fn the_home_manager_module_uses_a_launchd_agent_on_darwin() {
+        let Some(r) = eval("home-darwin") else { return };
+        let a = &r["agent"]["config"];
+        assert_eq!(a["RunAtLoad"], true);
+        assert_eq!(a["KeepAlive"], false);
+        assert_eq!(
+            a["EnvironmentVariables"]["PATH"],
+            "/usr/bin:/bin:/usr/sbin:/sbin"
+        );
+        assert!(a["EnvironmentVariables"]["SOPS_GPG_EXEC"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("/bin/gpg")));
+        assert_eq!(
+            a["StandardOutPath"],
+            "/home/alice/Library/Logs/SopsNix/stdout"
+        );
+        assert_eq!(r["service"], Value::Null);
+        assert!(r["activation"]["data"]
+            .as_str()
+            .is_some_and(|d| d.contains("org.nix-community.home.sops-nix.plist")));
+        assert_check_passes(&r["manifest"]);
+    }
+}
+
+eval_test! {
+    fn the_darwin_module_installs_from_post_activation_and_launchd_daemons() {
+        let Some(r) = eval("darwin") else { return };
+        let m = &r["manifest"];
+        let s = secret(m, "test_key");
+        assert_eq!(s["owner"], "root");
+        assert_eq!(s["group"], "staff");
+        assert!(s.get("restartUnits").is_none());
+        assert_eq!(m["useTmpfs"], false);
+        assert_check_passes(m);
+        assert_check_passes(&r["manifestForUsers"]);
+        let post = r["postActivation"].as_str().unwrap_or("");
+        assert!(post.contains("echo \"Setting up secrets...\""), "{post}");
+        assert!(
+            post.contains("echo \"Setting up secrets for users\""),
+            "{post}"
+        );
+        // Plugins do not hide the system tools the installer needs.
+        assert!(
+            post.contains("age-plugin-yubikey/bin:/usr/bin:/bin:/usr/sbin:/sbin'"),
+            "{post}"
+        );
+        assert!(post.contains("/bin/mkdir -p"), "{post}");
+        let d = &r["daemons"]["sops-install-secrets"]["serviceConfig"];
+        assert_eq!(d["RunAtLoad"], true);
+        assert_eq!(d["KeepAlive"], false);
+        assert_eq!(d["ProgramArguments"][0], "/bin/sh");
+        assert!(r["daemons"]["sops-install-secrets-for-users"].is_object());
+    }
 }
 
 // The daemons on nix-darwin read the manifest through /etc, which every activation points at
 // the current one, so a daemon left loaded from an older generation cannot apply an old
 // manifest (sops-nix #974); activation itself installs its own generation's manifest.
 eval_test! {
-fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
-    let Some(r) = eval("darwin") else { return };
-    let store = r["manifestFile"].as_str().unwrap_or("");
-    let store_users = r["manifestFileForUsers"].as_str().unwrap_or("");
-    assert!(store.ends_with("-manifest.json"), "{store}");
-    assert!(
-        store_users.ends_with("-manifest-for-users.json"),
-        "{store_users}"
-    );
-    assert_eq!(r["etc"]["sops-install/manifest.json"]["source"], store);
-    assert_eq!(
-        r["etc"]["sops-install/manifest-for-users.json"]["source"],
-        store_users
-    );
-    let daemon = |name: &str| {
-        r["daemons"][name]["serviceConfig"]["ProgramArguments"][2]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    };
-    let d = daemon("sops-install-secrets");
-    assert!(
-        d.contains("/bin/sops-install-secrets /etc/sops-install/manifest.json\n"),
-        "{d}"
-    );
-    assert!(!d.contains(store), "{d}");
-    let u = daemon("sops-install-secrets-for-users");
-    assert!(
-        u.contains(
-            "/bin/sops-install-secrets -ignore-passwd /etc/sops-install/manifest-for-users.json\n"
-        ),
-        "{u}"
-    );
-    assert!(!u.contains(store_users), "{u}");
-    let post = r["postActivation"].as_str().unwrap_or("");
-    assert!(
-        post.contains(&format!("/bin/sops-install-secrets {store}\n")),
-        "{post}"
-    );
-    assert!(
-        post.contains(&format!("-ignore-passwd {store_users}\n")),
-        "{post}"
-    );
-}
+    fn darwin_daemons_read_the_manifest_through_a_stable_etc_path() {
+        let Some(r) = eval("darwin") else { return };
+        let store = r["manifestFile"].as_str().unwrap_or("");
+        let store_users = r["manifestFileForUsers"].as_str().unwrap_or("");
+        assert!(store.ends_with("-manifest.json"), "{store}");
+        assert!(
+            store_users.ends_with("-manifest-for-users.json"),
+            "{store_users}"
+        );
+        assert_eq!(r["etc"]["sops-install/manifest.json"]["source"], store);
+        assert_eq!(
+            r["etc"]["sops-install/manifest-for-users.json"]["source"],
+            store_users
+        );
+        let daemon = |name: &str| {
+            r["daemons"][name]["serviceConfig"]["ProgramArguments"][2]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        };
+        let d = daemon("sops-install-secrets");
+        assert!(
+            d.contains("/bin/sops-install-secrets /etc/sops-install/manifest.json\n"),
+            "{d}"
+        );
+        assert!(!d.contains(store), "{d}");
+        let u = daemon("sops-install-secrets-for-users");
+        assert!(
+            u.contains(
+                "/bin/sops-install-secrets -ignore-passwd /etc/sops-install/manifest-for-users.json\n"
+            ),
+            "{u}"
+        );
+        assert!(!u.contains(store_users), "{u}");
+        let post = r["postActivation"].as_str().unwrap_or("");
+        assert!(
+            post.contains(&format!("/bin/sops-install-secrets {store}\n")),
+            "{post}"
+        );
+        assert!(
+            post.contains(&format!("-ignore-passwd {store_users}\n")),
+            "{post}"
+        );
+    }
 }
 
 // home-manager on macOS: the launchd agent reads the manifest through a file home-manager
 // links to the current one, and is restarted only once that link is in place; on Linux the
 // unit, restarted on every activation, keeps the store path.
 eval_test! {
-fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
-    let Some(r) = eval("home-darwin") else { return };
-    let store = r["manifestFile"].as_str().unwrap_or("");
-    assert!(store.ends_with("-manifest.json"), "{store}");
-    assert_eq!(r["configFile"]["sops-nix/manifest.json"]["source"], store);
-    let script = r["script"].as_str().unwrap_or("");
-    assert!(
-        script.contains("-ignore-passwd /home/alice/.config/sops-nix/manifest.json\n"),
-        "{script}"
-    );
-    assert!(!script.contains(store), "{script}");
-    let after = r["activation"]["after"].to_string();
-    assert!(after.contains("\"linkGeneration\""), "{after}");
-    assert!(after.contains("\"setupLaunchAgents\""), "{after}");
+    fn the_home_manager_agent_reads_the_manifest_through_a_stable_path() {
+        let Some(r) = eval("home-darwin") else { return };
+        let store = r["manifestFile"].as_str().unwrap_or("");
+        assert!(store.ends_with("-manifest.json"), "{store}");
+        assert_eq!(r["configFile"]["sops-nix/manifest.json"]["source"], store);
+        let script = r["script"].as_str().unwrap_or("");
+        assert!(
+            script.contains("-ignore-passwd /home/alice/.config/sops-nix/manifest.json\n"),
+            "{script}"
+        );
+        assert!(!script.contains(store), "{script}");
+        let after = r["activation"]["after"].to_string();
+        assert!(after.contains("\"linkGeneration\""), "{after}");
+        assert!(after.contains("\"setupLaunchAgents\""), "{after}");
 
-    let Some(l) = eval("home-example") else {
-        return;
-    };
-    let store = l["manifestFile"].as_str().unwrap_or("");
-    let script = l["script"].as_str().unwrap_or("");
-    assert!(
-        script.contains(&format!("-ignore-passwd {store}\n")),
-        "{script}"
-    );
-    assert_eq!(l["configFile"], json!({}));
-}
+        let Some(l) = eval("home-example") else {
+            return;
+        };
+        let store = l["manifestFile"].as_str().unwrap_or("");
+        let script = l["script"].as_str().unwrap_or("");
+        assert!(
+            script.contains(&format!("-ignore-passwd {store}\n")),
+            "{script}"
+        );
+        assert_eq!(l["configFile"], json!({}));
+    }
 }
 
 /// The activation snippet run by bash with the installer swapped for a probe printing the
@@ -813,159 +840,138 @@ fn fake_store_path(name: &str) -> String {
 }
 
 eval_test! {
-fn age_plugins_are_on_the_installers_path_in_every_module() {
-    let Some(r) = eval("plugins") else { return };
-    let bins = format!(
-        "{}/bin:{}/bin",
-        fake_store_path("age-plugin-yubikey"),
-        fake_store_path("age-plugin-sopstest")
-    );
-    let a = &r["activationScripts"];
-    let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
-    assert_eq!(path_seen_by_installer(text, "/nix/store/"), bins);
-    let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
-    assert_eq!(path_seen_by_installer(users, "-ignore-passwd"), bins);
-
-    // From units, systemd's `path` holds the plugin packages.
-    let Some(s) = eval("sysusers") else { return };
-    for unit in ["sops-install-secrets", "sops-install-secrets-for-users"] {
-        let path = s["services"][unit]["path"].to_string();
-        assert!(path.contains("age-plugin-yubikey"), "{unit}: {path}");
-    }
-
-    // home-manager's unit: the plugins, then the user's PATH.
-    let Some(h) = eval("home-plugins") else {
-        return;
-    };
-    assert_eq!(
-        h["service"]["Service"]["Environment"],
-        format!(
-            "'PATH={}/bin:/home/alice/bin'",
+    fn age_plugins_are_on_the_installers_path_in_every_module() {
+        let Some(r) = eval("plugins") else { return };
+        let bins = format!(
+            "{}/bin:{}/bin",
+            fake_store_path("age-plugin-yubikey"),
             fake_store_path("age-plugin-sopstest")
-        )
-    );
-}
-}
+        );
+        let a = &r["activationScripts"];
+        let text = a["setupSecrets"]["text"].as_str().unwrap_or("");
+        assert_eq!(path_seen_by_installer(text, "/nix/store/"), bins);
+        let users = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
+        assert_eq!(path_seen_by_installer(users, "-ignore-passwd"), bins);
 
-/// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy the tools
-/// script unpacks. A missing source fails the test (it must not pass without comparing).
-fn sops_nix_src() -> PathBuf {
-    let dir = std::env::var_os("SOPS_NIX_SRC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root/.cache/sops-install-tools/src/sops-nix"));
-    assert!(
-        dir.join("modules/sops/manifest-for.nix").is_file(),
-        "no sops-nix source at {}: set SOPS_NIX_SRC to a sops-nix checkout (e.g. `git -C /work/.mirror/Mic92+sops-nix/repo archive HEAD | tar -x -C DIR`)",
-        dir.display()
-    );
-    dir
-}
+        // From units, systemd's `path` holds the plugin packages.
+        let Some(s) = eval("sysusers") else { return };
+        for unit in ["sops-install-secrets", "sops-install-secrets-for-users"] {
+            let path = s["services"][unit]["path"].to_string();
+            assert!(path.contains("age-plugin-yubikey"), "{unit}: {path}");
+        }
 
-eval_test! {
-fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!("skipped: NIXPKGS_LIB is not set");
-        return;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return;
-    }
-    let src = sops_nix_src();
-    let out = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode"])
-        .arg(repo().join("tests/nix/compare-sops-nix.nix"))
-        .arg("--arg")
-        .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
-        .arg("--arg")
-        .arg("sopsNix")
-        .arg(src.canonicalize().expect("sops-nix source"))
-        .output()
-        .expect("run nix-instantiate");
-    assert!(
-        out.status.success(),
-        "evaluating the comparison failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let parse = |k: &str| -> Value {
-        serde_json::from_str(r[k].as_str().expect("manifest text")).expect("manifest JSON")
-    };
-    let (ours, theirs) = (parse("ours"), parse("theirs"));
-    assert_eq!(ours, theirs);
-    assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
-    let home = parse("oursHome");
-    assert_eq!(home, parse("theirsHome"), "home-manager");
-    assert!(home["ageSshKeyPaths"][0]
-        .as_str()
-        .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-ed25519-key")));
-    assert_eq!(r["oursHomeWarnings"].as_array().map(Vec::len), Some(2));
-    // The keys are store copies, not the build host's source paths.
-    for k in [
-        &ours["ageKeyFile"],
-        &ours["ageSshKeyPaths"][0],
-        &ours["sshKeyPaths"][0],
-    ] {
-        let p = k.as_str().unwrap_or("");
-        assert!(p.starts_with("/nix/store/"), "{k} is not a store path");
-    }
-    assert!(ours["ageSshKeyPaths"][0]
-        .as_str()
-        .is_some_and(|p| p.ends_with("-ssh-ed25519-key")));
-    let warnings = r["oursWarnings"].as_array().expect("warnings");
-    assert_eq!(warnings.len(), 3, "{warnings:?}");
-    for (w, option) in warnings.iter().zip([
-        "sops.age.sshKeyPaths",
-        "sops.gnupg.sshKeyPaths",
-        "sops.age.keyFile",
-    ]) {
-        let w = w.as_str().unwrap_or("");
-        assert!(
-            w.starts_with(option) && w.contains("world-readable") && w.contains("as a string"),
-            "{w}"
+        // home-manager's unit: the plugins, then the user's PATH.
+        let Some(h) = eval("home-plugins") else {
+            return;
+        };
+        assert_eq!(
+            h["service"]["Service"]["Environment"],
+            format!(
+                "'PATH={}/bin:/home/alice/bin'",
+                fake_store_path("age-plugin-sopstest")
+            )
         );
     }
 }
+
+/// The sops-nix source the comparison evaluates: `SOPS_NIX_SRC`, else the copy `.ci/run`'s
+/// tools cache holds (`~/.cache/sops-install-tools/src/sops-nix`). Missing, the comparison is
+/// ignored with this reason (never passed); `.ci/run` fails on any ignored test.
+fn sops_nix_src() -> Result<PathBuf, String> {
+    let dir = match std::env::var_os("SOPS_NIX_SRC") {
+        Some(d) => PathBuf::from(d),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_default()
+            .join("sops-install-tools/src/sops-nix"),
+    };
+    if dir.join("modules/sops/manifest-for.nix").is_file() {
+        return Ok(dir);
+    }
+    Err(format!(
+        "no sops-nix source at {}: set SOPS_NIX_SRC to a sops-nix checkout (commit 56b24064fdca)",
+        dir.display()
+    ))
+}
+
+sops_nix_test! {
+    fn key_paths_given_as_nix_paths_give_sops_nix_manifests() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let src = sops_nix_src().unwrap_or_else(|why| panic!("{why}"));
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/compare-sops-nix.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .arg("--arg")
+            .arg("sopsNix")
+            .arg(src.canonicalize().expect("sops-nix source"))
+            .output()
+            .expect("run nix-instantiate");
+        assert!(
+            out.status.success(),
+            "evaluating the comparison failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let parse = |k: &str| -> Value {
+            serde_json::from_str(r[k].as_str().expect("manifest text")).expect("manifest JSON")
+        };
+        let (ours, theirs) = (parse("ours"), parse("theirs"));
+        assert_eq!(ours, theirs);
+        assert_eq!(parse("oursForUsers"), parse("theirsForUsers"));
+        let home = parse("oursHome");
+        assert_eq!(home, parse("theirsHome"), "home-manager");
+        assert!(home["ageSshKeyPaths"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-ed25519-key")));
+        assert_eq!(r["oursHomeWarnings"].as_array().map(Vec::len), Some(2));
+        // The keys are store copies, not the build host's source paths.
+        for k in [
+            &ours["ageKeyFile"],
+            &ours["ageSshKeyPaths"][0],
+            &ours["sshKeyPaths"][0],
+        ] {
+            let p = k.as_str().unwrap_or("");
+            assert!(p.starts_with("/nix/store/"), "{k} is not a store path");
+        }
+        assert!(ours["ageSshKeyPaths"][0]
+            .as_str()
+            .is_some_and(|p| p.ends_with("-ssh-ed25519-key")));
+        let warnings = r["oursWarnings"].as_array().expect("warnings");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        for (w, option) in warnings.iter().zip([
+            "sops.age.sshKeyPaths",
+            "sops.gnupg.sshKeyPaths",
+            "sops.age.keyFile",
+        ]) {
+            let w = w.as_str().unwrap_or("");
+            assert!(
+                w.starts_with(option) && w.contains("world-readable") && w.contains("as a string"),
+                "{w}"
+            );
+        }
+    }
 }
 
 eval_test! {
-fn key_paths_given_as_strings_stay_strings_without_warning() {
-    let Some(r) = eval("spec-example") else {
-        return;
-    };
-    assert_eq!(r["warnings"], json!([]));
-    assert_eq!(
-        r["manifest"]["ageSshKeyPaths"],
-        json!(["/etc/ssh/ssh_host_ed25519_key"])
-    );
-}
+    fn key_paths_given_as_strings_stay_strings_without_warning() {
+        let Some(r) = eval("spec-example") else {
+            return;
+        };
+        assert_eq!(r["warnings"], json!([]));
+        assert_eq!(
+            r["manifest"]["ageSshKeyPaths"],
+            json!(["/etc/ssh/ssh_host_ed25519_key"])
+        );
+    }
 }
 
 /// Evaluates tests/nix/flakes.nix (both flakes with a stand-in nixpkgs).
 fn eval_flakes() -> Option<Value> {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!("skipped: NIXPKGS_LIB is not set");
-        return None;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return None;
-    }
-    let out = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode"])
-        .arg(repo().join("tests/nix/flakes.nix"))
-        .arg("--arg")
-        .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
-        .output()
-        .expect("run nix-instantiate");
-    assert!(
-        out.status.success(),
-        "evaluating the flakes failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+    Some(eval_nix_file("tests/nix/flakes.nix", &[]))
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -979,73 +985,73 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 eval_test! {
-fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
-    let Some(r) = eval_flakes() else {
-        return;
-    };
-    assert_eq!(r["publicInputs"], json!(["nixpkgs"]));
-    assert_eq!(
-        r["devInputs"],
-        json!({
-            "home-manager": "github:nix-community/home-manager",
-            "nix-darwin": "github:LnL7/nix-darwin",
-            "nixpkgs": "github:NixOS/nixpkgs/nixpkgs-unstable",
-            "sops-install": "path:../.."
-        })
-    );
-    for system in [
-        "x86_64-linux",
-        "aarch64-linux",
-        "x86_64-darwin",
-        "aarch64-darwin",
-    ] {
-        let public = strings(&r["publicChecks"][system]);
-        let dev = strings(&r["devChecks"][system]);
-        assert!(public.contains(&"nixos-manifest".to_string()), "{public:?}");
-        assert!(!public.contains(&"home-manager".to_string()), "{public:?}");
-        for c in &public {
-            assert!(dev.contains(c), "{system}: dev flake lacks {c}");
+    fn the_public_flake_takes_only_nixpkgs_and_the_dev_flake_runs_every_check() {
+        let Some(r) = eval_flakes() else {
+            return;
+        };
+        assert_eq!(r["publicInputs"], json!(["nixpkgs"]));
+        assert_eq!(
+            r["devInputs"],
+            json!({
+                "home-manager": "github:nix-community/home-manager",
+                "nix-darwin": "github:LnL7/nix-darwin",
+                "nixpkgs": "github:NixOS/nixpkgs/nixpkgs-unstable",
+                "sops-install": "path:../.."
+            })
+        );
+        for system in [
+            "x86_64-linux",
+            "aarch64-linux",
+            "x86_64-darwin",
+            "aarch64-darwin",
+        ] {
+            let public = strings(&r["publicChecks"][system]);
+            let dev = strings(&r["devChecks"][system]);
+            assert!(public.contains(&"nixos-manifest".to_string()), "{public:?}");
+            assert!(!public.contains(&"home-manager".to_string()), "{public:?}");
+            for c in &public {
+                assert!(dev.contains(c), "{system}: dev flake lacks {c}");
+            }
+            assert!(dev.contains(&"home-manager".to_string()), "{dev:?}");
+            assert_eq!(
+                dev.contains(&"darwin-sops".to_string()),
+                system.ends_with("darwin"),
+                "{system}: {dev:?}"
+            );
+            assert_eq!(
+                public.contains(&"user-passwords".to_string()),
+                system.ends_with("linux"),
+                "{system}: VM tests on Linux only"
+            );
         }
-        assert!(dev.contains(&"home-manager".to_string()), "{dev:?}");
-        assert_eq!(
-            dev.contains(&"darwin-sops".to_string()),
-            system.ends_with("darwin"),
-            "{system}: {dev:?}"
-        );
-        assert_eq!(
-            public.contains(&"user-passwords".to_string()),
-            system.ends_with("linux"),
-            "{system}: VM tests on Linux only"
-        );
     }
-}
 }
 
 eval_test! {
-fn the_flake_exports_sops_nix_package_names() {
-    let Some(r) = eval_flakes() else {
-        return;
-    };
-    let want = [
-        "sops-import-keys-hook",
-        "sops-init-gpg-key",
-        "sops-install-secrets",
-        "ssh-to-pgp",
-    ];
-    for system in ["x86_64-linux", "aarch64-darwin"] {
-        let got = strings(&r["packages"][system]);
+    fn the_flake_exports_sops_nix_package_names() {
+        let Some(r) = eval_flakes() else {
+            return;
+        };
+        let want = [
+            "sops-import-keys-hook",
+            "sops-init-gpg-key",
+            "sops-install-secrets",
+            "ssh-to-pgp",
+        ];
+        for system in ["x86_64-linux", "aarch64-darwin"] {
+            let got = strings(&r["packages"][system]);
+            for p in want {
+                assert!(got.contains(&p.to_string()), "{system}: no {p} in {got:?}");
+            }
+        }
+        let overlay = strings(&r["overlay"]);
         for p in want {
-            assert!(got.contains(&p.to_string()), "{system}: no {p} in {got:?}");
+            assert!(
+                overlay.contains(&p.to_string()),
+                "overlay lacks {p}: {overlay:?}"
+            );
         }
     }
-    let overlay = strings(&r["overlay"]);
-    for p in want {
-        assert!(
-            overlay.contains(&p.to_string()),
-            "overlay lacks {p}: {overlay:?}"
-        );
-    }
-}
 }
 
 /// The nodes of a flake.lock, read as JSON.
@@ -1055,79 +1061,58 @@ fn lock(path: &str) -> Value {
 }
 
 eval_test! {
-fn the_lock_files_hold_exactly_each_flakes_inputs() {
-    let public = lock("flake.lock");
-    assert_eq!(public["version"], 7);
-    assert_eq!(
-        public["nodes"]["root"]["inputs"],
-        json!({ "nixpkgs": "nixpkgs" })
-    );
-    let nodes = public["nodes"].as_object().expect("nodes");
-    assert_eq!(nodes.len(), 2, "only root and nixpkgs: {nodes:?}");
+    fn the_lock_files_hold_exactly_each_flakes_inputs() {
+        let public = lock("flake.lock");
+        assert_eq!(public["version"], 7);
+        assert_eq!(
+            public["nodes"]["root"]["inputs"],
+            json!({ "nixpkgs": "nixpkgs" })
+        );
+        let nodes = public["nodes"].as_object().expect("nodes");
+        assert_eq!(nodes.len(), 2, "only root and nixpkgs: {nodes:?}");
 
-    let dev = lock("nix/dev/flake.lock");
-    let root = &dev["nodes"]["root"]["inputs"];
-    for input in ["home-manager", "nix-darwin", "nixpkgs", "sops-install"] {
-        let node = root[input].as_str().expect("input node");
-        let locked = &dev["nodes"][node]["locked"];
-        assert!(locked.is_object(), "{input} is not locked");
-        if locked["type"] == "github" {
-            assert!(locked["narHash"]
-                .as_str()
-                .is_some_and(|h| h.starts_with("sha256-")));
-            assert_eq!(locked["rev"].as_str().map(str::len), Some(40));
+        let dev = lock("nix/dev/flake.lock");
+        let root = &dev["nodes"]["root"]["inputs"];
+        for input in ["home-manager", "nix-darwin", "nixpkgs", "sops-install"] {
+            let node = root[input].as_str().expect("input node");
+            let locked = &dev["nodes"][node]["locked"];
+            assert!(locked.is_object(), "{input} is not locked");
+            if locked["type"] == "github" {
+                assert!(locked["narHash"]
+                    .as_str()
+                    .is_some_and(|h| h.starts_with("sha256-")));
+                assert_eq!(locked["rev"].as_str().map(str::len), Some(40));
+            }
+            if input != "nixpkgs" {
+                assert_eq!(
+                    dev["nodes"][node]["inputs"]["nixpkgs"],
+                    json!(["nixpkgs"]),
+                    "{input}"
+                );
+            }
         }
-        if input != "nixpkgs" {
-            assert_eq!(
-                dev["nodes"][node]["inputs"]["nixpkgs"],
-                json!(["nixpkgs"]),
-                "{input}"
-            );
-        }
+        assert_eq!(
+            dev["nodes"]["sops-install"]["locked"],
+            json!({ "path": "../..", "type": "path" })
+        );
+        // Both flakes, and the example's, pin the same nixpkgs.
+        assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
+        let example = lock("examples/nixos/flake.lock");
+        assert_eq!(example["nodes"]["nixpkgs"], public["nodes"]["nixpkgs"]);
+        assert_eq!(
+            example["nodes"]["root"]["inputs"],
+            json!({ "nixpkgs": "nixpkgs", "sops-nix": "sops-nix" })
+        );
+        assert_eq!(
+            example["nodes"]["sops-nix"]["inputs"]["nixpkgs"],
+            json!(["nixpkgs"])
+        );
     }
-    assert_eq!(
-        dev["nodes"]["sops-install"]["locked"],
-        json!({ "path": "../..", "type": "path" })
-    );
-    // Both flakes, and the example's, pin the same nixpkgs.
-    assert_eq!(public["nodes"]["nixpkgs"], dev["nodes"]["nixpkgs"]);
-    let example = lock("examples/nixos/flake.lock");
-    assert_eq!(example["nodes"]["nixpkgs"], public["nodes"]["nixpkgs"]);
-    assert_eq!(
-        example["nodes"]["root"]["inputs"],
-        json!({ "nixpkgs": "nixpkgs", "sops-nix": "sops-nix" })
-    );
-    assert_eq!(
-        example["nodes"]["sops-nix"]["inputs"]["nixpkgs"],
-        json!(["nixpkgs"])
-    );
-}
 }
 
 /// Evaluates tests/nix/vm-tests.nix: every VM test's nodes and script.
 fn eval_vm_tests() -> Option<Value> {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!("skipped: NIXPKGS_LIB is not set");
-        return None;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return None;
-    }
-    let out = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode"])
-        .arg(repo().join("tests/nix/vm-tests.nix"))
-        .arg("--arg")
-        .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
-        .output()
-        .expect("run nix-instantiate");
-    assert!(
-        out.status.success(),
-        "evaluating the VM tests failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("JSON"))
+    Some(eval_nix_file("tests/nix/vm-tests.nix", &[]))
 }
 
 /// Parses a test script as Python 3 (what the NixOS test driver runs); the error if it fails.
@@ -1150,217 +1135,210 @@ fn python_parse_error(script: &str) -> Option<String> {
 }
 
 eval_test! {
-fn every_vm_test_evaluates_and_its_script_parses() {
-    let Some(r) = eval_vm_tests() else {
-        return;
-    };
-    let tests = r.as_object().expect("tests");
-    for name in [
-        "ssh-keys",
-        "rsa-host-key-age",
-        "age-keys",
-        "pgp-keys",
-        "user-passwords",
-    ] {
-        assert!(tests.contains_key(name), "no VM test {name}");
-    }
-    for (name, t) in tests {
-        let script = t["testScript"].as_str().unwrap_or("");
-        assert!(script.contains("start_all()"), "{name}: {script}");
-        if let Some(e) = python_parse_error(script) {
-            panic!("{name}: the test script does not parse: {e}");
+    fn every_vm_test_evaluates_and_its_script_parses() {
+        let Some(r) = eval_vm_tests() else {
+            return;
+        };
+        let tests = r.as_object().expect("tests");
+        for name in [
+            "ssh-keys",
+            "rsa-host-key-age",
+            "age-keys",
+            "pgp-keys",
+            "user-passwords",
+        ] {
+            assert!(tests.contains_key(name), "no VM test {name}");
         }
-        let nodes = t["nodes"].as_object().expect("nodes");
-        assert!(!nodes.is_empty(), "{name}");
-        for (node, n) in nodes {
-            let specialisations = n["specialisations"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            let configs = std::iter::once((node.clone(), n.clone())).chain(
-                specialisations
-                    .into_iter()
-                    .map(|(s, v)| (format!("{node} specialisation {s}"), v)),
-            );
-            for (what, c) in configs {
-                assert_eq!(c["failing"], json!([]), "{name}.{what}");
-                for key in ["manifest", "manifestForUsers"] {
-                    let m: Value =
-                        serde_json::from_str(c[key].as_str().unwrap_or("")).expect("manifest JSON");
-                    let (ok, stderr) = check_manifest(&m);
-                    assert!(ok, "{name}.{what} {key}: {stderr}");
+        for (name, t) in tests {
+            let script = t["testScript"].as_str().unwrap_or("");
+            assert!(script.contains("start_all()"), "{name}: {script}");
+            if let Some(e) = python_parse_error(script) {
+                panic!("{name}: the test script does not parse: {e}");
+            }
+            let nodes = t["nodes"].as_object().expect("nodes");
+            assert!(!nodes.is_empty(), "{name}");
+            for (node, n) in nodes {
+                let specialisations = n["specialisations"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                let configs = std::iter::once((node.clone(), n.clone())).chain(
+                    specialisations
+                        .into_iter()
+                        .map(|(s, v)| (format!("{node} specialisation {s}"), v)),
+                );
+                for (what, c) in configs {
+                    assert_eq!(c["failing"], json!([]), "{name}.{what}");
+                    for key in ["manifest", "manifestForUsers"] {
+                        let m: Value =
+                            serde_json::from_str(c[key].as_str().unwrap_or("")).expect("manifest JSON");
+                        let (ok, stderr) = check_manifest(&m);
+                        assert!(ok, "{name}.{what} {key}: {stderr}");
+                    }
                 }
             }
         }
     }
 }
+
+eval_test! {
+    fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
+        let Some(r) = eval_vm_tests() else {
+            return;
+        };
+        let manifest = |t: &str, n: &str| -> Value {
+            serde_json::from_str(r[t]["nodes"][n]["manifest"].as_str().unwrap_or("")).expect("JSON")
+        };
+        // ssh-keys: the host key given as a Nix path reaches the manifest as its store copy.
+        let m = manifest("ssh-keys", "server");
+        assert!(
+            m["sshKeyPaths"][0]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-rsa-key")),
+            "{m}"
+        );
+        assert_eq!(m["ageSshKeyPaths"], json!([]));
+        let warnings = strings(&r["ssh-keys"]["nodes"]["server"]["warnings"]);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("sops.gnupg.sshKeyPaths") && w.contains("world-readable")),
+            "{warnings:?}"
+        );
+        // rsa-host-key-age: only sshKeyPaths, no age source at all.
+        let m = manifest("rsa-host-key-age", "machine");
+        assert_eq!(m["sshKeyPaths"], json!(["/etc/ssh/ssh_host_rsa_key"]));
+        assert_eq!(m["ageSshKeyPaths"], json!([]));
+        assert_eq!(m["ageKeyFile"], Value::Null);
+    }
 }
 
 eval_test! {
-fn the_rsa_vm_tests_use_the_key_as_sops_nix_does() {
-    let Some(r) = eval_vm_tests() else {
-        return;
-    };
-    let manifest = |t: &str, n: &str| -> Value {
-        serde_json::from_str(r[t]["nodes"][n]["manifest"].as_str().unwrap_or("")).expect("JSON")
-    };
-    // ssh-keys: the host key given as a Nix path reaches the manifest as its store copy.
-    let m = manifest("ssh-keys", "server");
-    assert!(
-        m["sshKeyPaths"][0]
-            .as_str()
-            .is_some_and(|p| p.starts_with("/nix/store/") && p.ends_with("-ssh-rsa-key")),
-        "{m}"
-    );
-    assert_eq!(m["ageSshKeyPaths"], json!([]));
-    let warnings = strings(&r["ssh-keys"]["nodes"]["server"]["warnings"]);
-    assert!(
-        warnings
-            .iter()
-            .any(|w| w.starts_with("sops.gnupg.sshKeyPaths") && w.contains("world-readable")),
-        "{warnings:?}"
-    );
-    // rsa-host-key-age: only sshKeyPaths, no age source at all.
-    let m = manifest("rsa-host-key-age", "machine");
-    assert_eq!(m["sshKeyPaths"], json!(["/etc/ssh/ssh_host_rsa_key"]));
-    assert_eq!(m["ageSshKeyPaths"], json!([]));
-    assert_eq!(m["ageKeyFile"], Value::Null);
-}
+    fn the_rsa_test_assets_open_with_the_rsa_key_only() {
+        let assets = repo().join("nix/tests/assets");
+        let key = assets.join("ssh-rsa-key");
+        for (flag, file) in [
+            ("--pgp-ssh-key", "rsa-pgp.yaml"),
+            ("--ssh-key", "rsa-ssh.yaml"),
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                .args(["decrypt", flag])
+                .arg(&key)
+                .arg(assets.join(file))
+                .env_remove("SOPS_AGE_KEY_FILE")
+                .env_remove("SOPS_AGE_KEY")
+                .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
+                .output()
+                .expect("sops-install runs");
+            assert!(
+                out.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "test_key: test_value\n",
+                "{file}"
+            );
+        }
+    }
 }
 
 eval_test! {
-fn the_rsa_test_assets_open_with_the_rsa_key_only() {
-    let assets = repo().join("nix/tests/assets");
-    let key = assets.join("ssh-rsa-key");
-    for (flag, file) in [
-        ("--pgp-ssh-key", "rsa-pgp.yaml"),
-        ("--ssh-key", "rsa-ssh.yaml"),
-    ] {
+    fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
+        let lib = nixpkgs_lib().unwrap_or_else(|why| panic!("{why}"));
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "--readonly-mode"])
+            .arg(repo().join("tests/nix/example-nixos.nix"))
+            .arg("--arg")
+            .arg("nixpkgsLib")
+            .arg(&lib)
+            .output()
+            .expect("run nix-instantiate");
+        assert!(
+            out.status.success(),
+            "evaluating examples/nixos failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let ex = &r["example"];
+        assert_eq!(ex["failing"], json!([]));
+        assert_eq!(ex["warnings"], json!([]));
+        assert_eq!(r["inputs"]["sops-nix"], "path:../..");
+        assert_eq!(
+            r["inputs"]["nixpkgs"],
+            "github:NixOS/nixpkgs/nixpkgs-unstable"
+        );
+        let parse = |v: &Value| -> Value {
+            serde_json::from_str(v.as_str().unwrap_or("")).expect("manifest JSON")
+        };
+        let (m, u) = (parse(&ex["manifest"]), parse(&ex["manifestForUsers"]));
+        // The non-flake import path (modules/sops) gives the same system.
+        assert_eq!(parse(&r["nonFlakeManifest"]), m);
+        assert_eq!(parse(&r["nonFlakeManifestForUsers"]), u);
+
+        // The service reads the rendered template and restarts with its secrets.
+        assert_eq!(
+            ex["environmentFiles"]["myapp"],
+            "/run/secrets/rendered/myapp.env"
+        );
+        assert_eq!(
+            ex["templatePaths"]["myapp.env"],
+            "/run/secrets/rendered/myapp.env"
+        );
+        for s in ["myapp/api-token", "myapp/db-password"] {
+            assert_eq!(
+                secret(&m, s)["restartUnits"],
+                json!(["myapp.service"]),
+                "{s}"
+            );
+        }
+        assert_eq!(m["templates"][0]["restartUnits"], json!(["myapp.service"]));
+        // The password is installed before the users, where the user's option points.
+        assert_eq!(
+            ex["userPasswordFiles"]["alice"],
+            "/run/secrets-for-users/alice-password"
+        );
+        assert_eq!(secret(&u, "alice-password")["neededForUsers"], true);
+
+        // The build-time check (sopsfile mode) passes on the example's sops file, and the demo key
+        // opens it.
+        let secrets = repo().join("examples/nixos/secrets/secrets.yaml");
+        for manifest in [&m, &u] {
+            let mut local = manifest.clone();
+            for s in local["secrets"].as_array_mut().expect("secrets") {
+                s["sopsFile"] = json!(secrets);
+            }
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("manifest.json");
+            std::fs::write(&path, serde_json::to_vec(&local).expect("json")).expect("write");
+            let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                .arg("-check-mode=sopsfile")
+                .arg(&path)
+                .env_remove("XDG_RUNTIME_DIR")
+                .output()
+                .expect("run sops-install");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
-            .args(["decrypt", flag])
-            .arg(&key)
-            .arg(assets.join(file))
+            .args([
+                "decrypt",
+                "--extract",
+                "[\"myapp\"][\"api-token\"]",
+                "--age-key-file",
+            ])
+            .arg(repo().join("examples/keys/age-key.txt"))
+            .arg(&secrets)
             .env_remove("SOPS_AGE_KEY_FILE")
             .env_remove("SOPS_AGE_KEY")
-            .env("SOPS_GPG_EXEC", "/nonexistent/gpg")
-            .output()
-            .expect("sops-install runs");
-        assert!(
-            out.status.success(),
-            "{file}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            "test_key: test_value\n",
-            "{file}"
-        );
-    }
-}
-}
-
-eval_test! {
-fn the_nixos_example_evaluates_from_its_flake_and_through_the_non_flake_path() {
-    let Some(lib) = std::env::var_os("NIXPKGS_LIB") else {
-        println!("skipped: NIXPKGS_LIB is not set");
-        return;
-    };
-    if !have_nix() {
-        println!("skipped: nix-instantiate is not installed");
-        return;
-    }
-    let out = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "--readonly-mode"])
-        .arg(repo().join("tests/nix/example-nixos.nix"))
-        .arg("--arg")
-        .arg("nixpkgsLib")
-        .arg(Path::new(&lib).canonicalize().expect("NIXPKGS_LIB exists"))
-        .output()
-        .expect("run nix-instantiate");
-    assert!(
-        out.status.success(),
-        "evaluating examples/nixos failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let ex = &r["example"];
-    assert_eq!(ex["failing"], json!([]));
-    assert_eq!(ex["warnings"], json!([]));
-    assert_eq!(r["inputs"]["sops-nix"], "path:../..");
-    assert_eq!(
-        r["inputs"]["nixpkgs"],
-        "github:NixOS/nixpkgs/nixpkgs-unstable"
-    );
-    let parse = |v: &Value| -> Value {
-        serde_json::from_str(v.as_str().unwrap_or("")).expect("manifest JSON")
-    };
-    let (m, u) = (parse(&ex["manifest"]), parse(&ex["manifestForUsers"]));
-    // The non-flake import path (modules/sops) gives the same system.
-    assert_eq!(parse(&r["nonFlakeManifest"]), m);
-    assert_eq!(parse(&r["nonFlakeManifestForUsers"]), u);
-
-    // The service reads the rendered template and restarts with its secrets.
-    assert_eq!(
-        ex["environmentFiles"]["myapp"],
-        "/run/secrets/rendered/myapp.env"
-    );
-    assert_eq!(
-        ex["templatePaths"]["myapp.env"],
-        "/run/secrets/rendered/myapp.env"
-    );
-    for s in ["myapp/api-token", "myapp/db-password"] {
-        assert_eq!(
-            secret(&m, s)["restartUnits"],
-            json!(["myapp.service"]),
-            "{s}"
-        );
-    }
-    assert_eq!(m["templates"][0]["restartUnits"], json!(["myapp.service"]));
-    // The password is installed before the users, where the user's option points.
-    assert_eq!(
-        ex["userPasswordFiles"]["alice"],
-        "/run/secrets-for-users/alice-password"
-    );
-    assert_eq!(secret(&u, "alice-password")["neededForUsers"], true);
-
-    // The build-time check (sopsfile mode) passes on the example's sops file, and the demo key
-    // opens it.
-    let secrets = repo().join("examples/nixos/secrets/secrets.yaml");
-    for manifest in [&m, &u] {
-        let mut local = manifest.clone();
-        for s in local["secrets"].as_array_mut().expect("secrets") {
-            s["sopsFile"] = json!(secrets);
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("manifest.json");
-        std::fs::write(&path, serde_json::to_vec(&local).expect("json")).expect("write");
-        let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
-            .arg("-check-mode=sopsfile")
-            .arg(&path)
-            .env_remove("XDG_RUNTIME_DIR")
             .output()
             .expect("run sops-install");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
-        .args([
-            "decrypt",
-            "--extract",
-            "[\"myapp\"][\"api-token\"]",
-            "--age-key-file",
-        ])
-        .arg(repo().join("examples/keys/age-key.txt"))
-        .arg(&secrets)
-        .env_remove("SOPS_AGE_KEY_FILE")
-        .env_remove("SOPS_AGE_KEY")
-        .output()
-        .expect("run sops-install");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "example-api-token");
-}
 }
 
 eval_test! {

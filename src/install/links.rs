@@ -420,8 +420,12 @@ fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     std::fs::rename(&tmp, &path).map_err(|e| InstallError::io("cannot write", &path, e))
 }
 
-#[cfg(test)]
-mod tests {
+/// Scenarios of the link walk that need root (they chown directories to another user), run
+/// by the installer integration tests inside a private mount namespace
+/// (tests/install/link_walk.rs): a unit test here could not be reported as ignored when run
+/// without root. Test support only; a failure panics.
+#[doc(hidden)]
+pub mod root_scenarios {
     use super::*;
     use std::os::unix::fs::MetadataExt;
 
@@ -439,8 +443,7 @@ mod tests {
     // parent, she swaps it for a symlink to a directory of her choice; the link must still be
     // made in the held directory and nothing in hers. No timing: the swap happens between the
     // two halves of `ensure`. Needs root (as CI runs) for the chowns.
-    #[test]
-    fn a_directory_swapped_for_a_symlink_after_the_walk_cannot_redirect_the_link() {
+    pub fn a_directory_swapped_for_a_symlink_after_the_walk_cannot_redirect_the_link() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let home = tmp.path().join("home");
         let elsewhere = tmp.path().join("elsewhere");
@@ -499,8 +502,7 @@ mod tests {
     // The walk holds a symlink's directory, not its name: `..` in a relative target goes
     // back to the directory held before it, and a relative target is read from where the
     // symlink is.
-    #[test]
-    fn relative_symlink_targets_are_walked_from_the_held_directories() {
+    pub fn relative_symlink_targets_are_walked_from_the_held_directories() {
         let tmp = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(tmp.path().join("real/app")).expect("mkdir");
         std::fs::create_dir_all(tmp.path().join("var/lib")).expect("mkdir");

@@ -32,9 +32,19 @@ pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
     Ok(())
 }
 
+/// May someone other than root rename or replace entries of a directory with this mode and
+/// group? World write does, unless the directory is sticky; group write does unless the group
+/// is the system's own: gid 0, and on macOS also `daemon` (gid 1), which owns `/private/var/run`
+/// (`root:daemon 0775`) and so the default mount point's parent.
+fn others_may_replace(mode: u32, gid: u32) -> bool {
+    let sticky = mode & 0o1000 != 0;
+    let system_group = gid == 0 || (cfg!(target_os = "macos") && gid == 1);
+    !sticky && (mode & 0o002 != 0 || (mode & 0o020 != 0 && !system_group))
+}
+
 /// System mode: the mount point and the symlink path must lie where only root can change
-/// them. Every existing component (from `/` down to the path itself) must be owned by root
-/// and, when it is a directory, writable by no one else unless sticky (`/tmp`). Otherwise
+/// them. Every existing component (from `/` down to the path itself) must be owned by root,
+/// and the directories above it writable by no one else unless sticky (`/tmp`). Otherwise
 /// another user could swap the mount point for a symlink just before root mounts a ramfs on
 /// it (over `/etc`, say), or replace the secrets symlink with his own tree.
 pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
@@ -46,13 +56,18 @@ pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
         ("the secrets symlink path", &layout.symlink_path),
     ] {
         let mut here = std::path::PathBuf::new();
-        for c in path.components() {
+        let last = path.components().count();
+        for (i, c) in path.components().enumerate() {
             here.push(c);
             let Ok(m) = std::fs::symlink_metadata(&here) else {
                 break;
             };
             let mode = m.mode();
-            let open_to_others = m.is_dir() && mode & 0o022 != 0 && mode & 0o1000 == 0;
+            // Who may write inside the place itself does not matter (a mount covers it, the
+            // symlink replaces it); who may replace it does: its owner and those of the
+            // directories above.
+            let is_last = i + 1 == last;
+            let open_to_others = !is_last && m.is_dir() && others_may_replace(mode, m.gid());
             if m.uid() != 0 || open_to_others {
                 return Err(InstallError(format!(
                     "refusing {what} {}: {} is owned by uid {} with mode {:04o}, so someone other \
@@ -66,4 +81,26 @@ pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::others_may_replace;
+
+    #[test]
+    fn only_root_and_system_groups_may_write_above_the_secrets() {
+        assert!(!others_may_replace(0o40755, 0));
+        assert!(!others_may_replace(0o40775, 0), "group root is root");
+        assert!(
+            others_may_replace(0o40775, 100),
+            "a user group may rename entries"
+        );
+        assert!(others_may_replace(0o40757, 0), "world write");
+        assert!(!others_may_replace(0o41777, 0), "sticky, like /tmp");
+        assert_eq!(
+            others_may_replace(0o40775, 1),
+            !cfg!(target_os = "macos"),
+            "daemon owns /private/var/run on macOS only"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 //! as "the current directory") is ignored. A name with a slash must be an absolute path and
 //! is used as is; a bare name is looked up in the absolute `PATH` entries only. The process's
 //! own `PATH` is reduced to its absolute entries at start ([`sanitize_process_path`]), so a
-//! library that spawns by name (age's plugin support) is held to the same rule.
+//! library that spawns by name is held to the same rule.
 //!
 //! Helpers get a small environment ([`KEPT_VARIABLES`]): no `SOPS_AGE_KEY` or other key
 //! variables, which [`forget_key_variables`] also removes from this process once read.
@@ -96,44 +96,6 @@ impl Watchdog {
             .take()
             .and_then(|t| t.join().ok())
             .unwrap_or(false)
-    }
-}
-
-/// Kills (SIGKILL) this process's live children whose program (or script, run through an
-/// interpreter) is named `age-plugin-…`: a plugin age started and that overstays. Read from
-/// `/proc`, checked by parent pid, so nothing but our own children is touched.
-pub fn kill_plugin_children() {
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid != Some(me) {
-            continue;
-        }
-        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let is_plugin = cmdline.split(|b| *b == 0).take(2).any(|arg| {
-            Path::new(OsStr::from_bytes(arg))
-                .file_name()
-                .is_some_and(|n| n.as_bytes().starts_with(b"age-plugin-"))
-        });
-        if is_plugin {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
     }
 }
 

@@ -52,7 +52,7 @@ pub struct Identities {
     loaded: Vec<LoadedIdentity>,
     pgp: Vec<PgpKey>,
     problems: Vec<SourceProblem>,
-    /// What plugins reported while unwrapping (shared with the plugin identities).
+    /// What plugins reported while unwrapping (also held by the plugin identities).
     plugin_failures: age_plugin::FailureLog,
     /// `age1…` recipients that key-file comments give for plugin identities: (recipient, source).
     plugin_recipients: Vec<(String, String)>,

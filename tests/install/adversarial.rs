@@ -453,3 +453,104 @@ ns_test! {
         env.install(&m, &[]).ok();
     }
 }
+
+/// A manifest whose one secret only a plugin identity could open, a directory for the fake
+/// `age-plugin-sopstest`, and the manifest's path.
+fn plugin_only(env: &Env) -> (PathBuf, PathBuf) {
+    let (_, secret_line, _) = plugin::age_keygen();
+    let keys = env.path("keys.txt");
+    std::fs::write(&keys, plugin::identity_for(&secret_line, None)).expect("keys");
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let mut m = one_secret(env);
+    m["ageKeyFile"] = json!(keys);
+    (env.write_manifest(&m), bin)
+}
+
+/// Whether process `pid` is gone (or a zombie nobody needs to kill).
+fn gone(pid: &str) -> bool {
+    for _ in 0..50 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat)
+                if stat
+                    .rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z')) =>
+            {
+                return true
+            }
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+    false
+}
+
+ns_test! {
+    // Item 11: a plugin that floods its output (one endless line, or endless protocol
+    // messages, with standard error flooded too) is cut off with one error naming it, and the
+    // installer's memory stays bounded: it runs with 256 MiB of data segment while the plugin
+    // writes gigabytes.
+    fn a_plugin_that_floods_its_output_is_cut_off_with_a_named_error() {
+        let env = Env::new();
+        let (manifest, bin) = plugin_only(&env);
+        for (body, expected) in [
+            (
+                "head -c 300000000 /dev/zero >&2 & head -c 3000000000 /dev/zero",
+                "age-plugin-sopstest wrote a line longer than 65536 bytes and was stopped",
+            ),
+            (
+                "while :; do printf -- '-> msg\\nSGVsbG8\\n'; done",
+                "age-plugin-sopstest wrote more than 1048576 bytes and was stopped",
+            ),
+            (
+                "printf -- '-> msg\\n'; while :; do printf 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\\n'; done",
+                "age-plugin-sopstest sent a msg body larger than 65536 bytes and was stopped",
+            ),
+        ] {
+            script(&bin.join("age-plugin-sopstest"), body);
+            let start = std::time::Instant::now();
+            let run = env.run_cmd(
+                Command::new("prlimit").arg("--data=268435456")
+                    .args(["timeout", "-s", "KILL", "60"]).arg(env!("CARGO_BIN_EXE_sops-install")).arg(&manifest)
+                    .env("PATH", plugin::path_with(&bin)),
+            ).failed();
+            assert_eq!(run.status, 1, "{body}: {}", run.stderr);
+            assert!(run.stderr.contains(expected), "{body}: {}", run.stderr);
+            assert!(start.elapsed() < std::time::Duration::from_secs(30), "{body}");
+        }
+    }
+
+    // Item 11: a plugin that never answers, whether it waits itself or leaves a grandchild
+    // holding the pipe and exits, is killed with its whole process group at
+    // SOPS_INSTALL_HELPER_TIMEOUT, named; it sees none of the key variables.
+    fn a_plugin_whose_grandchild_holds_the_pipe_is_killed_with_its_group() {
+        let env = Env::new();
+        let (manifest, bin) = plugin_only(&env);
+        let other_keys = env.path("other-keys.txt");
+        std::fs::write(&other_keys, plugin::age_keygen().0).expect("keys");
+        let seen = env.path("plugin-env");
+        let pid = env.path("grandchild");
+        for tail in ["wait", "exit 0"] {
+            script(
+                &bin.join("age-plugin-sopstest"),
+                &format!("env > {}; sleep 1000 & echo $! > {}; {tail}", seen.display(), pid.display()),
+            );
+            let start = std::time::Instant::now();
+            let run = env.run_cmd(
+                Command::new("timeout").args(["-s", "KILL", "60"]).arg(env!("CARGO_BIN_EXE_sops-install")).arg(&manifest)
+                    .env("PATH", plugin::path_with(&bin)).env("SOPS_INSTALL_HELPER_TIMEOUT", "2")
+                    .env("SOPS_AGE_KEY", plugin::age_keygen().1).env("SOPS_AGE_KEY_FILE", &other_keys)
+                    .env("SOME_SECRET_VAR", "x"),
+            ).failed();
+            assert_eq!(run.status, 1, "{tail}: {}", run.stderr);
+            assert!(start.elapsed() < std::time::Duration::from_secs(20), "{tail}");
+            assert!(run.stderr.contains("age-plugin-sopstest did not finish within 2 s and was killed"), "{tail}: {}", run.stderr);
+            let grandchild = std::fs::read_to_string(&pid).expect("the plugin ran");
+            assert!(gone(grandchild.trim()), "{tail}: the plugin's grandchild {grandchild} survived");
+            let env_text = std::fs::read_to_string(&seen).expect("the plugin ran");
+            for var in ["SOPS_AGE_KEY", "SOME_SECRET_VAR"] {
+                assert!(!env_text.contains(var), "{var} reached the plugin: {env_text}");
+            }
+        }
+    }
+}

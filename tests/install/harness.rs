@@ -43,36 +43,32 @@ impl Registered {
     }
 }
 
-/// Declares tests that run as root inside their own mount namespace.
+/// Registers test functions of one kind with the runner (used by `ns_test!` and `local_test!`).
 #[macro_export]
-macro_rules! ns_test {
-    ($(fn $name:ident() $body:block)*) => {$(
+macro_rules! register_tests {
+    ($kind:ident, $(fn $name:ident() $body:block)*) => {$(
         fn $name() $body
         ::inventory::submit! {
             $crate::harness::Registered {
                 module: module_path!(),
                 name: stringify!($name),
-                kind: $crate::harness::Kind::Namespace,
+                kind: $crate::harness::Kind::$kind,
                 run: $name,
             }
         }
     )*};
 }
 
+/// Declares tests that run as root inside their own mount namespace.
+#[macro_export]
+macro_rules! ns_test {
+    ($($t:tt)*) => { $crate::register_tests!(Namespace, $($t)*); };
+}
+
 /// Declares tests that need no root and run in the test process itself.
 #[macro_export]
 macro_rules! local_test {
-    ($(fn $name:ident() $body:block)*) => {$(
-        fn $name() $body
-        ::inventory::submit! {
-            $crate::harness::Registered {
-                module: module_path!(),
-                name: stringify!($name),
-                kind: $crate::harness::Kind::Local,
-                run: $name,
-            }
-        }
-    )*};
+    ($($t:tt)*) => { $crate::register_tests!(Local, $($t)*); };
 }
 
 /// Programs the namespace tests run (the installer's inputs are made with the real sops, age
@@ -287,9 +283,20 @@ impl Run {
 
 impl Env {
     pub fn new() -> Env {
-        Env {
-            root: tempfile::tempdir().expect("temp dir"),
-        }
+        let root = tempfile::tempdir().expect("temp dir");
+        // Under SOPS_INSTALL_TEST_UMASK=000 the directory would be world-writable, and the
+        // installer rightly refuses a mount point there (adversarial.rs): as root's own
+        // directories are, it is writable by root alone.
+        let mode = std::fs::metadata(root.path())
+            .expect("stat temp dir")
+            .mode()
+            & 0o7777;
+        std::fs::set_permissions(
+            root.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(mode & !0o022),
+        )
+        .expect("chmod temp dir");
+        Env { root }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {

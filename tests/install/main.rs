@@ -17,6 +17,7 @@ mod failures;
 mod fault_matrix;
 mod generations;
 mod keys_and_owners;
+mod link_walk;
 mod pgp_keys;
 mod plugins;
 mod security;

@@ -169,7 +169,7 @@ fn found_in(needles: &[(String, Vec<u8>)], haystack: &[u8]) -> Vec<String> {
     hits.into_iter().collect()
 }
 
-/// Fresh tmpfs over the shared temporary directories, private to this namespace. What the tests
+/// Fresh tmpfs over the system-wide temporary directories, private to this namespace. What the tests
 /// still need from under them (the checkout with its fixtures, the test and installer binaries,
 /// when they live in /tmp say) is bind-mounted back in place first; those paths are returned so
 /// the scans leave them out.

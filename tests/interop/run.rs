@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::common::{self, Outcome, Sandbox, UnderTest};
 use crate::corpus::{Doc, Opt, Store};
 
-/// Keys, rules and programs shared by every document.
+/// Keys, rules and programs common to every document.
 pub struct Setup<'a> {
     pub sandbox: &'a Sandbox,
     pub sops: PathBuf,

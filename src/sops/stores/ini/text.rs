@@ -1,4 +1,4 @@
-//! Byte-level text helpers shared by the INI and dotenv stores: Go's Unicode whitespace
+//! Byte-level text helpers common to the INI and dotenv stores: Go's Unicode whitespace
 //! trimming on possibly invalid UTF-8, and Go's rendering of non-string scalars as sops prints
 //! them in flat stores (`1.0`, `1E+06`, `<nil>`, RFC 3339 without fractions).
 

@@ -83,7 +83,7 @@ fn plaintext_json_fixtures_print_like_sops() {
     ] {
         let tree = parse_document(&read(plain)).expect("parses");
         let printed = emit_file(&[tree]).expect("prints");
-        // The shared outputs are sops 3.11's; 3.13.2 keeps an integer that fits an int64
+        // The fixture outputs are sops 3.11's; 3.13.2 keeps an integer that fits an int64
         // exactly (README, "sops versions"), which changes one line of values.json.
         let want = String::from_utf8(read(out)).expect("UTF-8").replace(
             "\"above_2_53\": 9007199254740992,",

@@ -1,5 +1,5 @@
 //! Node properties (anchors and tags), aliases, and the "scalar or implicit key" decision
-//! shared by block and flow parsing.
+//! used by block and flow parsing.
 
 use super::resolve::{resolve, Tag};
 use super::scanner::{Anchored, PResult, Parser, MAX_DEPTH};
