@@ -1387,3 +1387,69 @@ eval_test! {
         assert!(err.contains("path not in the Nix store"), "{err}");
     }
 }
+
+/// Issue 17 item 5: the option set each module declares (tests/nix/option-sets.nix) is the
+/// checked-in one in tests/nix/option-sets/<module>.json, so moving declarations into
+/// nix/modules/common/ cannot change what users may set. After an intended change, regenerate
+/// with `SOPS_INSTALL_WRITE_OPTION_SETS=1` and review the diff.
+fn assert_option_set(module: &str) {
+    let got = eval_nix_file("tests/nix/option-sets.nix", &["--argstr", "module", module]);
+    let path = repo().join(format!("tests/nix/option-sets/{module}.json"));
+    let mut text = serde_json::to_string_pretty(&got).expect("json");
+    text.push('\n');
+    if std::env::var_os("SOPS_INSTALL_WRITE_OPTION_SETS").is_some() {
+        std::fs::write(&path, &text).expect("write the option set");
+        return;
+    }
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let by_name = |v: &Value| -> std::collections::BTreeMap<String, Value> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| (o["name"].as_str().unwrap_or("?").to_string(), o.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (got, expected) = (by_name(&got), by_name(&expected));
+    let mut diffs = Vec::new();
+    for name in got
+        .keys()
+        .chain(expected.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (expected.get(name), got.get(name)) {
+            (Some(e), Some(g)) if e != g => diffs.push(format!("changed {name}: {e} -> {g}")),
+            (Some(_), None) => diffs.push(format!("gone {name}")),
+            (None, Some(g)) => diffs.push(format!("new {g}")),
+            _ => {}
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "the {module} module's options differ from {}:\n{}",
+        path.display(),
+        diffs.join("\n")
+    );
+}
+
+eval_test! {
+    fn the_nixos_option_set_is_the_recorded_one() {
+        assert_option_set("nixos");
+    }
+
+    fn the_nix_darwin_option_set_is_the_recorded_one() {
+        assert_option_set("darwin");
+    }
+
+    fn the_home_manager_option_set_is_the_recorded_one() {
+        assert_option_set("home");
+    }
+
+    fn the_home_manager_option_set_on_macos_is_the_recorded_one() {
+        assert_option_set("home-darwin");
+    }
+}
