@@ -139,9 +139,12 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
         warn_elsewhere(&layout, &live, &mut outcome);
         let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
-        units
-            .request(&changes.restart, &changes.reload)
-            .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+        if manifest.user_mode {
+            report::user_units::request(&changes, true)
+        } else {
+            units.request(&changes.restart, &changes.reload)
+        }
+        .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
@@ -157,14 +160,21 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
     let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
-    units
-        .request(&changes.restart, &changes.reload)
-        .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+    if !manifest.user_mode {
+        units
+            .request(&changes.restart, &changes.reload)
+            .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+    }
     outcome.change_lines = lines(&manifest, &changes, false);
     let number = staged.number;
     swap::swap(&layout, &live, &staged.dir).map_err(|e| Failure(e.to_string()))?;
     staged.commit();
     links::apply(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
+    // User mode: the user's units are restarted once the new secrets are live.
+    if manifest.user_mode {
+        report::user_units::request(&changes, false)
+            .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+    }
     prune::prune(&layout.mount_point, number, manifest.keep_generations)
         .map_err(|e| Failure(format!("cannot prune old secrets generations: {e}")))?;
     if matches!(live, Live::NotASymlink) {
@@ -239,14 +249,16 @@ fn changes_against_live(
         return Ok(Changes::default());
     };
     if m.user_mode {
-        return Ok(Changes::default());
+        return report::user_units::changes(dir, tracked)
+            .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")));
     }
     report::compare(dir, tracked, compare_owners)
         .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
 }
 
 fn lines(m: &manifest::Manifest, changes: &Changes, dry: bool) -> Vec<String> {
-    if m.log_secret_changes {
+    // User mode prints no change lines, as sops-nix's installer (its changes only restart units).
+    if m.log_secret_changes && !m.user_mode {
         changes.lines(dry)
     } else {
         Vec::new()

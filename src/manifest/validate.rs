@@ -51,6 +51,8 @@ pub enum RuntimeDir {
 
 struct Collector {
     problems: Vec<Problem>,
+    /// `restartUnits`/`reloadUnits` hold launchd labels (user mode on macOS).
+    launchd_labels: bool,
 }
 
 impl Collector {
@@ -70,10 +72,12 @@ pub fn validate(
     runtime: &RuntimeDir,
     installing: bool,
 ) -> Result<Manifest, Problems> {
+    let user_mode = raw.user_mode.unwrap_or(false);
     let mut c = Collector {
         problems: Vec::new(),
+        // A home-manager configuration on macOS names launchd labels, not systemd units.
+        launchd_labels: user_mode && cfg!(target_os = "macos"),
     };
-    let user_mode = raw.user_mode.unwrap_or(false);
     let expand = |s: &str| -> String {
         if !user_mode {
             return s.to_string();
@@ -591,6 +595,28 @@ const UNIT_SUFFIXES: &[&str] = &[
     "device",
 ];
 
+/// A launchd label as a macOS `restartUnits`/`reloadUnits` entry: at most 255 bytes of
+/// `[A-Za-z0-9._-]`, not starting with `-` or `.` (so it can neither reach `launchctl` as an
+/// option nor leave the `gui/<uid>/` domain). None when it is one.
+pub fn launchd_label_problem(label: &str) -> Option<String> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"._-".contains(&b);
+    if label.is_empty() {
+        Some("a launchd label is empty".into())
+    } else if label.len() > 255 {
+        Some(format!(
+            "launchd label of {} bytes; at most 255 are allowed",
+            label.len()
+        ))
+    } else if !label.bytes().all(allowed) || label.starts_with(['-', '.']) {
+        Some(format!(
+            "{label:?} is not a launchd label (letters, digits and \"._-\", not starting with - \
+             or .)"
+        ))
+    } else {
+        None
+    }
+}
+
 /// systemd's unit-name rules, so that an entry can neither split a line of
 /// switch-to-configuration's lists nor reach `systemctl` as an option: at most 255 bytes of
 /// `[A-Za-z0-9:_.\\@-]`, not starting with `-` or `.`, with a unit type suffix. A bare `nginx`
@@ -633,7 +659,12 @@ fn units(
 ) -> Vec<String> {
     let list = list.unwrap_or_default();
     for unit in &list {
-        if let Some(why) = unit_name_problem(unit) {
+        let problem = if c.launchd_labels {
+            launchd_label_problem(unit)
+        } else {
+            unit_name_problem(unit)
+        };
+        if let Some(why) = problem {
             c.add(subject, field, why);
         }
     }

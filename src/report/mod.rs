@@ -4,5 +4,6 @@
 pub mod changes;
 pub mod escape;
 pub mod units;
+pub mod user_units;
 
 pub use changes::{compare, Changes, Tracked};

@@ -23,6 +23,7 @@ mod plugins;
 mod security;
 mod templates_and_links;
 mod user_mode;
+mod user_units;
 
 local_test! {
     fn every_test_of_this_binary_is_declared_with_its_macros() {

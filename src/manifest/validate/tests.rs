@@ -336,3 +336,13 @@ fn restart_and_reload_units_are_validated_for_secrets_and_templates() {
     assert!(p[0].starts_with("secret \"s\": restartUnits: \"a.service\\nb.service\""));
     assert!(p[1].starts_with("template \"t\": reloadUnits: \"-H\""));
 }
+
+#[test]
+fn launchd_labels_cannot_be_options_or_leave_the_domain() {
+    assert_eq!(launchd_label_problem("org.nix-community.home.app"), None);
+    assert_eq!(launchd_label_problem("app_1-x"), None);
+    for bad in ["", "-k", ".hidden", "a/b", "../x", "a b", "a\nb"] {
+        assert!(launchd_label_problem(bad).is_some(), "{bad:?} accepted");
+    }
+    assert!(launchd_label_problem(&"a".repeat(256)).is_some());
+}
