@@ -1555,3 +1555,54 @@ eval_test! {
         }
     }
 }
+
+eval_test! {
+    // Issue 18 item 4: home-manager's restartUnits/reloadUnits reach the manifest (only where
+    // set: a configuration without them writes sops-nix's manifest), and the installer finds
+    // systemctl on the service's PATH.
+    fn home_manager_units_to_restart_reach_the_manifest_and_systemctl_the_path() {
+        let Some(r) = eval("home-restart-units") else {
+            return;
+        };
+        let m = &r["manifest"];
+        let s = secret(m, "test_key");
+        assert_eq!(s["restartUnits"], json!(["app.service"]));
+        assert_eq!(s["reloadUnits"], json!(["web.service"]));
+        let plain = secret(m, "plain");
+        assert!(plain.get("restartUnits").is_none(), "{plain}");
+        assert!(plain.get("reloadUnits").is_none(), "{plain}");
+        let t = &m["templates"][0];
+        assert_eq!(t["restartUnits"], json!(["app.service"]));
+        assert_eq!(t["reloadUnits"], json!([]));
+        assert_check_passes(m);
+        let env = r["service"]["Service"]["Environment"].as_str().unwrap_or("");
+        assert_eq!(
+            env,
+            "'PATH=/nix/store/00000000000000000000000000000000-systemd/bin'"
+        );
+        // Nothing to restart: PATH is not set (as before).
+        let Some(plain) = eval("home-example") else {
+            return;
+        };
+        assert_eq!(plain["service"]["Service"]["Environment"], "");
+    }
+
+    fn home_manager_on_macos_names_launchd_labels_and_keeps_the_system_path() {
+        let Some(r) = eval("home-restart-units-darwin") else {
+            return;
+        };
+        let m = &r["manifest"];
+        assert_eq!(
+            secret(m, "test_key")["restartUnits"],
+            json!(["org.nix-community.home.app"])
+        );
+        assert_eq!(
+            r["agent"]["config"]["EnvironmentVariables"]["PATH"],
+            "/usr/bin:/bin:/usr/sbin:/sbin"
+        );
+        // The build-time check runs the installer on macOS, where labels are the rule; here on
+        // Linux a label is refused as a systemd unit name.
+        let (ok, stderr) = check_manifest(m);
+        assert_eq!(ok, cfg!(target_os = "macos"), "{stderr}");
+    }
+}

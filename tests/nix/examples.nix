@@ -303,6 +303,53 @@ in
       };
   };
 
+  # home-manager restarts what changed (issue 18 item 4): user units of a secret and a template.
+  home-restart-units = {
+    kind = "home";
+    config =
+      { config, ... }:
+      {
+        systemd.user.systemctlPath = "/nix/store/00000000000000000000000000000000-systemd/bin/systemctl";
+        sops = {
+          age.keyFile = "/home/alice/.config/sops/age/keys.txt";
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = {
+            restartUnits = [ "app.service" ];
+            reloadUnits = [ "web.service" ];
+          };
+          secrets.plain = {
+            key = "test_key";
+          };
+          templates."app.env" = {
+            content = "KEY=${config.sops.placeholder.test_key}\n";
+            restartUnits = [ "app.service" ];
+          };
+        };
+      };
+  };
+
+  # The same on macOS: launchd labels, launchctl from /bin.
+  home-restart-units-darwin = {
+    kind = "home";
+    pkgs.stdenv = rec {
+      buildPlatform = {
+        system = "aarch64-darwin";
+        isDarwin = true;
+        isLinux = false;
+      };
+      hostPlatform = buildPlatform;
+      isDarwin = true;
+      isLinux = false;
+    };
+    config = {
+      sops = {
+        age.keyFile = "/Users/alice/.config/sops/age/keys.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key.restartUnits = [ "org.nix-community.home.app" ];
+      };
+    };
+  };
+
   home-darwin = {
     kind = "home";
     pkgs.stdenv = {

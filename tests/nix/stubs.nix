@@ -167,6 +167,10 @@ in
         };
         xdg.configFile = anyAttrs;
         systemd.user.services = anyAttrs;
+        systemd.user.systemctlPath = mkOption {
+          type = types.str;
+          default = "systemctl";
+        };
         launchd.agents = anyAttrs;
       };
     };

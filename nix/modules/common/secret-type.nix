@@ -13,20 +13,7 @@
 }:
 let
   inherit (lib) mkOption types;
-  unitOptions = {
-    restartUnits = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      example = [ "sshd.service" ];
-      description = "Units to restart when this secret is added or changes.";
-    };
-    reloadUnits = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      example = [ "sshd.service" ];
-      description = "Units to reload when this secret is added or changes.";
-    };
-  };
+  unitOptions = import ./unit-options.nix { inherit lib userMode; };
 in
 types.submodule (
   { config, name, ... }:
@@ -125,8 +112,9 @@ types.submodule (
           '';
         };
       }
-      // lib.optionalAttrs (platform == "nixos") unitOptions
-    );
+      // lib.optionalAttrs (platform == "nixos") (unitOptions "this secret")
+    )
+    // lib.optionalAttrs userMode (unitOptions "this secret");
     config = {
       sopsFile = lib.mkOptionDefault cfg.defaultSopsFile;
     }

@@ -18,20 +18,7 @@ let
   sopsLib = import ./lib.nix { inherit lib; };
   users = config.users.users;
   hasUnits = !userMode && cfg.internal.platform == "nixos";
-  unitOptions = {
-    restartUnits = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      example = [ "sshd.service" ];
-      description = "Units to restart when the rendered file is added or changes.";
-    };
-    reloadUnits = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      example = [ "sshd.service" ];
-      description = "Units to reload when the rendered file is added or changes.";
-    };
-  };
+  unitOptions = import ./unit-options.nix { inherit lib userMode; } "the rendered file";
   templateType = types.submodule (
     { config, name, ... }:
     {
@@ -101,7 +88,8 @@ let
           };
         }
         // lib.optionalAttrs hasUnits unitOptions
-      );
+      )
+      // lib.optionalAttrs userMode unitOptions;
     }
   );
 in

@@ -15,13 +15,31 @@ let
 
   xdgConfigHome = config.xdg.configHome;
 
+  # Units to restart or reload when a file changes (issue 18 item 4): in the manifest only when
+  # some are set, so a configuration without them writes sops-nix's manifest.
+  hasUnits = x: x.restartUnits != [ ] || x.reloadUnits != [ ];
+  unitsOf = x: lib.optionalAttrs (hasUnits x) { inherit (x) restartUnits reloadUnits; };
+  restartsUnits = lib.any hasUnits (lib.attrValues cfg.secrets ++ lib.attrValues cfg.templates);
+  # The installer finds systemctl through absolute PATH entries only.
+  systemctlDir = builtins.dirOf (
+    config.systemd.user.systemctlPath or "/run/current-system/sw/bin/systemctl"
+  );
+
   manifestData = {
-    secrets = map (s: {
-      inherit (s) name key path format mode sopsFile;
-    }) (lib.attrValues cfg.secrets);
-    templates = map (t: {
-      inherit (t) name path content file mode;
-    }) (lib.attrValues cfg.templates);
+    secrets = map (
+      s:
+      {
+        inherit (s) name key path format mode sopsFile;
+      }
+      // unitsOf s
+    ) (lib.attrValues cfg.secrets);
+    templates = map (
+      t:
+      {
+        inherit (t) name path content file mode;
+      }
+      // unitsOf t
+    ) (lib.attrValues cfg.templates);
     placeholderBySecretName = sopsLib.placeholderMap cfg.secrets cfg.placeholder;
     secretsMountPoint = cfg.defaultSecretsMountPoint;
     symlinkPath = cfg.defaultSymlinkPath;
@@ -47,14 +65,16 @@ let
     extraCheck = cfg.internal.checkScript;
   };
 
-  # PATH: the age plugins, a PATH the user set, and on macOS the system directories (the
-  # installer needs getconf there).
+  # PATH: the age plugins, a PATH the user set, on Linux systemctl's directory when units are
+  # to be restarted, and on macOS the system directories (the installer needs getconf there,
+  # launchctl is /bin/launchctl).
   # Never an empty PATH (see helperPath).
   environment =
     removeAttrs cfg.environment [ "PATH" ]
     // sopsLib.helperPath (
       lib.optional (cfg.age.plugins != [ ]) (lib.makeBinPath cfg.age.plugins)
       ++ lib.optional (cfg.environment ? PATH) cfg.environment.PATH
+      ++ lib.optional (restartsUnits && !isDarwin) systemctlDir
       ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
     );
 
