@@ -1,7 +1,7 @@
 //! The stderr notes about key sources: imported keys (with `keyImport` logging) and every
 //! source that could not be used.
 
-use crate::keys;
+use crate::keys::{self, KeySource};
 use crate::manifest::Manifest;
 
 /// Imported ssh keys (with `keyImport` logging) and, always, every key source that could not
@@ -22,21 +22,14 @@ pub fn key_notes(m: &Manifest, ids: &keys::Identities) -> Vec<String> {
             hex::encode(fp)
         ))
     });
-    let age = ids
-        .loaded()
-        .iter()
-        .filter(|l| {
-            l.recipient.starts_with("age1")
-                && m.age_ssh_key_paths
-                    .iter()
-                    .any(|p| l.source.starts_with(&*p.to_string_lossy()))
-        })
-        .map(|l| {
-            format!(
-                "Imported {} as age key with fingerprint {}",
-                l.source.trim_end_matches(" (converted to age)"),
-                l.recipient
-            )
-        });
+    // The ssh-to-age conversions of `ageSshKeyPaths`, as sops-nix reports importing them.
+    let age = ids.loaded().iter().filter_map(|l| match &l.source {
+        KeySource::SshKeyAsAge(path) if m.age_ssh_key_paths.contains(path) => Some(format!(
+            "Imported {} as age key with fingerprint {}",
+            path.display(),
+            l.recipient
+        )),
+        _ => None,
+    });
     pgp.chain(age).chain(problems).collect()
 }
