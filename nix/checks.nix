@@ -180,4 +180,4 @@ in
       ];
     }).system;
 }
-// lib.optionalAttrs isLinux (import ./tests/nixos.nix { inherit pkgs lib; }).tests
+// lib.optionalAttrs isLinux (import ./tests/nixos.nix { inherit pkgs lib home-manager; }).tests

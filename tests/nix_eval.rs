@@ -1520,6 +1520,11 @@ eval_test! {
             for check in ["nixfmt", "tests-without-root"] {
                 assert!(public.contains(&check.to_string()), "{system}: {public:?}");
             }
+            // The home-manager VM test (issue 18 item 4) needs home-manager: dev flake, Linux.
+            let vm = "home-manager-restart-units".to_string();
+            assert!(!public.contains(&vm), "{system}: {public:?}");
+            let dev = strings(&r["devChecks"][system]);
+            assert_eq!(dev.contains(&vm), system.ends_with("linux"), "{system}: {dev:?}");
         }
     }
 
@@ -1604,5 +1609,31 @@ eval_test! {
         // Linux a label is refused as a systemd unit name.
         let (ok, stderr) = check_manifest(m);
         assert_eq!(ok, cfg!(target_os = "macos"), "{stderr}");
+    }
+}
+
+eval_test! {
+    // Issue 18 item 4: the VM test of home-manager's restarts (development flake only; here with
+    // a stand-in home-manager) evaluates, its user manifest passes the installer's check, the
+    // service finds systemctl, and its script parses.
+    fn the_home_manager_restart_vm_test_evaluates_and_its_script_parses() {
+        let r = eval_nix_file("tests/nix/vm-test-home.nix", &[]);
+        assert_eq!(r["failing"], json!([]));
+        let m: Value =
+            serde_json::from_str(r["manifest"].as_str().unwrap_or("")).expect("manifest JSON");
+        assert_eq!(secret(&m, "test_key")["restartUnits"], json!(["app.service"]));
+        assert_eq!(m["userMode"], true);
+        assert_check_passes(&m);
+        assert_eq!(
+            r["service"]["Service"]["Environment"],
+            "'PATH=/nix/store/00000000000000000000000000000000-systemd/bin'"
+        );
+        assert_eq!(r["activationScripts"], json!(["aliceAgeKey"]));
+        let script = r["testScript"].as_str().unwrap_or("");
+        assert!(script.contains("start_all()"), "{script}");
+        assert!(script.contains("systemctl --user restart sops-nix.service"));
+        if let Some(e) = python_parse_error(script) {
+            panic!("the test script does not parse: {e}");
+        }
     }
 }

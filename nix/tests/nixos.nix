@@ -1,6 +1,11 @@
 # NixOS VM tests (pkgs.testers.runNixOSTest): ports of sops-nix's installer tests plus ours.
-# `tests` are wired into checks.<linux system>.
-{ pkgs, lib }:
+# `tests` are wired into checks.<linux system>; those needing home-manager only when its flake
+# is given (the development flake nix/dev).
+{
+  pkgs,
+  lib,
+  home-manager ? null,
+}:
 let
   assets = ./assets;
 
@@ -76,6 +81,91 @@ let
       sops.secrets."nested/test/file".owner = config.users.users.example-user.name;
       users.users.example-user.hashedPasswordFile = config.sops.secrets.test_key.path;
     };
+
+  # Issue 18 item 4: a home-manager user's service is restarted after its secret changes (the
+  # live file's content, mode or owner), once the new value is live, and not when nothing did.
+  homeManagerTests = lib.optionalAttrs (home-manager != null) {
+    home-manager-restart-units = pkgs.testers.runNixOSTest {
+      name = "sops-home-manager-restart-units";
+      nodes.machine = {
+        imports = [ home-manager.nixosModules.home-manager ];
+        users.users.alice = {
+          isNormalUser = true;
+          uid = 1000;
+          # The user manager (and so the sops-nix user service) runs from boot.
+          linger = true;
+        };
+        # The user's age key, outside the store, before home-manager activates.
+        system.activationScripts.aliceAgeKey = lib.stringAfter [ "users" ] ''
+          install -D -o alice -m 600 ${assets + "/age-keys.txt"} /var/lib/alice-age/keys.txt
+        '';
+        home-manager.users.alice = {
+          imports = [ ../modules/home-manager ];
+          home.stateVersion = "25.05";
+          sops = {
+            age.keyFile = "/var/lib/alice-age/keys.txt";
+            defaultSopsFile = assets + "/secrets.yaml";
+            secrets.test_key.restartUnits = [ "app.service" ];
+          };
+          # Records each start and the secret it read.
+          systemd.user.services.app = {
+            Unit.Description = "Reads the secret when it starts";
+            Service = {
+              Type = "oneshot";
+              RemainAfterExit = true;
+              ExecStart = toString (
+                pkgs.writeShellScript "app" ''
+                  ${pkgs.coreutils}/bin/cat "$HOME/.config/sops-nix/secrets/test_key" > "$HOME/app-seen"
+                  echo started >> "$HOME/app-starts"
+                ''
+              );
+            };
+            Install.WantedBy = [ "default.target" ];
+          };
+        };
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("home-manager-alice.service")
+        machine.wait_for_unit("default.target", "alice")
+        secret = "/home/alice/.config/sops-nix/secrets/test_key"
+        machine.wait_until_succeeds(f"test \"$(cat {secret})\" = test_value")
+
+        def as_alice(cmd):
+            return machine.succeed(f"su - alice -c 'XDG_RUNTIME_DIR=/run/user/1000 {cmd}'")
+
+        def starts():
+            return int(machine.succeed("wc -l < /home/alice/app-starts").strip())
+
+        as_alice("systemctl --user start app.service")
+        before = starts()
+
+        with subtest("nothing changed: nothing is restarted"):
+            as_alice("systemctl --user restart sops-nix.service")
+            machine.sleep(2)
+            assert starts() == before, f"{starts()} starts, expected {before}"
+
+        with subtest("the secret changed: the unit is restarted and reads the new value"):
+            machine.succeed(f": > $(readlink -f {secret})")
+            as_alice("systemctl --user restart sops-nix.service")
+            machine.wait_until_succeeds(f"test $(wc -l < /home/alice/app-starts) -gt {before}")
+            machine.succeed("test \"$(cat /home/alice/app-seen)\" = test_value")
+            before = starts()
+
+        with subtest("the mode changed: the unit is restarted"):
+            machine.succeed(f"chmod 0444 $(readlink -f {secret})")
+            as_alice("systemctl --user restart sops-nix.service")
+            machine.wait_until_succeeds(f"test $(wc -l < /home/alice/app-starts) -gt {before}")
+            before = starts()
+
+        with subtest("the owner changed: the unit is restarted"):
+            machine.succeed(f"chown root $(readlink -f {secret})")
+            as_alice("systemctl --user restart sops-nix.service")
+            machine.wait_until_succeeds(f"test $(wc -l < /home/alice/app-starts) -gt {before}")
+            machine.succeed(f"test $(stat -c %U $(readlink -f {secret})) = alice")
+      '';
+    };
+  };
 
   tests = {
     age-keys = pkgs.testers.runNixOSTest {
@@ -566,5 +656,5 @@ let
   };
 in
 {
-  inherit tests;
+  tests = tests // homeManagerTests;
 }

@@ -167,9 +167,10 @@ in
         };
         xdg.configFile = anyAttrs;
         systemd.user.services = anyAttrs;
+        # home-manager's default is systemd's systemctl in the store.
         systemd.user.systemctlPath = mkOption {
           type = types.str;
-          default = "systemctl";
+          default = "${fakeStorePath "systemd"}/bin/systemctl";
         };
         launchd.agents = anyAttrs;
       };
