@@ -24,7 +24,9 @@ let
       default = { };
     };
   };
-  test = (import ../../nix/tests/nixos.nix { inherit pkgs lib home-manager; }).tests.home-manager-restart-units;
+  test =
+    (import ../../nix/tests/nixos.nix { inherit pkgs lib home-manager; })
+    .tests.home-manager-restart-units;
   node =
     (lib.evalModules {
       modules = [

@@ -75,8 +75,16 @@ in
       description = "Number of secrets generations to keep; 0 disables pruning.";
     };
     log = mkOption {
-      type = types.listOf (types.enum [ "keyImport" "secretChanges" ]);
-      default = [ "keyImport" "secretChanges" ];
+      type = types.listOf (
+        types.enum [
+          "keyImport"
+          "secretChanges"
+        ]
+      );
+      default = [
+        "keyImport"
+        "secretChanges"
+      ];
       description = "What to log.";
     };
     environment = mkOption {
@@ -95,19 +103,20 @@ in
       description = "The installer package (provides bin/sops-install and bin/sops-install-secrets).";
     };
 
-    defaultSymlinkPath = mkOption {
-      type = types.str;
-      description = "Symlink to the live secrets generation (sops-nix: fixed at /run/secrets for a system).";
-    }
-    // (
-      if userMode then
-        {
-          default = "${config.xdg.configHome}/sops-nix/secrets";
-          defaultText = "<xdg.configHome>/sops-nix/secrets";
-        }
-      else
-        { default = "/run/secrets"; }
-    );
+    defaultSymlinkPath =
+      mkOption {
+        type = types.str;
+        description = "Symlink to the live secrets generation (sops-nix: fixed at /run/secrets for a system).";
+      }
+      // (
+        if userMode then
+          {
+            default = "${config.xdg.configHome}/sops-nix/secrets";
+            defaultText = "<xdg.configHome>/sops-nix/secrets";
+          }
+        else
+          { default = "/run/secrets"; }
+      );
     defaultSecretsMountPoint = mkOption {
       type = types.str;
       default = if userMode then "%r/secrets.d" else "/run/secrets.d";
@@ -116,22 +125,23 @@ in
         /run/secrets.d); for a user a directory, `%r` being the runtime directory.
       '';
     };
-    hostRecipients = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      description = ''
-        This host's (or user's) age recipients, ssh public keys or PGP fingerprints. When set
-        (and `validateSopsFiles` is on), the build fails with a `sops updatekeys FILE` hint if
-        a sops file used here cannot be opened by them: none of its recipients is one of them,
-        or, for a file with Shamir key groups, fewer groups than its threshold hold one of them.
-      '';
-    }
-    // lib.optionalAttrs (!userMode) {
-      example = [
-        "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFslMEtWi4/rmum4f/yxpaP5LBzCwCODhVnRaRkgtDQ5 root@host"
-      ];
-    };
+    hostRecipients =
+      mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = ''
+          This host's (or user's) age recipients, ssh public keys or PGP fingerprints. When set
+          (and `validateSopsFiles` is on), the build fails with a `sops updatekeys FILE` hint if
+          a sops file used here cannot be opened by them: none of its recipients is one of them,
+          or, for a file with Shamir key groups, fewer groups than its threshold hold one of them.
+        '';
+      }
+      // lib.optionalAttrs (!userMode) {
+        example = [
+          "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFslMEtWi4/rmum4f/yxpaP5LBzCwCODhVnRaRkgtDQ5 root@host"
+        ];
+      };
 
     age = {
       keyFile = mkOption {
@@ -150,11 +160,12 @@ in
         default = false;
         description = "Generate `age.keyFile` with age-keygen when it does not exist.";
       };
-      sshKeyPaths = mkOption {
-        type = types.listOf types.path;
-        description = "ed25519 ssh private keys used as age identities.";
-      }
-      // keyPaths "ed25519" "the ed25519 host keys of OpenSSH";
+      sshKeyPaths =
+        mkOption {
+          type = types.listOf types.path;
+          description = "ed25519 ssh private keys used as age identities.";
+        }
+        // keyPaths "ed25519" "the ed25519 host keys of OpenSSH";
     };
     gnupg = {
       home = mkOption {
@@ -169,11 +180,12 @@ in
         defaultText = lib.literalExpression "pkgs.gnupg";
         description = "GnuPG package; gives the default `SOPS_GPG_EXEC`.";
       };
-      sshKeyPaths = mkOption {
-        type = types.listOf types.path;
-        description = "RSA ssh private keys used as the PGP keys ssh-to-pgp derives from them (same fingerprints); read into memory, no keyring is written.";
-      }
-      // keyPaths "rsa" "the RSA host keys of OpenSSH";
+      sshKeyPaths =
+        mkOption {
+          type = types.listOf types.path;
+          description = "RSA ssh private keys used as the PGP keys ssh-to-pgp derives from them (same fingerprints); read into memory, no keyring is written.";
+        }
+        // keyPaths "rsa" "the RSA host keys of OpenSSH";
     }
     // lib.optionalAttrs userMode {
       qubes-split-gpg = {

@@ -29,14 +29,27 @@ let
     secrets = map (
       s:
       {
-        inherit (s) name key path format mode sopsFile;
+        inherit (s)
+          name
+          key
+          path
+          format
+          mode
+          sopsFile
+          ;
       }
       // unitsOf s
     ) (lib.attrValues cfg.secrets);
     templates = map (
       t:
       {
-        inherit (t) name path content file mode;
+        inherit (t)
+          name
+          path
+          content
+          file
+          mode
+          ;
       }
       // unitsOf t
     ) (lib.attrValues cfg.templates);
@@ -75,7 +88,12 @@ let
       lib.optional (cfg.age.plugins != [ ]) (lib.makeBinPath cfg.age.plugins)
       ++ lib.optional (cfg.environment ? PATH) cfg.environment.PATH
       ++ lib.optional (restartsUnits && !isDarwin) systemctlDir
-      ++ lib.optionals isDarwin [ "/usr/bin" "/bin" "/usr/sbin" "/sbin" ]
+      ++ lib.optionals isDarwin [
+        "/usr/bin"
+        "/bin"
+        "/usr/sbin"
+        "/sbin"
+      ]
     );
 
   # On macOS the launchd agent reads the manifest through this stable path (linked by
@@ -126,7 +144,14 @@ in
           message = "No key source configured for sops. Either set sops.age.keyFile, sops.age.sshKeyPaths, sops.gnupg.home, sops.gnupg.sshKeyPaths or sops.gnupg.qubes-split-gpg";
         }
         {
-          assertion = lib.length (lib.filter (x: x) [ (cfg.gnupg.home != null) (cfg.gnupg.sshKeyPaths != [ ]) qubes.enable ]) <= 1;
+          assertion =
+            lib.length (
+              lib.filter (x: x) [
+                (cfg.gnupg.home != null)
+                (cfg.gnupg.sshKeyPaths != [ ])
+                qubes.enable
+              ]
+            ) <= 1;
           message = "Exactly one of sops.gnupg.home, sops.gnupg.sshKeyPaths and sops.gnupg.qubes-split-gpg must be set";
         }
         {
@@ -135,15 +160,14 @@ in
         }
       ];
       warnings =
-        lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
-          "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
+        lib.optional (
+          cfg.age.generateKey && cfg.age.keyFile == null
+        ) "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
         ++ sopsLib.storeKeyWarnings cfg;
 
       sops.environment = {
         SOPS_GPG_EXEC = lib.mkIf (cfg.gnupg.home != null || cfg.gnupg.sshKeyPaths != [ ] || qubes.enable) (
-          lib.mkDefault (
-            if qubes.enable then "qubes-gpg-client-wrapper" else "${cfg.gnupg.package}/bin/gpg"
-          )
+          lib.mkDefault (if qubes.enable then "qubes-gpg-client-wrapper" else "${cfg.gnupg.package}/bin/gpg")
         );
         QUBES_GPG_DOMAIN = lib.mkIf qubes.enable (lib.mkDefault qubes.domain);
       };
@@ -159,14 +183,17 @@ in
           Environment = lib.concatStringsSep " " (lib.mapAttrsToList (n: v: "'${n}=${v}'") environment);
           ExecStart = "${script}";
         };
-        Install.WantedBy = if cfg.gnupg.home != null then [ "graphical-session-pre.target" ] else [ "default.target" ];
+        Install.WantedBy =
+          if cfg.gnupg.home != null then [ "graphical-session-pre.target" ] else [ "default.target" ];
       };
       # Restart after the new unit files are in place (home-manager's reloadSystemd).
       home.activation.sops-nix = {
         after = [ "reloadSystemd" ];
         before = [ ];
         data = ''
-          systemdStatus=$(${config.systemd.user.systemctlPath or "systemctl"} --user is-system-running 2>&1 || true)
+          systemdStatus=$(${
+            config.systemd.user.systemctlPath or "systemctl"
+          } --user is-system-running 2>&1 || true)
           if [[ $systemdStatus == running || $systemdStatus == degraded ]]; then
             ${config.systemd.user.systemctlPath or "systemctl"} restart --user sops-nix
           else
