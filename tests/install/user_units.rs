@@ -170,4 +170,19 @@ ns_test! {
         assert!(errors[0].contains("cannot request units to restart: error running 'systemctl --user --no-block try-restart -- a.service shared.service t.service'"), "{}", run.stderr);
         assert_eq!(u.env.read(u.live("a")), "abc123", "the new secrets are live before units are asked for");
     }
+
+    fn a_dry_run_in_user_mode_says_what_it_would_run_and_runs_nothing() {
+        let u = UserEnv::new();
+        let mut m = u.manifest();
+        u.install(&m);
+        m["secrets"][1]["mode"] = json!("0440");
+        let path = u.env.write_manifest(&m);
+        let path_var = format!("{}:/usr/bin:/bin", u.bin.display());
+        let run = u.env.run_cmd(
+            Command::new(env!("CARGO_BIN_EXE_sops-install")).arg("-ignore-passwd").arg(&path).env("XDG_RUNTIME_DIR", &u.runtime).env("PATH", path_var).env("NIXOS_ACTION", "dry-activate"),
+        ).ok();
+        assert!(run.stderr.contains("would run systemctl --user --no-block try-reload-or-restart -- b.service shared.service\n"), "{}", run.stderr);
+        assert!(!u.log.exists(), "systemctl was run");
+        assert_eq!(crate::harness::owner_mode(&u.live("b")).2, 0o400, "nothing was installed");
+    }
 }
