@@ -259,7 +259,7 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
     let env_keys = sops_install::keys::EnvKeys::from_process();
     // Read once; no helper (gpg, a plugin, systemctl) inherits them.
     sops_install::keys::helper::forget_key_variables();
-    let opts = sops_install::Options {
+    let opts = sops_install::activation::Options {
         manifest_path: manifest,
         check_mode,
         ignore_passwd,
@@ -268,7 +268,7 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
         nixos_run_dir: PathBuf::from("/run/nixos"),
         env_keys,
     };
-    let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
+    let outcome = installer::run(&opts)?;
     for note in &outcome.notes {
         eprintln!("{program}: {}", escape(note));
     }
