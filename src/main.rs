@@ -1,6 +1,8 @@
 //! The `sops-install` command line: parse arguments, set up logging, run, map errors to exit
 //! statuses. Everything else lives in the library.
 
+#![forbid(unsafe_code)]
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
