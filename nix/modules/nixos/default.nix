@@ -88,6 +88,7 @@ in
     })
     ../common/system-manifest.nix
     ./templates.nix
+    ./initrd-secrets.nix
   ];
 
   options.sops = {
