@@ -22,7 +22,8 @@ let
   # nixpkgs with the generate-command hook (boot.initrd.secrets only copies existing files).
   hasHook = options ? boot && options.boot ? initrd && options.boot.initrd ? secretPaths;
   # Where the loader appends the secrets archive; otherwise nixpkgs copies them into the store.
-  loaderKnown = options ? boot && options.boot ? loader && options.boot.loader ? supportsInitrdSecrets;
+  loaderKnown =
+    options ? boot && options.boot ? loader && options.boot.loader ? supportsInitrdSecrets;
 
   # The environment activation gives the installer: HOME forced, the age plugins on PATH.
   environment =
@@ -34,10 +35,22 @@ let
 
   # The key sources of the manifest, as flags.
   keyFlags = lib.concatLists [
-    (lib.optionals (cfg.age.keyFile != null) [ "--age-key-file" (toString cfg.age.keyFile) ])
-    (lib.concatMap (p: [ "--age-ssh-key" (toString p) ]) cfg.age.sshKeyPaths)
-    (lib.concatMap (p: [ "--pgp-ssh-key" (toString p) ]) cfg.gnupg.sshKeyPaths)
-    (lib.optionals (cfg.gnupg.home != null) [ "--gnupg-home" (toString cfg.gnupg.home) ])
+    (lib.optionals (cfg.age.keyFile != null) [
+      "--age-key-file"
+      (toString cfg.age.keyFile)
+    ])
+    (lib.concatMap (p: [
+      "--age-ssh-key"
+      (toString p)
+    ]) cfg.age.sshKeyPaths)
+    (lib.concatMap (p: [
+      "--pgp-ssh-key"
+      (toString p)
+    ]) cfg.gnupg.sshKeyPaths)
+    (lib.optionals (cfg.gnupg.home != null) [
+      "--gnupg-home"
+      (toString cfg.gnupg.home)
+    ])
   ];
 
   # The generate command of one secret: `$out` (nixpkgs' name for the file to write; the
