@@ -4,7 +4,8 @@ use super::{Failure, Outcome};
 use crate::install::generation::Live;
 use crate::install::Layout;
 use crate::manifest::Manifest;
-use crate::report::{self, Changes, Tracked};
+use crate::render::files::GenerationFile;
+use crate::report::{self, Changes, OwnerCheck};
 
 /// A symlink path that points outside the mount point is left to be replaced, with a warning:
 /// it is not a generation of ours, so nothing is compared with, walked or removed through it.
@@ -25,17 +26,20 @@ pub fn warn_elsewhere(layout: &Layout, live: &Live, outcome: &mut Outcome) {
 pub fn changes_against_live(
     m: &Manifest,
     live: &Live,
-    tracked: &[Tracked<'_>],
+    files: &[GenerationFile],
     compare_owners: bool,
 ) -> Result<Changes, Failure> {
     let Live::Generation(_, dir) = live else {
         return Ok(Changes::default());
     };
-    if m.user_mode {
-        return report::user_units::changes(dir, tracked)
-            .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")));
-    }
-    report::compare(dir, tracked, compare_owners)
+    let owners = if m.user_mode {
+        report::user_units::owners()
+    } else if compare_owners {
+        OwnerCheck::Resolved
+    } else {
+        OwnerCheck::Off
+    };
+    report::compare(dir, files, owners)
         .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
 }
 

@@ -6,4 +6,4 @@ pub mod escape;
 pub mod units;
 pub mod user_units;
 
-pub use changes::{compare, Changes, Tracked};
+pub use changes::{compare, Changes, OwnerCheck};

@@ -10,26 +10,17 @@
 //! both restarted and reloaded is only restarted. Dry runs print what would be done.
 
 use std::ffi::OsStr;
-use std::path::Path;
 use std::process::Stdio;
 
-use super::{compare, Changes, Tracked};
+use super::{Changes, OwnerCheck};
 
-/// Changes against the live generation `live` in user mode: the files belong to the user who
-/// runs the installer (nothing is chowned), so that user and group are the owners compared.
-pub fn changes(live: &Path, files: &[Tracked<'_>]) -> Result<Changes, String> {
-    let (uid, gid) = (
-        nix::unistd::geteuid().as_raw(),
-        nix::unistd::getegid().as_raw(),
-    );
-    let mine: Vec<Tracked<'_>> = files
-        .iter()
-        .map(|f| Tracked {
-            ids: crate::manifest::owners::FileIds { uid, gid, ..f.ids },
-            ..*f
-        })
-        .collect();
-    compare(live, &mine, true)
+/// The owners compared in user mode: the files belong to the user who runs the installer
+/// (nothing is chowned), so that user and group are the owners a live file must have.
+pub fn owners() -> OwnerCheck {
+    OwnerCheck::All {
+        uid: nix::unistd::geteuid().as_raw(),
+        gid: nix::unistd::getegid().as_raw(),
+    }
 }
 
 /// How the units are reached on this platform.
