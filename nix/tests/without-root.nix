@@ -1,8 +1,8 @@
 # The tests that need no root, run inside the Nix build sandbox (issue 17 item 7): the library's
 # unit tests and the test targets that pass as an unprivileged user without the real tools
-# (fixtures, wiping; the installer target runs its local tests and reports its namespace tests
-# as ignored without root). The targets that need sops, gpg or ssh-keygen, root or nixpkgs' lib
-# run in CI and in the VM tests instead.
+# (fixtures, wiping, cli, layers; the installer target runs its local tests and reports its
+# namespace tests as ignored without root). The targets that need sops, gpg or ssh-keygen, root
+# or nixpkgs' lib run in CI and in the VM tests instead.
 {
   lib,
   rustPlatform,
@@ -26,6 +26,8 @@ let
     "fixtures"
     "wiping"
     "install"
+    "cli"
+    "layers"
   ];
 in
 rustPlatform.buildRustPackage {
