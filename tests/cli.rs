@@ -2,6 +2,8 @@
 //! `initrd-secret` subcommand (one secret of a real sops file written to a path with an exact
 //! mode, refusing symlinks, with one-line errors).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
