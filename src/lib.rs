@@ -64,6 +64,9 @@ pub struct Outcome {
     pub change_lines: Vec<String>,
     /// Key-import and warning lines for stderr.
     pub notes: Vec<String>,
+    /// One line per sops file that failed while the run still installed a generation with
+    /// their last good values (`keepLastGoodOnFailure`); the run exits 1 when there are any.
+    pub failed: Vec<String>,
 }
 
 /// One activation: validate, decrypt, render, stage, report, swap, link, prune.
@@ -77,8 +80,16 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.check_mode == CheckMode::Manifest {
         return Ok(checked);
     }
-    let files = sops::sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
-    files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
+    // keepLastGoodOnFailure: every sops file is opened on its own below, a failing one kept.
+    let keep = install::keep_last_good::wanted(&manifest, opts.check_mode == CheckMode::Off);
+    let files = match keep {
+        true => None,
+        false => {
+            let files = sops::sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
+            files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
+            Some(files)
+        }
+    };
     if opts.check_mode == CheckMode::SopsFile {
         return Ok(checked);
     }
@@ -103,10 +114,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
             .collect(),
         ..Outcome::default()
     };
-    let decrypted = files
-        .decrypt_all(&manifest, &ids)
-        .map_err(|e| Failure(e.to_string()))?;
-    let new_files = render::files::build(&manifest, &decrypted, &owners).map_err(Failure)?;
     let layout = Layout {
         mount_point: manifest.secrets_mount_point.clone(),
         symlink_path: manifest.symlink_path.clone(),
@@ -114,6 +121,23 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         use_tmpfs: manifest.use_tmpfs,
         keys_gid: owners.keys_gid,
     };
+    let (decrypted, mut kept) = match files {
+        Some(files) => (
+            files
+                .decrypt_all(&manifest, &ids)
+                .map_err(|e| Failure(e.to_string()))?,
+            install::keep_last_good::Kept::default(),
+        ),
+        None => install::keep_last_good::open_each(&manifest, &ids, &layout).map_err(Failure)?,
+    };
+    outcome.failed.clone_from(&kept.failures);
+    let new_files = render::files::build_keeping(
+        &manifest,
+        &decrypted,
+        std::mem::take(&mut kept.values),
+        &owners,
+    )
+    .map_err(Failure)?;
     let tracked: Vec<Tracked<'_>> = new_files
         .iter()
         .map(|f| Tracked {
@@ -133,7 +157,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     };
     // Custom paths are checked before anything changes (and in dry-activate too), so a bad one
     // leaves the live generation in place instead of failing after the swap.
-    let wanted = custom_links(&manifest, &owners);
+    let mut wanted = custom_links(&manifest, &owners);
+    wanted.extend(install::credentials::links(&manifest));
     links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
@@ -151,11 +176,14 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;
     let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
     warn_elsewhere(&layout, &live, &mut outcome);
+    kept.check_still_live(&live).map_err(Failure)?;
     let next = live.next().map_err(|e| Failure(e.to_string()))?;
     let staged = Staged::create(&layout, next)
         .map_err(|e| Failure(format!("failed to prepare new secrets directory: {e}")))?;
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
+    install::credentials::write(&manifest, &new_files, &staged.dir, &layout)
+        .map_err(|e| Failure(format!("cannot write credentials: {e}")))?;
     let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)

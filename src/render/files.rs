@@ -24,14 +24,44 @@ pub struct GenerationFile {
     pub reload: Vec<String>,
 }
 
+/// A secret's value and ownership kept from the live generation (`keepLastGoodOnFailure`).
+#[derive(Debug)]
+pub struct PreviousValue {
+    pub content: SecretBytes,
+    pub ids: FileIds,
+}
+
 /// Builds every secret and template; errors name the secret or template and its file.
 pub fn build(
     manifest: &Manifest,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
     owners: &Owners,
 ) -> Result<Vec<GenerationFile>, String> {
+    build_keeping(manifest, decrypted, HashMap::new(), owners)
+}
+
+/// As [`build`], but the secrets named in `kept` take that value, owner and mode instead of
+/// one from a decrypted file; templates are rendered with whichever value each secret has.
+pub fn build_keeping(
+    manifest: &Manifest,
+    decrypted: &HashMap<PathBuf, DecryptedFile>,
+    mut kept: HashMap<String, PreviousValue>,
+    owners: &Owners,
+) -> Result<Vec<GenerationFile>, String> {
     let mut files = Vec::with_capacity(manifest.secrets.len() + manifest.templates.len());
     for (s, ids) in manifest.secrets.iter().zip(&owners.secrets) {
+        if let Some(previous) = kept.remove(&s.name) {
+            files.push(GenerationFile {
+                name: s.name.clone(),
+                rendered: false,
+                rel: s.name.clone(),
+                content: previous.content,
+                ids: previous.ids,
+                restart: s.restart_units.clone(),
+                reload: s.reload_units.clone(),
+            });
+            continue;
+        }
         let file = decrypted.get(&s.sops_file).ok_or_else(|| {
             format!(
                 "secret {:?}: {} was not decrypted",

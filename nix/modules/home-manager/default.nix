@@ -115,7 +115,8 @@ let
       keyImport = builtins.elem "keyImport" cfg.log;
       secretChanges = builtins.elem "secretChanges" cfg.log;
     };
-  };
+  }
+  // lib.optionalAttrs cfg.keepLastGoodOnFailure { keepLastGoodOnFailure = true; };
 
   manifestFile = sopsLib.manifestFile {
     inherit (pkgs) writeTextFile;
@@ -219,6 +220,16 @@ in
       type = types.ints.unsigned;
       default = 1;
       description = "Number of secrets generations to keep; 0 disables pruning.";
+    };
+    keepLastGoodOnFailure = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        When a sops file cannot be opened, keep the last good values of its secrets (bytes and
+        mode from the live generation) while every other secret is installed new; the
+        installer still exits with status 1 and one line per failing file. A secret with no
+        live value fails the run as without this option. See the NixOS option of this name.
+      '';
     };
     log = mkOption {
       type = types.listOf (types.enum [ "keyImport" "secretChanges" ]);
