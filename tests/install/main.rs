@@ -13,6 +13,7 @@ mod adversarial;
 
 mod adversarial_validation;
 mod changes;
+mod credentials;
 mod failures;
 mod fault_matrix;
 mod generations;
