@@ -4,9 +4,7 @@
 //! The new generation is staged beside the live one and removed again if anything fails
 //! before the swap, so a failed run never disturbs the secrets services are using.
 
-pub mod credentials;
 pub mod generation;
-pub mod keep_last_good;
 pub mod links;
 pub mod lock;
 pub mod mount;

@@ -29,10 +29,10 @@ pub struct Manifest {
     pub log_key_import: bool,
     pub log_secret_changes: bool,
     /// `keepLastGoodOnFailure`: a sops file that cannot be opened keeps its secrets' values
-    /// from the live generation (see `install::keep_last_good`).
+    /// from the live generation (see `activation::keep_last_good`).
     pub keep_last_good: bool,
     /// `credentialStore` (default `/run/credstore`): where secrets with a `credential` are
-    /// linked for systemd's `LoadCredential=` (see `install::credentials`).
+    /// linked for systemd's `LoadCredential=` (see `activation::credentials`).
     pub credential_store: PathBuf,
 }
 

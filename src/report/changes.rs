@@ -83,7 +83,7 @@ pub fn compare(
         match rel.strip_prefix(&format!("{RENDERED_DIR}/")) {
             Some(t) if !templates.contains(t) => c.removed_rendered.push(t.to_string()),
             Some(_) => {}
-            // The credential copies (install::credentials) are not secrets of their own.
+            // The credential copies (activation::credentials) are not secrets of their own.
             None if rel.starts_with(&format!("{CREDENTIALS_DIR}/")) => {}
             None if !secrets.contains(rel.as_str()) => c.removed.push(rel),
             None => {}

@@ -81,7 +81,7 @@ pub fn check(
             &s.path,
         );
     }
-    // A credential is a link `<credentialStore>/<name>` like a custom path (install::credentials).
+    // A credential is a link `<credentialStore>/<name>` like a custom path (activation::credentials).
     for s in secrets {
         if let (Some(store), Some(name)) = (credential_store, &s.credential) {
             let subject = format!("secret {:?}", s.name);

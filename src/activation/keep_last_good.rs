@@ -26,14 +26,14 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::Mode;
 
-use super::generation::{self, Live};
-use super::Layout;
+use super::sops_files::{self, users};
+use crate::install::generation::{self, Live};
+use crate::install::Layout;
 use crate::keys::Identities;
 use crate::manifest::owners::FileIds;
 use crate::manifest::{Manifest, Secret};
 use crate::render::files::PreviousValue;
 use crate::secret_bytes::SecretBytes;
-use crate::sops::sops_files::{self, users};
 use crate::sops::DecryptedFile;
 
 /// Whether this run opens sops files one by one and keeps the values of failing ones.

@@ -13,7 +13,7 @@
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use super::{links, write, InstallError, Layout};
+use crate::install::{self, links, write, InstallError, Layout};
 use crate::manifest::owners::FileIds;
 use crate::manifest::{Manifest, CREDENTIALS_DIR};
 use crate::render::files::GenerationFile;
@@ -83,7 +83,7 @@ fn ensure_store(store: &Path) -> Result<(), InstallError> {
         return Ok(());
     }
     if let Some(parent) = store.parent() {
-        super::create_dirs(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+        install::create_dirs(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
     }
     match std::fs::DirBuilder::new().mode(0o700).create(store) {
         Ok(()) => Ok(()),
