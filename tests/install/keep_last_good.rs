@@ -271,4 +271,30 @@ ns_test! {
         assert_eq!(env.live_generation(), live);
         assert_eq!(env.generations(), vec![1]);
     }
+
+    fn in_user_mode_a_failing_file_keeps_its_values_too() {
+        let env = Env::new();
+        let runtime = env.path("run-user");
+        std::fs::create_dir(&runtime).unwrap();
+        encrypt(&env, "a.yaml", "one: first-one\ntwo: first-two\n");
+        encrypt(&env, "b.yaml", "value: first-b\n");
+        let a = secret("a1", &env.path("a.yaml"), "one", "yaml");
+        let mut b = secret("b", &env.path("b.yaml"), "value", "yaml");
+        b["mode"] = json!("0600");
+        let mut m = env.manifest(json!([a, b]), json!([]));
+        m["userMode"] = json!(true);
+        m["secretsMountPoint"] = json!("%r/secrets.d");
+        m["keepLastGoodOnFailure"] = json!(true);
+        let path = env.write_manifest(&m);
+        let run = |env: &Env| env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path).env("XDG_RUNTIME_DIR", &runtime));
+        run(&env).ok();
+        encrypt(&env, "a.yaml", "one: second-one\ntwo: second-two\n");
+        std::fs::remove_file(env.path("b.yaml")).unwrap();
+        let out = run(&env).failed();
+        assert!(out.stderr.contains("keeping the previous values") && out.stderr.contains("b.yaml"), "{}", out.stderr);
+        assert_eq!(env.read(env.symlink().join("a1")), "second-one");
+        assert_eq!(env.read(env.symlink().join("b")), "first-b");
+        assert_eq!(owner_mode(&env.symlink().join("b")).2, 0o600);
+        assert_eq!(std::fs::read_link(env.symlink()).unwrap(), runtime.join("secrets.d/2"));
+    }
 }

@@ -82,8 +82,13 @@ pub fn check(
         );
     }
     // A credential is a link `<credentialStore>/<name>` like a custom path (activation::credentials).
+    // A name used twice is reported once, by the credential rules.
+    let mut credentials = HashSet::new();
     for s in secrets {
         if let (Some(store), Some(name)) = (credential_store, &s.credential) {
+            if !credentials.insert(name) {
+                continue;
+            }
             let subject = format!("secret {:?}", s.name);
             places.push(Place {
                 path: store.join(name),
