@@ -25,7 +25,7 @@ use crate::install::{self, links, lock, mount, prune, swap, write, Layout};
 use crate::keys;
 use crate::manifest::owners::{self, Lookup};
 use crate::render;
-use crate::report::{self, Tracked};
+use crate::report;
 use changes::{changes_against_live, lines, warn_elsewhere};
 use custom_links::custom_links;
 use key_notes::key_notes;
@@ -94,20 +94,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     };
     outcome.failed.clone_from(&kept.failures);
     let kept_values = std::mem::take(&mut kept.values);
-    let new_files = render::files::build_keeping(&manifest, &decrypted, kept_values, &owners)
-        .map_err(Failure)?;
-    let tracked: Vec<Tracked<'_>> = new_files
-        .iter()
-        .map(|f| Tracked {
-            name: &f.name,
-            rendered: f.rendered,
-            rel: &f.rel,
-            content: &f.content,
-            ids: f.ids,
-            restart: &f.restart,
-            reload: &f.reload,
-        })
-        .collect();
+    let new_files =
+        render::files::build_keeping(&owners, &decrypted, kept_values).map_err(Failure)?;
     let units = report::units::UnitRequests {
         dry: opts.dry,
         via_systemctl: opts.via_systemctl,
@@ -121,7 +109,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
         warn_elsewhere(&layout, &live, &mut outcome);
-        let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
+        let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
         units
             .request(&changes.restart, &changes.reload)
             .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
@@ -142,7 +130,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
     credentials::write(&manifest, &new_files, &staged.dir, &layout)
         .map_err(|e| Failure(format!("cannot write credentials: {e}")))?;
-    let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
+    let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)
         .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;

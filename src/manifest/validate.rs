@@ -11,8 +11,8 @@ use std::path::{Component, Path, PathBuf};
 
 use super::raw::{RawManifest, RawSecret, RawTemplate};
 use super::{
-    normalize, runtime_dir, Manifest, Ownership, Principal, Secret, Template, CREDENTIALS_DIR,
-    DEFAULT_CREDENTIAL_STORE, RENDERED_DIR,
+    normalize, runtime_dir, Manifest, Ownership, Principal, Secret, SecretKey, Template,
+    CREDENTIALS_DIR, DEFAULT_CREDENTIAL_STORE, RENDERED_DIR,
 };
 use crate::sops::stores::Format;
 
@@ -310,7 +310,7 @@ fn secret(
     unusable_ids(c, subject, &rs.owner, rs.uid, &rs.group, rs.gid);
     Some(Secret {
         name: name?,
-        key: rs.key.unwrap_or_default(),
+        key: SecretKey::parse(&rs.key.unwrap_or_default()),
         path: path?,
         ownership: Ownership {
             owner: principal(rs.owner, rs.uid),

@@ -96,6 +96,7 @@ in
       defaultKeyPaths = hostKeys;
     })
     ../common/system-manifest.nix
+    ./initrd-secrets.nix
   ];
 
   options.sops = {
