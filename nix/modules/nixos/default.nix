@@ -155,13 +155,16 @@ in
         {
           assertion = lib.length credentialNames == lib.length (lib.unique credentialNames);
           message = "sops.secrets: each credential name may be used by one secret only (${
-            lib.concatStringsSep ", " (lib.unique (lib.filter (n: lib.count (m: m == n) credentialNames > 1) credentialNames))
+            lib.concatStringsSep ", " (
+              lib.unique (lib.filter (n: lib.count (m: m == n) credentialNames > 1) credentialNames)
+            )
           })";
         }
         {
           assertion =
             cfg.importKeyCredentials
-            -> (regularSecrets == { } || cfg.useSystemdActivation) && (secretsForUsers == { } || usersViaSystemd);
+            ->
+              (regularSecrets == { } || cfg.useSystemdActivation) && (secretsForUsers == { } || usersViaSystemd);
           message = "sops.importKeyCredentials needs sops.useSystemdActivation, and for neededForUsers secrets systemd-sysusers or userborn (activation scripts run before systemd imports credentials)";
         }
         {
