@@ -236,3 +236,27 @@ fn previous_value(
         },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_from_one_generation_are_not_swapped_over_another() {
+        let gen = |n: u64| Live::Generation(n, PathBuf::from(format!("/run/secrets.d/{n}")));
+        let kept = Kept {
+            read_from: Some(gen(3)),
+            ..Kept::default()
+        };
+        assert_eq!(kept.check_still_live(&gen(3)), Ok(()));
+        let e = kept.check_still_live(&gen(4)).unwrap_err();
+        assert!(
+            e.contains("generation 3 before, generation 4 now")
+                && e.contains("nothing was changed"),
+            "{e}"
+        );
+        assert!(kept.check_still_live(&Live::Missing).is_err());
+        // Nothing kept: nothing to check.
+        assert_eq!(Kept::default().check_still_live(&gen(9)), Ok(()));
+    }
+}
