@@ -85,9 +85,8 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
         CommandError::new(e.exit_code(), format!("{shown} ({key_shown}): {e}"))
     };
     let file = crate::sops::decrypt(&input, format, &ids).map_err(fail)?;
-    let value = file
-        .secret(crate::manifest::SecretKey::parse(&args.key).segments())
-        .map_err(fail)?;
+    let key = crate::manifest::SecretKey::parse(&args.key);
+    let value = file.secret(key.segments()).map_err(fail)?;
     write_exclusive(&args.out, args.mode, value.as_bytes()).map_err(|e| {
         CommandError::new(
             1,
