@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use super::CommandError;
 use crate::keys::{EnvKeys, KeySources};
-use crate::manifest::SecretKey;
 use crate::sops::stores::Format;
 
 /// What to write where, and with which keys.
@@ -55,9 +54,7 @@ pub fn parse_mode(text: &str) -> Result<u32, String> {
 /// Decrypts the secret and writes it; the error is one line naming the file and the secret.
 pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
     let shown = args.sops_file.display();
-    // Split once, as validation splits a manifest secret's key.
-    let key = SecretKey::parse(&args.key);
-    let key_shown = if key.is_whole_file() {
+    let key_shown = if args.key.is_empty() {
         "the whole file".to_string()
     } else {
         format!("key {:?}", args.key)
@@ -88,6 +85,7 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
         CommandError::new(e.exit_code(), format!("{shown} ({key_shown}): {e}"))
     };
     let file = crate::sops::decrypt(&input, format, &ids).map_err(fail)?;
+    let key = crate::manifest::SecretKey::parse(&args.key);
     let value = file.secret(key.segments()).map_err(fail)?;
     write_exclusive(&args.out, args.mode, value.as_bytes()).map_err(|e| {
         CommandError::new(
