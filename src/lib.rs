@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod commands;
+pub mod hint;
 pub mod input_file;
 pub mod install;
 pub mod keys;
@@ -106,7 +107,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let decrypted = files
         .decrypt_all(&manifest, &ids)
         .map_err(|e| Failure(e.to_string()))?;
-    let new_files = render::files::build(&manifest, &decrypted, &owners).map_err(Failure)?;
+    let new_files =
+        render::files::build(&manifest, &decrypted, &owners).map_err(|e| Failure(e.to_string()))?;
     let layout = Layout {
         mount_point: manifest.secrets_mount_point.clone(),
         symlink_path: manifest.symlink_path.clone(),

@@ -59,7 +59,7 @@ pub fn run(args: &DecryptArgs, env: &KeyEnv) -> Result<(SecretBytes, Vec<String>
         .unwrap_or_else(|| Format::from_path(&args.file));
     let out_format = args.output_type.unwrap_or(in_format);
     let steps = match &args.extract {
-        Some(p) => Some(parse_extract_path(p).map_err(|e| CommandError::new(1, e))?),
+        Some(p) => Some(parse_extract_path(p).map_err(|e| CommandError::new(1, e.to_string()))?),
         None => None,
     };
     let input = read_input(&args.file)?;

@@ -34,7 +34,7 @@ impl Gnupg {
     /// Decrypts one armored message; the error is one line saying why gpg failed.
     pub fn decrypt(&self, armored: &str) -> Result<SecretBytes, String> {
         let exec = PathBuf::from(&self.exec);
-        let mut cmd = super::helper::command(&self.exec)?;
+        let mut cmd = super::helper::command(&self.exec).map_err(|e| e.to_string())?;
         cmd.arg("-d")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::{render, Substitution};
+use super::{render, RenderError, Substitution};
 use crate::manifest::owners::{FileIds, Owners};
 use crate::manifest::{Manifest, RENDERED_DIR};
 use crate::secret_bytes::SecretBytes;
@@ -29,22 +29,19 @@ pub fn build(
     manifest: &Manifest,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
     owners: &Owners,
-) -> Result<Vec<GenerationFile>, String> {
+) -> Result<Vec<GenerationFile>, RenderError> {
     let mut files = Vec::with_capacity(manifest.secrets.len() + manifest.templates.len());
     for (s, ids) in manifest.secrets.iter().zip(&owners.secrets) {
-        let file = decrypted.get(&s.sops_file).ok_or_else(|| {
-            format!(
-                "secret {:?}: {} was not decrypted",
-                s.name,
-                s.sops_file.display()
-            )
-        })?;
-        let content = file.secret(&s.key).map_err(|e| {
-            format!(
-                "secret {} in {} is not valid: {e}",
-                s.name,
-                s.sops_file.display()
-            )
+        let file = decrypted
+            .get(&s.sops_file)
+            .ok_or_else(|| RenderError::NotDecrypted {
+                name: s.name.clone(),
+                file: s.sops_file.display().to_string(),
+            })?;
+        let content = file.secret(&s.key).map_err(|source| RenderError::Secret {
+            name: s.name.clone(),
+            file: s.sops_file.display().to_string(),
+            source,
         })?;
         files.push(GenerationFile {
             name: s.name.clone(),
@@ -70,8 +67,10 @@ pub fn build(
             })
             .collect();
         for (t, ids) in manifest.templates.iter().zip(&owners.templates) {
-            let content = render(&t.text, &substitutions)
-                .map_err(|e| format!("cannot render template {:?}: {e}", t.name))?;
+            let content = render(&t.text, &substitutions).map_err(|e| RenderError::Template {
+                name: t.name.clone(),
+                source: Box::new(e),
+            })?;
             rendered.push(GenerationFile {
                 name: t.name.clone(),
                 rendered: true,

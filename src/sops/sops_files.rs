@@ -81,11 +81,14 @@ pub fn parse_all(manifest: &Manifest) -> Result<ParsedFiles, Problems> {
         }
         match parse_one(&s.sops_file, s.format) {
             Ok(parsed) => files.push((s.sops_file.clone(), parsed)),
-            Err(message) => problems.push(Problem {
-                subject: subject(&s.sops_file),
-                field: "sopsFile",
-                message: format!("{message} (used by {})", users(manifest, &s.sops_file)),
-            }),
+            Err(e) => problems.push(
+                Problem::new(
+                    subject(&s.sops_file),
+                    "sopsFile",
+                    format!("{e} (used by {})", users(manifest, &s.sops_file)),
+                )
+                .with_hint(e.hint_for(&s.sops_file.display().to_string())),
+            ),
         }
     }
     if problems.is_empty() {
@@ -99,10 +102,10 @@ fn subject(path: &Path) -> String {
     format!("sops file {}", path.display())
 }
 
-fn parse_one(path: &Path, format: Format) -> Result<ParsedFile, String> {
-    let input = crate::input_file::read(path, crate::input_file::SOPS_FILE_MAX)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    let (loaded, metadata) = decrypt::parse(&input, format).map_err(|e| e.to_string())?;
+fn parse_one(path: &Path, format: Format) -> Result<ParsedFile, SopsError> {
+    let input =
+        crate::input_file::read(path, crate::input_file::SOPS_FILE_MAX).map_err(SopsError::Read)?;
+    let (loaded, metadata) = decrypt::parse(&input, format)?;
     Ok(ParsedFile {
         format,
         loaded,
@@ -129,11 +132,14 @@ impl ParsedFiles {
             let (branches, index) = (&self.files[n].1.loaded.branches, &indexes[n]);
             let steps = parse_secret_key(&s.key);
             if let Err(e) = extract::lookup_indexed(branches, Some(index), &steps) {
-                problems.push(Problem {
-                    subject: format!("secret {:?}", s.name),
-                    field: "key",
-                    message: format!("in {}: {e}", s.sops_file.display()),
-                });
+                problems.push(
+                    Problem::new(
+                        format!("secret {:?}", s.name),
+                        "key",
+                        format!("in {}: {e}", s.sops_file.display()),
+                    )
+                    .with_hint(e.hint()),
+                );
             }
         }
         if problems.is_empty() {

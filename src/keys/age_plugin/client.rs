@@ -78,7 +78,7 @@ pub fn unwrap(
     timeout: Duration,
     note: &mut dyn FnMut(Note),
 ) -> Result<Outcome, String> {
-    let mut cmd = crate::keys::helper::command(program.as_os_str())?;
+    let mut cmd = crate::keys::helper::command(program.as_os_str()).map_err(|e| e.to_string())?;
     cmd.arg("--age-plugin=identity-v1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
