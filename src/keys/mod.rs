@@ -11,6 +11,7 @@
 
 mod age_key_file;
 pub mod age_plugin;
+mod error;
 mod gnupg;
 pub mod helper;
 pub mod openpgp_v4;
@@ -21,6 +22,7 @@ mod rsa_ssh_key;
 mod ssh_host_key;
 pub mod ssh_to_pgp;
 
+pub use error::KeyError;
 pub use gnupg::Gnupg;
 pub use pgp::{Attempt as PgpAttempt, PgpKey};
 
@@ -43,7 +45,7 @@ pub struct LoadedIdentity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceProblem {
     pub source: String,
-    pub reason: String,
+    pub reason: KeyError,
 }
 
 /// Every identity loaded for a run, and every source that failed.
@@ -192,7 +194,7 @@ impl Identities {
         self.pgp.push(PgpKey::Gnupg { gpg, source });
     }
 
-    fn problem(&mut self, source: String, reason: String) {
+    fn problem(&mut self, source: String, reason: KeyError) {
         self.problems.push(SourceProblem { source, reason });
     }
 

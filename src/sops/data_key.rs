@@ -132,7 +132,7 @@ impl NoKeyReport {
                 host.join(", ")
             )
         };
-        Hint::new(if self.detail.is_some() {
+        let advice = if self.detail.is_some() {
             format!(
                 "a key entry of the file is damaged: restore the file from version control, or \
                  re-encrypt its data key with `sops updatekeys {file}` from a machine that can \
@@ -141,8 +141,8 @@ impl NoKeyReport {
         } else if host.is_empty() {
             format!(
                 "no key source loaded: make sops.age.keyFile, sops.age.sshKeyPaths or \
-                 sops.gnupg.sshKeyPaths name a key this host has (fix the key sources above), \
-                 then `sops-install recipient` prints its recipient for .sops.yaml; {diagnose}"
+                 sops.gnupg.sshKeyPaths name a key this host has, then add the recipient \
+                 `sops-install recipient` prints to .sops.yaml; {diagnose}"
             )
         } else if self.only_unsupported_kinds {
             add(" (an age or pgp key)")
@@ -152,6 +152,12 @@ impl NoKeyReport {
             ))
         } else {
             add("")
+        };
+        // A key source that failed may be the one that opens the file: say how to fix it first.
+        let sources = Hint::join(self.problems.iter().filter_map(|p| p.reason.hint()));
+        Hint::new(match sources {
+            Some(fix) => format!("{fix}; {advice}"),
+            None => advice,
         })
     }
 }
