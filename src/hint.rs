@@ -35,6 +35,35 @@ impl fmt::Display for Hint {
     }
 }
 
+/// An error that may come with advice; every stage's error type implements it.
+pub trait Advised: fmt::Display {
+    fn hint(&self) -> Option<Hint>;
+}
+
+/// Implements [`Advised`] through the type's own `hint()`.
+macro_rules! advised {
+    ($($t:ty),* $(,)?) => {$(
+        impl Advised for $t {
+            fn hint(&self) -> Option<Hint> {
+                <$t>::hint(self)
+            }
+        }
+    )*};
+}
+
+advised!(
+    crate::install::InstallError,
+    crate::keys::KeyError,
+    crate::manifest::raw::RawError,
+    crate::manifest::runtime_dir::RuntimeDirError,
+    crate::manifest::validate::Problems,
+    crate::render::RenderError,
+    crate::report::ReportError,
+    crate::sops::error::SopsError,
+    crate::sops::extract::ExtractError,
+    crate::sops::metadata::MetadataError,
+);
+
 /// The separator between an error and its hint on the one error line.
 pub const SEPARATOR: &str = "; hint: ";
 

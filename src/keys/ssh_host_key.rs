@@ -10,16 +10,15 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::{KeyError, LoadedIdentity};
+use super::{KeyError, KeySource, LoadedIdentity};
 
 /// Both identities of a host key (native, then converted for ed25519).
 pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, KeyError> {
     let bytes = read(path)?;
-    let source = path.display().to_string();
-    let native = native_identity(&bytes, &source)?;
+    let native = native_identity(&bytes, path)?;
     let mut found = vec![native];
     if found[0].recipient.starts_with("ssh-ed25519 ") {
-        found.push(converted_identity(&bytes, &source)?);
+        found.push(converted_identity(&bytes, path)?);
     }
     Ok(found)
 }
@@ -27,13 +26,13 @@ pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, KeyError> {
 /// Only the native identity (an RSA key given for PGP also answers `ssh-rsa` recipients).
 pub fn load_native(path: &Path) -> Result<LoadedIdentity, KeyError> {
     let bytes = read(path)?;
-    native_identity(&bytes, &path.display().to_string())
+    native_identity(&bytes, path)
 }
 
 /// Only the ssh-to-age conversion (ed25519 keys only).
 pub fn load_converted(path: &Path) -> Result<LoadedIdentity, KeyError> {
     let bytes = read(path)?;
-    converted_identity(&bytes, &path.display().to_string())
+    converted_identity(&bytes, path)
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
@@ -42,8 +41,8 @@ fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         .map_err(|e| KeyError::read(&e))
 }
 
-fn native_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, KeyError> {
-    let identity = age::ssh::Identity::from_buffer(bytes, Some(source.to_string()))
+fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, KeyError> {
+    let identity = age::ssh::Identity::from_buffer(bytes, Some(path.display().to_string()))
         .map_err(|_| KeyError::NotAKey("not an OpenSSH private key"))?;
     let recipient = match &identity {
         age::ssh::Identity::Unencrypted(_) => public_key_line(&identity)?,
@@ -57,7 +56,7 @@ fn native_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, KeyErro
     Ok(LoadedIdentity {
         identity: Box::new(identity),
         recipient,
-        source: source.to_string(),
+        source: KeySource::SshKey(path.to_path_buf()),
         via_plugin: false,
     })
 }
@@ -71,7 +70,7 @@ fn public_key_line(identity: &age::ssh::Identity) -> Result<String, KeyError> {
         })
 }
 
-fn converted_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, KeyError> {
+fn converted_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, KeyError> {
     let pair = ssh_to_age::convert::ssh_private_key_to_age(bytes).map_err(|_| {
         KeyError::Unsupported(
             "cannot convert to an age identity (only ed25519 keys convert)".into(),
@@ -83,7 +82,7 @@ fn converted_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, KeyE
     Ok(LoadedIdentity {
         identity: Box::new(identity),
         recipient: pair.recipient,
-        source: format!("{source} (converted to age)"),
+        source: KeySource::SshKeyAsAge(path.to_path_buf()),
         via_plugin: false,
     })
 }

@@ -77,7 +77,6 @@ in
       defaultKeyPaths = hostKeys;
     })
     ../common/system-manifest.nix
-    ../nixos/templates.nix
   ];
 
   config = lib.mkMerge [

@@ -87,18 +87,9 @@ in
       defaultKeyPaths = hostKeys;
     })
     ../common/system-manifest.nix
-    ./templates.nix
   ];
 
   options.sops = {
-    defaultSopsKey = mkOption {
-      type = types.nullOr types.str;
-      default = null;
-      description = ''
-        Default key looked up in the sops files; `""` means the whole file. Ignored for the
-        binary, dotenv and ini formats.
-      '';
-    };
     useTmpfs = mkOption {
       type = types.bool;
       default = false;

@@ -1,5 +1,10 @@
-# `sops.templates` and `sops.placeholder` (NixOS and nix-darwin): files rendered from text in
-# which `config.sops.placeholder.<secret>` stands for the secret's content.
+# `sops.templates` and `sops.placeholder` (NixOS, nix-darwin and home-manager, `userMode`):
+# files rendered from text in which `config.sops.placeholder.<secret>` stands for the secret's
+# content.
+{
+  # home-manager: no owners; rendered below `xdg.configHome`.
+  userMode ? false,
+}:
 {
   config,
   lib,
@@ -7,11 +12,26 @@
   ...
 }:
 let
+  config' = config;
   inherit (lib) mkOption types;
   cfg = config.sops;
-  sopsLib = import ../common/lib.nix { inherit lib; };
+  sopsLib = import ./lib.nix { inherit lib; };
   users = config.users.users;
-  hasUnits = cfg.internal.platform == "nixos";
+  hasUnits = !userMode && cfg.internal.platform == "nixos";
+  unitOptions = {
+    restartUnits = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "sshd.service" ];
+      description = "Units to restart when the rendered file is added or changes.";
+    };
+    reloadUnits = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "sshd.service" ];
+      description = "Units to reload when the rendered file is added or changes.";
+    };
+  };
   templateType = types.submodule (
     { config, name, ... }:
     {
@@ -23,8 +43,16 @@ let
         };
         path = mkOption {
           type = types.singleLineStr;
-          default = "${cfg.defaultSymlinkPath}/rendered/${config.name}";
-          defaultText = "/run/secrets/rendered/<name>";
+          default =
+            if userMode then
+              "${config'.xdg.configHome}/sops-nix/secrets/rendered/${config.name}"
+            else
+              "${cfg.defaultSymlinkPath}/rendered/${config.name}";
+          defaultText =
+            if userMode then
+              "<xdg.configHome>/sops-nix/secrets/rendered/<name>"
+            else
+              "/run/secrets/rendered/<name>";
           description = "Where the rendered file appears; anything but the default is a symlink to it.";
         };
         content = mkOption {
@@ -37,31 +65,6 @@ let
           default = "0400";
           description = "Permissions of the rendered file, in octal.";
         };
-        owner = mkOption {
-          type = types.nullOr types.singleLineStr;
-          default = null;
-          description = "User owning the rendered file (wins over `uid`).";
-        };
-        uid = mkOption {
-          type = types.nullOr types.int;
-          default = 0;
-          description = "Numeric user owning the rendered file, used when `owner` is null.";
-        };
-        group = mkOption {
-          type = types.nullOr types.singleLineStr;
-          default =
-            if config.owner != null then
-              (if cfg.internal.platform == "darwin" then "staff" else users.${config.owner}.group or null)
-            else
-              null;
-          defaultText = lib.literalExpression "config.users.users.\${owner}.group when owner is set, else null";
-          description = "Group owning the rendered file (wins over `gid`).";
-        };
-        gid = mkOption {
-          type = types.nullOr types.int;
-          default = 0;
-          description = "Numeric group owning the rendered file, used when `group` is null.";
-        };
         file = mkOption {
           type = types.path;
           default = pkgs.writeText (lib.replaceStrings [ "/" ] [ "-" ] config.name) config.content;
@@ -69,20 +72,36 @@ let
           description = "File holding the template text; used when `content` is empty.";
         };
       }
-      // lib.optionalAttrs hasUnits {
-        restartUnits = mkOption {
-          type = types.listOf types.str;
-          default = [ ];
-          example = [ "sshd.service" ];
-          description = "Units to restart when the rendered file is added or changes.";
-        };
-        reloadUnits = mkOption {
-          type = types.listOf types.str;
-          default = [ ];
-          example = [ "sshd.service" ];
-          description = "Units to reload when the rendered file is added or changes.";
-        };
-      };
+      // lib.optionalAttrs (!userMode) (
+        {
+          owner = mkOption {
+            type = types.nullOr types.singleLineStr;
+            default = null;
+            description = "User owning the rendered file (wins over `uid`).";
+          };
+          uid = mkOption {
+            type = types.nullOr types.int;
+            default = 0;
+            description = "Numeric user owning the rendered file, used when `owner` is null.";
+          };
+          group = mkOption {
+            type = types.nullOr types.singleLineStr;
+            default =
+              if config.owner != null then
+                (if cfg.internal.platform == "darwin" then "staff" else users.${config.owner}.group or null)
+              else
+                null;
+            defaultText = lib.literalExpression "config.users.users.\${owner}.group when owner is set, else null";
+            description = "Group owning the rendered file (wins over `gid`).";
+          };
+          gid = mkOption {
+            type = types.nullOr types.int;
+            default = 0;
+            description = "Numeric group owning the rendered file, used when `group` is null.";
+          };
+        }
+        // lib.optionalAttrs hasUnits unitOptions
+      );
     }
   );
 in
@@ -111,7 +130,7 @@ in
   config = lib.mkIf (cfg.templates != { }) {
     sops.placeholder = lib.mapAttrs (attr: _: lib.mkDefault (sopsLib.placeholderFor attr)) cfg.secrets;
 
-    assertions = lib.concatLists (
+    assertions = lib.mkIf (!userMode) (lib.concatLists (
       lib.mapAttrsToList (name: t: [
         {
           assertion = !(t.owner != null && t.uid != null && t.uid != 0);
@@ -122,6 +141,6 @@ in
           message = "In sops.templates.${name}: set only one of group and gid";
         }
       ]) cfg.templates
-    );
+    ));
   };
 }
