@@ -59,13 +59,21 @@ pub fn run(args: &DecryptArgs, env: &KeyEnv) -> Result<(SecretBytes, Vec<String>
         .unwrap_or_else(|| Format::from_path(&args.file));
     let out_format = args.output_type.unwrap_or(in_format);
     let steps = match &args.extract {
-        Some(p) => Some(parse_extract_path(p).map_err(|e| CommandError::new(1, e.to_string()))?),
+        Some(p) => Some(
+            parse_extract_path(p)
+                .map_err(|e| CommandError::new(1, crate::hint::line(&e, e.hint().as_ref())))?,
+        ),
         None => None,
     };
     let input = read_input(&args.file)?;
     let ids = load_identities(args, env);
-    let fail =
-        |e: crate::sops::SopsError| CommandError::new(e.exit_code(), format!("{shown}: {e}"));
+    let fail = |e: crate::sops::SopsError| {
+        let hint = e.hint_for(&shown.to_string());
+        CommandError::new(
+            e.exit_code(),
+            crate::hint::line(format!("{shown}: {e}"), hint.as_ref()),
+        )
+    };
     let file = crate::sops::decrypt(&input, in_format, &ids).map_err(fail)?;
     let out = match &steps {
         Some(steps) => file.extract(steps, out_format).map_err(fail)?,

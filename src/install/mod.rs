@@ -156,3 +156,46 @@ impl InstallError {
         Some(crate::hint::Hint::new(text))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint_of(e: &InstallError) -> String {
+        e.hint().map(|h| h.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_errno_of_a_failed_call_decides_the_advice() {
+        let at = std::path::Path::new("/run/secrets.d/1/big");
+        let full = InstallError::io(
+            "cannot write",
+            at,
+            std::io::Error::from_raw_os_error(nix::libc::ENOSPC),
+        );
+        assert!(full
+            .to_string()
+            .starts_with("cannot write /run/secrets.d/1/big: "));
+        assert!(hint_of(&full).contains("size"), "{}", hint_of(&full));
+        let ro = InstallError::io("cannot create", at, nix::errno::Errno::EROFS);
+        assert!(hint_of(&ro).contains("remount,rw"), "{}", hint_of(&ro));
+        let text = InstallError::io("cannot record", at, "plain text".to_string());
+        assert_eq!(text.cause, Cause::Other);
+        assert!(text.hint().is_none());
+    }
+
+    #[test]
+    fn a_lock_that_cannot_be_taken_points_at_another_activation() {
+        let e = InstallError::io(
+            "cannot lock",
+            std::path::Path::new("/run/.secrets.d.lock"),
+            nix::errno::Errno::EINTR,
+        )
+        .because(Cause::Lock(Some(nix::libc::EINTR)));
+        assert!(
+            hint_of(&e).contains("another activation"),
+            "{}",
+            hint_of(&e)
+        );
+    }
+}

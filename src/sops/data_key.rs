@@ -141,8 +141,9 @@ impl NoKeyReport {
         } else if host.is_empty() {
             format!(
                 "no key source loaded: make sops.age.keyFile, sops.age.sshKeyPaths or \
-                 sops.gnupg.sshKeyPaths name a key this host has, then add the recipient \
-                 `sops-install recipient` prints to .sops.yaml; {diagnose}"
+                 sops.gnupg.sshKeyPaths (for `decrypt`: --age-key-file, SOPS_AGE_KEY_FILE) name \
+                 a key this host has, then add the recipient `sops-install recipient` prints to \
+                 .sops.yaml; {diagnose}"
             )
         } else if self.only_unsupported_kinds {
             add(" (an age or pgp key)")

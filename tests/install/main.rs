@@ -16,6 +16,7 @@ mod changes;
 mod failures;
 mod fault_matrix;
 mod generations;
+mod hints;
 mod keys_and_owners;
 mod link_walk;
 mod pgp_keys;
