@@ -24,7 +24,7 @@ use crate::install::{self, links, lock, mount, prune, swap, write, Layout};
 use crate::keys;
 use crate::manifest::owners::{self, Lookup};
 use crate::render;
-use crate::report::{self, Tracked};
+use crate::report;
 use changes::{changes_against_live, lines, warn_elsewhere};
 use custom_links::custom_links;
 use key_notes::key_notes;
@@ -70,8 +70,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let decrypted = files
         .decrypt_all(&manifest, &ids)
         .map_err(|e| Failure::hinted(&e, e.hint()))?;
-    let new_files = render::files::build(&manifest, &decrypted, &owners)
-        .map_err(|e| Failure::from_stage(&e))?;
+    let new_files =
+        render::files::build(&owners, &decrypted).map_err(|e| Failure::from_stage(&e))?;
     let layout = Layout {
         mount_point: manifest.secrets_mount_point.clone(),
         symlink_path: manifest.symlink_path.clone(),
@@ -79,18 +79,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         use_tmpfs: manifest.use_tmpfs,
         keys_gid: owners.keys_gid,
     };
-    let tracked: Vec<Tracked<'_>> = new_files
-        .iter()
-        .map(|f| Tracked {
-            name: &f.name,
-            rendered: f.rendered,
-            rel: &f.rel,
-            content: &f.content,
-            ids: f.ids,
-            restart: &f.restart,
-            reload: &f.reload,
-        })
-        .collect();
     let units = report::units::UnitRequests {
         dry: opts.dry,
         via_systemctl: opts.via_systemctl,
@@ -103,7 +91,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure::from_stage(&e))?;
         warn_elsewhere(&layout, &live, &mut outcome);
-        let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
+        let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
         units
             .request(&changes.restart, &changes.reload)
             .map_err(|e| Failure::during("cannot request units to restart", &e))?;
@@ -121,7 +109,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure::during("failed to prepare new secrets directory", &e))?;
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure::during("cannot write secrets", &e))?;
-    let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
+    let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)
         .map_err(|e| Failure::during("cannot request units to restart", &e))?;

@@ -42,6 +42,9 @@ pub enum KeyError {
     /// An age plugin is missing, refused or failed.
     #[error("{0}")]
     Plugin(String),
+    /// `SOPS_AGE_KEY_CMD` gave no identities (for the recipient named in the text).
+    #[error("{0}")]
+    KeyCommand(String),
 }
 
 impl KeyError {
@@ -104,6 +107,10 @@ impl KeyError {
             KeyError::PgpMessage(_) => {
                 "the file's pgp entry is damaged or made for another key: run `sops updatekeys \
                  FILE` where the file can be opened"
+            }
+            KeyError::KeyCommand(_) => {
+                "run the SOPS_AGE_KEY_CMD command by hand: it must print age identities \
+                 (AGE-SECRET-KEY-1… lines) on standard output without asking anything"
             }
             KeyError::Plugin(_) => {
                 "install the plugin for the activation (sops.age.plugins) and check that its \

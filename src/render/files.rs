@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{render, RenderError, Substitution};
-use crate::manifest::owners::{FileIds, Owners};
-use crate::manifest::{Manifest, RENDERED_DIR};
+use crate::manifest::owners::{FileIds, Owned, Owners};
+use crate::manifest::{Secret, Template, RENDERED_DIR};
 use crate::secret_bytes::SecretBytes;
 use crate::sops::DecryptedFile;
 
@@ -24,64 +24,83 @@ pub struct GenerationFile {
     pub reload: Vec<String>,
 }
 
-/// Builds every secret and template; errors name the secret or template and its file.
+/// Builds every secret and template, each with its resolved owner, group and mode; errors
+/// name the secret or template and its file.
 pub fn build(
-    manifest: &Manifest,
+    owners: &Owners<'_>,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
-    owners: &Owners,
 ) -> Result<Vec<GenerationFile>, RenderError> {
-    let mut files = Vec::with_capacity(manifest.secrets.len() + manifest.templates.len());
-    for (s, ids) in manifest.secrets.iter().zip(&owners.secrets) {
-        let file = decrypted
-            .get(&s.sops_file)
-            .ok_or_else(|| RenderError::NotDecrypted {
-                name: s.name.clone(),
-                file: s.sops_file.display().to_string(),
-            })?;
-        let content = file.secret(&s.key).map_err(|source| RenderError::Secret {
+    let secrets = owners
+        .secrets
+        .iter()
+        .map(|owned| Ok((owned.item, secret_file(owned, decrypted)?)))
+        .collect::<Result<Vec<(&Secret, GenerationFile)>, RenderError>>()?;
+    let substitutions: Vec<Substitution<'_>> = secrets
+        .iter()
+        .filter_map(|(s, f)| {
+            s.placeholder.as_deref().map(|placeholder| Substitution {
+                placeholder,
+                value: &f.content,
+            })
+        })
+        .collect();
+    let templates = owners
+        .templates
+        .iter()
+        .map(|owned| template_file(owned, &substitutions))
+        .collect::<Result<Vec<GenerationFile>, RenderError>>()?;
+    Ok(secrets
+        .into_iter()
+        .map(|(_, f)| f)
+        .chain(templates)
+        .collect())
+}
+
+/// One secret, cut from its decrypted sops file.
+fn secret_file(
+    &Owned { item: s, ids }: &Owned<'_, Secret>,
+    decrypted: &HashMap<PathBuf, DecryptedFile>,
+) -> Result<GenerationFile, RenderError> {
+    let file = decrypted
+        .get(&s.sops_file)
+        .ok_or_else(|| RenderError::NotDecrypted {
+            name: s.name.clone(),
+            file: s.sops_file.display().to_string(),
+        })?;
+    let content = file
+        .secret(s.key.segments())
+        .map_err(|source| RenderError::Secret {
             name: s.name.clone(),
             file: s.sops_file.display().to_string(),
             source,
         })?;
-        files.push(GenerationFile {
-            name: s.name.clone(),
-            rendered: false,
-            rel: s.name.clone(),
-            content,
-            ids: *ids,
-            restart: s.restart_units.clone(),
-            reload: s.reload_units.clone(),
-        });
-    }
-    let mut rendered = Vec::with_capacity(manifest.templates.len());
-    {
-        let substitutions: Vec<Substitution<'_>> = manifest
-            .secrets
-            .iter()
-            .zip(&files)
-            .filter_map(|(s, f)| {
-                s.placeholder.as_deref().map(|placeholder| Substitution {
-                    placeholder,
-                    value: &f.content,
-                })
-            })
-            .collect();
-        for (t, ids) in manifest.templates.iter().zip(&owners.templates) {
-            let content = render(&t.text, &substitutions).map_err(|e| RenderError::Template {
-                name: t.name.clone(),
-                source: Box::new(e),
-            })?;
-            rendered.push(GenerationFile {
-                name: t.name.clone(),
-                rendered: true,
-                rel: format!("{RENDERED_DIR}/{}", t.name),
-                content,
-                ids: *ids,
-                restart: t.restart_units.clone(),
-                reload: t.reload_units.clone(),
-            });
-        }
-    }
-    files.extend(rendered);
-    Ok(files)
+    Ok(GenerationFile {
+        name: s.name.clone(),
+        rendered: false,
+        rel: s.name.clone(),
+        content,
+        ids,
+        restart: s.restart_units.clone(),
+        reload: s.reload_units.clone(),
+    })
+}
+
+/// One template, rendered with the secrets' values.
+fn template_file(
+    &Owned { item: t, ids }: &Owned<'_, Template>,
+    substitutions: &[Substitution<'_>],
+) -> Result<GenerationFile, RenderError> {
+    let content = render(&t.text, substitutions).map_err(|e| RenderError::Template {
+        name: t.name.clone(),
+        source: Box::new(e),
+    })?;
+    Ok(GenerationFile {
+        name: t.name.clone(),
+        rendered: true,
+        rel: format!("{RENDERED_DIR}/{}", t.name),
+        content,
+        ids,
+        restart: t.restart_units.clone(),
+        reload: t.reload_units.clone(),
+    })
 }

@@ -5,7 +5,7 @@ pub mod changes;
 pub mod escape;
 pub mod units;
 
-pub use changes::{compare, Changes, Tracked};
+pub use changes::{compare, Changes};
 
 use std::path::PathBuf;
 
