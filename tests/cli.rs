@@ -2,7 +2,6 @@
 //! `initrd-secret` subcommand (one secret of a real sops file written to a path with an exact
 //! mode, refusing symlinks, with one-line errors).
 
-// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
