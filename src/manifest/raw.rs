@@ -27,6 +27,10 @@ pub struct RawManifest {
     pub use_tmpfs: Option<bool>,
     pub user_mode: Option<bool>,
     pub logging: Option<RawLogging>,
+    /// Ours (`sops.keepLastGoodOnFailure`): a failing sops file keeps its secrets' live values.
+    pub keep_last_good_on_failure: Option<bool>,
+    /// Ours (`sops.credentialStore`): where secrets with a `credential` are linked.
+    pub credential_store: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +55,8 @@ pub struct RawSecret {
     pub mode: Option<String>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Ours: the systemd credential name this secret is exposed as.
+    pub credential: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -129,6 +135,8 @@ const TOP: &[&str] = &[
     "useTmpfs",
     "userMode",
     "logging",
+    "keepLastGoodOnFailure",
+    "credentialStore",
 ];
 /// `neededForUsers` and `sopsFileHash` are written by the sops-nix modules and not used here.
 const SECRET: &[&str] = &[
@@ -146,6 +154,7 @@ const SECRET: &[&str] = &[
     "reloadUnits",
     "neededForUsers",
     "sopsFileHash",
+    "credential",
 ];
 const TEMPLATE: &[&str] = &[
     "name",
