@@ -27,14 +27,70 @@ use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::Mode;
 
 use super::sops_files::{self, users};
+use crate::hint::{Advised, Hint};
 use crate::install::generation::{self, Live};
-use crate::install::Layout;
+use crate::install::{InstallError, Layout};
 use crate::keys::Identities;
 use crate::manifest::owners::FileIds;
 use crate::manifest::{Manifest, Secret};
 use crate::render::files::PreviousValue;
 use crate::secret_bytes::SecretBytes;
 use crate::sops::DecryptedFile;
+
+/// Why a run with `keepLastGoodOnFailure` cannot go on. Each message is the one line of the
+/// failure; the hint comes from what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    /// The live generation changed between reading the kept values and taking the lock.
+    #[error("the live secrets generation changed while this run read the values it keeps ({before} before, {now} now); nothing was changed, run the activation again")]
+    LiveChanged { before: String, now: String },
+    #[error("{0}")]
+    Live(#[from] InstallError),
+    /// A previous value exists but cannot be read.
+    #[error("cannot read the previous value of secret {secret:?} in {}: {why}", .generation.display())]
+    Previous {
+        secret: String,
+        generation: PathBuf,
+        why: String,
+    },
+    /// A failing file has a secret with nothing to keep.
+    #[error("{failure}; secret {secret:?} has no previous value to keep (keepLastGoodOnFailure)")]
+    NothingToKeep {
+        failure: FileFailure,
+        secret: String,
+    },
+}
+
+impl KeepError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            KeepError::LiveChanged { .. } => Some(Hint::new(
+                "another activation ran meanwhile: run this one again",
+            )),
+            KeepError::Live(e) => e.hint(),
+            KeepError::Previous { .. } => Some(Hint::new(
+                "the live generation was changed by something else: fix the sops file so \
+                 nothing needs to be kept",
+            )),
+            KeepError::NothingToKeep { failure, .. } => failure.hint.clone(),
+        }
+    }
+}
+
+impl Advised for KeepError {
+    fn hint(&self) -> Option<Hint> {
+        KeepError::hint(self)
+    }
+}
+
+/// One sops file that could not be opened: its line (file, secrets, reasons) and the advice.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}")]
+pub struct FileFailure {
+    pub line: String,
+    pub hint: Option<Hint>,
+}
 
 /// Whether this run opens sops files one by one and keeps the values of failing ones.
 pub fn wanted(manifest: &Manifest, installing: bool) -> bool {
@@ -54,14 +110,12 @@ pub struct Kept {
 
 impl Kept {
     /// Under the lock: the generation the values came from must still be the live one.
-    pub fn check_still_live(&self, live: &Live) -> Result<(), String> {
+    pub fn check_still_live(&self, live: &Live) -> Result<(), KeepError> {
         match &self.read_from {
-            Some(from) if from != live => Err(format!(
-                "the live secrets generation changed while this run read the values it keeps \
-                 ({} before, {} now); nothing was changed, run the activation again",
-                describe(from),
-                describe(live)
-            )),
+            Some(from) if from != live => Err(KeepError::LiveChanged {
+                before: describe(from),
+                now: describe(live),
+            }),
             _ => Ok(()),
         }
     }
@@ -84,9 +138,9 @@ pub fn open_each(
     manifest: &Manifest,
     ids: &Identities,
     layout: &Layout,
-) -> Result<(HashMap<PathBuf, DecryptedFile>, Kept), String> {
+) -> Result<(HashMap<PathBuf, DecryptedFile>, Kept), KeepError> {
     let mut decrypted = HashMap::new();
-    let mut failing: Vec<(PathBuf, String)> = Vec::new();
+    let mut failing: Vec<(PathBuf, FileFailure)> = Vec::new();
     // One small manifest per sops file (no templates) for the usual parse, check and decrypt.
     let mut base = manifest.clone();
     base.secrets.clear();
@@ -111,7 +165,7 @@ pub fn open_each(
     if failing.is_empty() {
         return Ok((decrypted, kept));
     }
-    let live = generation::live(layout).map_err(|e| e.to_string())?;
+    let live = generation::live(layout)?;
     for (path, line) in &failing {
         for s in of_file(manifest, path) {
             let previous = match &live {
@@ -119,15 +173,17 @@ pub fn open_each(
                 _ => None,
             };
             let Some(previous) = previous else {
-                return Err(format!(
-                    "{line}; secret {:?} has no previous value to keep (keepLastGoodOnFailure)",
-                    s.name
-                ));
+                return Err(KeepError::NothingToKeep {
+                    failure: line.clone(),
+                    secret: s.name.clone(),
+                });
             };
             kept.values.insert(s.name.clone(), previous);
         }
-        kept.failures
-            .push(format!("keeping the previous values: {line}"));
+        kept.failures.push(crate::hint::line(
+            format!("keeping the previous values: {line}"),
+            line.hint.as_ref(),
+        ));
     }
     kept.read_from = Some(live);
     Ok((decrypted, kept))
@@ -138,7 +194,10 @@ fn of_file<'a>(manifest: &'a Manifest, path: &'a Path) -> impl Iterator<Item = &
 }
 
 /// Parse, key check and decryption of the one sops file of `sub`; the error is its line.
-fn open_one(sub: &Manifest, ids: &Identities) -> Result<HashMap<PathBuf, DecryptedFile>, String> {
+fn open_one(
+    sub: &Manifest,
+    ids: &Identities,
+) -> Result<HashMap<PathBuf, DecryptedFile>, FileFailure> {
     let path = sub
         .secrets
         .first()
@@ -159,15 +218,21 @@ fn open_one(sub: &Manifest, ids: &Identities) -> Result<HashMap<PathBuf, Decrypt
                 _ => format!("{}: {}", p.subject, p.message),
             })
             .collect();
-        format!(
-            "failed to decrypt '{}' ({used_by}): {}",
-            path.display(),
-            reasons.join("; ")
-        )
+        FileFailure {
+            line: format!(
+                "failed to decrypt '{}' ({used_by}): {}",
+                path.display(),
+                reasons.join("; ")
+            ),
+            hint: problems.hint(),
+        }
     };
     let files = sops_files::parse_all(sub).map_err(problem_line)?;
     files.check_keys(sub).map_err(problem_line)?;
-    files.decrypt_all(sub, ids).map_err(|e| e.to_string())
+    files.decrypt_all(sub, ids).map_err(|e| FileFailure {
+        line: e.to_string(),
+        hint: e.hint(),
+    })
 }
 
 /// The live value of `secret` (bytes, owner, mode), read below `generation` without following
@@ -176,13 +241,11 @@ fn previous_value(
     mount_point: &Path,
     generation: &Path,
     secret: &Secret,
-) -> Result<Option<PreviousValue>, String> {
-    let fail = |e: &dyn std::fmt::Display| {
-        format!(
-            "cannot read the previous value of secret {:?} in {}: {e}",
-            secret.name,
-            generation.display()
-        )
+) -> Result<Option<PreviousValue>, KeepError> {
+    let fail = |e: &dyn std::fmt::Display| KeepError::Previous {
+        secret: secret.name.clone(),
+        generation: generation.to_path_buf(),
+        why: e.to_string(),
     };
     let dir_flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
     // The mount point itself may be reached through symlinks (`/var/run`), as everywhere else.
@@ -248,8 +311,8 @@ mod tests {
             read_from: Some(gen(3)),
             ..Kept::default()
         };
-        assert_eq!(kept.check_still_live(&gen(3)), Ok(()));
-        let e = kept.check_still_live(&gen(4)).unwrap_err();
+        assert!(kept.check_still_live(&gen(3)).is_ok());
+        let e = kept.check_still_live(&gen(4)).unwrap_err().to_string();
         assert!(
             e.contains("generation 3 before, generation 4 now")
                 && e.contains("nothing was changed"),
@@ -257,6 +320,6 @@ mod tests {
         );
         assert!(kept.check_still_live(&Live::Missing).is_err());
         // Nothing kept: nothing to check.
-        assert_eq!(Kept::default().check_still_live(&gen(9)), Ok(()));
+        assert!(Kept::default().check_still_live(&gen(9)).is_ok());
     }
 }

@@ -91,7 +91,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
                 .map_err(|e| Failure::hinted(&e, e.hint()))?,
             keep_last_good::Kept::default(),
         ),
-        None => keep_last_good::open_each(&manifest, &ids, &layout).map_err(Failure)?,
+        None => keep_last_good::open_each(&manifest, &ids, &layout)
+            .map_err(|e| Failure::from_stage(&e))?,
     };
     outcome.failed.clone_from(&kept.failures);
     let kept_values = std::mem::take(&mut kept.values);
@@ -123,14 +124,15 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure::during("failed to mount filesystem for secrets", &e))?;
     let live = generation::live(&layout).map_err(|e| Failure::from_stage(&e))?;
     warn_elsewhere(&layout, &live, &mut outcome);
-    kept.check_still_live(&live).map_err(Failure)?;
+    kept.check_still_live(&live)
+        .map_err(|e| Failure::from_stage(&e))?;
     let next = live.next().map_err(|e| Failure::from_stage(&e))?;
     let staged = Staged::create(&layout, next)
         .map_err(|e| Failure::during("failed to prepare new secrets directory", &e))?;
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure::during("cannot write secrets", &e))?;
     credentials::write(&manifest, &new_files, &staged.dir, &layout)
-        .map_err(|e| Failure(format!("cannot write credentials: {e}")))?;
+        .map_err(|e| Failure::during("cannot write credentials", &e))?;
     let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)
