@@ -61,8 +61,11 @@ fn field_hint(field: &str) -> Option<Hint> {
                    \"0440\" (owner and group)"
         }
         "format" => {
-            "set `format` to the store the file was encrypted as (yaml, json, binary, \
-                     dotenv or ini), the same for every secret of one file"
+            return Some(Hint::new(format!(
+                "set `format` to the store the file was encrypted as ({}), the same for every \
+                 secret of one file",
+                Format::names()
+            )))
         }
         "name" => {
             "secret and template names are relative paths inside the secrets directory: \
