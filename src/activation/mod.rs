@@ -130,6 +130,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
     credentials::write(&manifest, &new_files, &staged.dir, &layout)
         .map_err(|e| Failure(format!("cannot write credentials: {e}")))?;
+    keep_last_good::record(&manifest, &new_files, staged.number, &layout).map_err(Failure)?;
     let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)
