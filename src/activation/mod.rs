@@ -106,6 +106,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let mut wanted = custom_links(&manifest, &owners);
     wanted.extend(credentials::links(&manifest));
     links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
+    credentials::check_store(&manifest).map_err(Failure)?;
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
         warn_elsewhere(&layout, &live, &mut outcome);
