@@ -36,7 +36,7 @@ pub fn changes_against_live(
         return Ok(Changes::default());
     }
     report::compare(dir, files, compare_owners)
-        .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
+        .map_err(|e| Failure::during("cannot compare with the live secrets", &e))
 }
 
 /// The change lines, when the manifest asks for them (`logging.secretChanges`).

@@ -14,6 +14,7 @@ use super::{
     normalize, runtime_dir, Manifest, Ownership, Principal, Secret, SecretKey, Template,
     CREDENTIALS_DIR, DEFAULT_CREDENTIAL_STORE, RENDERED_DIR,
 };
+use crate::hint::Hint;
 use crate::sops::stores::Format;
 
 /// One thing wrong with the manifest.
@@ -23,6 +24,73 @@ pub struct Problem {
     pub subject: String,
     pub field: &'static str,
     pub message: String,
+    /// What to do about it (not part of the message: printed once, after all problems).
+    pub hint: Option<Hint>,
+}
+
+impl Problem {
+    /// A problem with the advice for its field.
+    pub fn new(
+        subject: impl Into<String>,
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            subject: subject.into(),
+            field,
+            message: message.into(),
+            hint: field_hint(field),
+        }
+    }
+
+    /// The same problem with more specific advice (`None` keeps the field's).
+    pub fn with_hint(mut self, hint: Option<Hint>) -> Self {
+        if hint.is_some() {
+            self.hint = hint;
+        }
+        self
+    }
+}
+
+/// The advice for a wrong value of a manifest field (the option of the Nix modules that sets
+/// it), when one piece of advice fits every way the field can be wrong.
+fn field_hint(field: &str) -> Option<Hint> {
+    let text = match field {
+        "mode" => {
+            "write the mode as an octal string such as \"0400\" (owner read-only) or \
+                   \"0440\" (owner and group)"
+        }
+        "format" => {
+            "set `format` to the store the file was encrypted as (yaml, json, binary, \
+                     dotenv or ini), the same for every secret of one file"
+        }
+        "name" => {
+            "secret and template names are relative paths inside the secrets directory: \
+                   unique, without \"..\" and not both a file and a directory"
+        }
+        "uid" | "gid" => "name the owner or group (`owner`, `group`) or use a real uid/gid",
+        "path" | "secretsMountPoint" | "symlinkPath" => {
+            "use an absolute path without \"..\", outside the secrets mount point"
+        }
+        "gnupgHome" => {
+            "use either sops.gnupg.home or the key files (sops.gnupg.sshKeyPaths, \
+                        sops.age.keyFile), not both"
+        }
+        "restartUnits" | "reloadUnits" => "name units in full, e.g. \"nginx.service\"",
+        "content" => {
+            "declare the secret of that placeholder in this configuration \
+                      (neededForUsers secrets cannot be used in templates) or remove the \
+                      placeholder"
+        }
+        "placeholderBySecretName" => {
+            "the manifest is written by the sops-install module: \
+                                      rebuild the configuration instead of editing the manifest"
+        }
+        "sopsFile" => "set `sopsFile` (or sops.defaultSopsFile) to the sops file's absolute path",
+        "file" => "make `file` name a readable file, or give the template's `content`",
+        _ => return None,
+    };
+    Some(Hint::new(text))
 }
 
 impl fmt::Display for Problem {
@@ -34,6 +102,13 @@ impl fmt::Display for Problem {
 /// Every problem found, printed one per line after a summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// The distinct advice of every problem, as one hint.
+    pub fn hint(&self) -> Option<Hint> {
+        Hint::join(self.0.iter().filter_map(|p| p.hint.clone()))
+    }
+}
 
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,7 +122,7 @@ pub enum RuntimeDir {
     /// Use this directory.
     Known(String),
     /// Not available: fatal for installing, `""` in check modes.
-    Unavailable(String),
+    Unavailable(runtime_dir::RuntimeDirError),
 }
 
 struct Collector {
@@ -56,11 +131,7 @@ struct Collector {
 
 impl Collector {
     fn add(&mut self, subject: &str, field: &'static str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            subject: subject.to_string(),
-            field,
-            message: message.into(),
-        });
+        self.problems.push(Problem::new(subject, field, message));
     }
 }
 
@@ -86,7 +157,8 @@ pub fn validate(
     };
     if user_mode && installing {
         if let RuntimeDir::Unavailable(why) = runtime {
-            c.add("manifest", "userMode", why.clone());
+            c.problems
+                .push(Problem::new("manifest", "userMode", why.to_string()).with_hint(why.hint()));
         }
     }
 

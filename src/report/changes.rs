@@ -34,7 +34,7 @@ pub fn compare(
     live: &Path,
     files: &[GenerationFile],
     compare_owners: bool,
-) -> Result<Changes, String> {
+) -> Result<Changes, super::ReportError> {
     let mut c = Changes::default();
     if std::fs::metadata(live).is_err() {
         return Ok(c);
@@ -43,7 +43,7 @@ pub fn compare(
         let path = live.join(&f.rel);
         let state = match live_state(&path, f, compare_owners) {
             Ok(state) => state,
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => return Err(super::ReportError::ReadLive { path, source }),
         };
         let Some(added) = state else { continue };
         let list = match (f.rendered, added) {

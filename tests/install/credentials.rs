@@ -215,4 +215,21 @@ ns_test! {
         let run = env.install(&m, &[]).failed();
         assert!(run.stderr.contains("refusing the credential store") || run.stderr.contains("not a directory"), "{}", run.stderr);
     }
+
+    fn a_store_path_that_is_not_a_directory_fails_before_the_swap() {
+        let env = Env::new();
+        let file = encrypt(&env, "v");
+        let mut m = manifest(&env, &file);
+        m["credentialStore"] = json!(env.path("store"));
+        m["secrets"][0]["credential"] = json!(null);
+        env.install(&m, &[]).ok();
+        let live = env.live_generation();
+        std::fs::write(env.path("store"), "not a directory").unwrap();
+        m["secrets"][0]["credential"] = json!("app-token");
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("app-token"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert_eq!(env.live_generation(), live, "nothing swapped");
+        assert_eq!(env.read(env.path("store")), "not a directory");
+    }
 }

@@ -21,6 +21,7 @@ mod credentials;
 mod failures;
 mod fault_matrix;
 mod generations;
+mod hints;
 mod keep_last_good;
 mod keys_and_owners;
 mod link_walk;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::manifest::raw;
+use crate::manifest::runtime_dir::RuntimeDirError;
 
 fn parse(json: &str) -> RawManifest {
     raw::parse(json).unwrap()
@@ -12,11 +13,20 @@ fn base(secrets: &str) -> String {
 }
 
 fn ok(json: &str) -> Manifest {
-    validate(parse(json), &RuntimeDir::Unavailable("unset".into()), true).unwrap()
+    validate(
+        parse(json),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
+        true,
+    )
+    .unwrap()
 }
 
 fn problems(json: &str) -> Vec<String> {
-    match validate(parse(json), &RuntimeDir::Unavailable("unset".into()), true) {
+    match validate(
+        parse(json),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
+        true,
+    ) {
         Ok(_) => panic!("expected problems"),
         Err(p) => p.0.iter().map(ToString::to_string).collect(),
     }
@@ -146,7 +156,7 @@ fn user_mode_expands_percent_r_and_needs_a_runtime_dir_to_install() {
     assert_eq!(m.secrets[0].path, PathBuf::from("/run/user/1000/s"));
     assert!(validate(
         parse(json),
-        &RuntimeDir::Unavailable("no runtime dir".into()),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
         true
     )
     .is_err());
