@@ -108,6 +108,10 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let mut wanted = custom_links(&manifest, &owners);
     wanted.extend(credentials::links(&manifest));
     links::check(&layout, &wanted).map_err(|e| Failure::from_stage(&e))?;
+    credentials::check_store(&manifest).map_err(|e| {
+        let hint = "make it root's with mode 0700, as systemd's tmpfiles does";
+        Failure::hinted(e, Some(crate::hint::Hint::new(hint)))
+    })?;
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure::from_stage(&e))?;
         warn_elsewhere(&layout, &live, &mut outcome);
@@ -133,6 +137,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure::during("cannot write secrets", &e))?;
     credentials::write(&manifest, &new_files, &staged.dir, &layout)
         .map_err(|e| Failure::during("cannot write credentials", &e))?;
+    keep_last_good::record(&manifest, &new_files, staged.number, &layout)
+        .map_err(|e| Failure::from_stage(&e))?;
     let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)

@@ -10,7 +10,11 @@
 //! Writing: the file is created next to its destination under a temporary name with
 //! `O_CREAT|O_EXCL|O_NOFOLLOW` and no permissions, given its exact mode on the descriptor
 //! (the umask plays no part, nothing is ever wider than asked), filled, synced and renamed
-//! over the destination. A destination or a parent directory that is a symlink is refused.
+//! over the destination. A destination or a parent directory that is a symlink is refused,
+//! and so is a destination another user could tamper with before the initrd is built: a
+//! symlink on its path owned by someone else, or a directory on it that is not root's or ours,
+//! or that group or others can write to without the sticky bit (they could move the file away
+//! and put their own in its place).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -154,7 +158,7 @@ fn check_destination(out: &Path) -> Result<(), OutError> {
             "{shown}: its directory {} is a symlink; refusing to write through it",
             parent.display()
         ))),
-        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) if m.is_dir() => check_ancestors(out, &parent).map_err(OutError::Destination),
         Ok(_) => Err(OutError::Destination(format!(
             "{shown}: {} is not a directory",
             parent.display()
@@ -164,6 +168,49 @@ fn check_destination(out: &Path) -> Result<(), OutError> {
             parent.display()
         ))),
     }
+}
+
+/// No one but root and us can change the way to `parent`: every symlink on the path as
+/// given is root's or ours, and every directory from `/` to `parent` (symlinks followed) is
+/// root's or ours and writable by group or others only with the sticky bit (as `/tmp`).
+fn check_ancestors(out: &Path, parent: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = out.display();
+    let me = nix::unistd::geteuid().as_raw();
+    let trusted = |uid: u32| uid == 0 || uid == me;
+    let absolute = std::path::absolute(parent).map_err(|e| format!("{shown}: {e}"))?;
+    let mut here = PathBuf::new();
+    for part in absolute.components() {
+        here.push(part);
+        let m = std::fs::symlink_metadata(&here)
+            .map_err(|e| format!("{shown}: {}: {e}", here.display()))?;
+        if m.file_type().is_symlink() && !trusted(m.uid()) {
+            return Err(format!(
+                "{shown}: {} is a symlink owned by uid {}, who could point it anywhere; refusing",
+                here.display(),
+                m.uid()
+            ));
+        }
+    }
+    let real = std::fs::canonicalize(parent)
+        .map_err(|e| format!("{shown}: its directory {}: {e}", parent.display()))?;
+    let mut here = PathBuf::new();
+    for part in real.components() {
+        here.push(part);
+        let m =
+            std::fs::metadata(&here).map_err(|e| format!("{shown}: {}: {e}", here.display()))?;
+        let open_to_others = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
+        if !trusted(m.uid()) || open_to_others {
+            return Err(format!(
+                "{shown}: the directory {} (uid {}, mode {:04o}) lets another user replace \
+                 the written secret; refusing",
+                here.display(),
+                m.uid(),
+                m.mode() & 0o7777
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parent_of(out: &Path) -> PathBuf {

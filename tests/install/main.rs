@@ -15,6 +15,7 @@ mod plugin;
 mod adversarial;
 
 mod adversarial_validation;
+mod attack;
 mod changes;
 mod credentials;
 mod failures;
