@@ -50,6 +50,8 @@ pub struct RawSecret {
     pub mode: Option<String>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Installed before users are created (the for-users manifest).
+    pub needed_for_users: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +68,8 @@ pub struct RawTemplate {
     pub gid: Option<u32>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Rendered into the for-users generation: only neededForUsers secrets may be named.
+    pub needed_for_users: Option<bool>,
 }
 
 /// Parses manifest JSON; the error names the field (when the JSON itself is well-formed), the
@@ -102,7 +106,8 @@ const TOP: &[&str] = &[
     "userMode",
     "logging",
 ];
-/// `neededForUsers` and `sopsFileHash` are written by the sops-nix modules and not used here.
+/// `sopsFileHash` is written by the sops-nix modules and not used here; `neededForUsers` only
+/// decides which secrets a neededForUsers template may name.
 const SECRET: &[&str] = &[
     "name",
     "key",
@@ -131,6 +136,7 @@ const TEMPLATE: &[&str] = &[
     "gid",
     "restartUnits",
     "reloadUnits",
+    "neededForUsers",
 ];
 const LOGGING: &[&str] = &["keyImport", "secretChanges"];
 

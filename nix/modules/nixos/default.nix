@@ -15,6 +15,8 @@ let
 
   regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
+  # The for-users manifest is installed when it has secrets or templates.
+  installsForUsers = secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
   manifest = config.system.build.sops-nix-manifest;
   manifestForUsers = config.system.build.sops-nix-users-manifest;
 
@@ -129,7 +131,7 @@ in
           message = "neededForUsers cannot be used for secrets that are not root-owned";
         }
         {
-          assertion = secretsForUsers != { } && sysusersEnabled -> config.users.mutableUsers;
+          assertion = installsForUsers && sysusersEnabled -> config.users.mutableUsers;
           message = ''
             systemd.sysusers.enable in combination with sops.secrets.<name>.neededForUsers can only work with config.users.mutableUsers enabled.
             See https://github.com/Mic92/sops-nix/issues/475
@@ -173,7 +175,7 @@ in
     })
 
     # neededForUsers secrets: before the users activation script, or before sysusers/userborn.
-    (lib.mkIf (secretsForUsers != { } && !usersViaSystemd) {
+    (lib.mkIf (installsForUsers && !usersViaSystemd) {
       system.activationScripts = {
         setupSecretsForUsers =
           lib.stringAfter ([ "specialfs" ] ++ generateKeyDeps) ''
@@ -184,7 +186,7 @@ in
         users.deps = [ "setupSecretsForUsers" ];
       };
     })
-    (lib.mkIf (secretsForUsers != { } && usersViaSystemd) {
+    (lib.mkIf (installsForUsers && usersViaSystemd) {
       systemd.services.sops-install-secrets-for-users =
         let
           usersUnits =
