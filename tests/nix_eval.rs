@@ -1450,3 +1450,35 @@ eval_test! {
         );
     }
 }
+
+eval_test! {
+    fn a_needed_for_users_template_alone_still_installs_the_for_users_manifest() {
+        let Some(r) = eval("template-for-users-only") else {
+            return;
+        };
+        assert_eq!(r["failing"], json!([]));
+        let u = &r["manifestForUsers"];
+        assert_eq!(u["secrets"], json!([]));
+        assert_eq!(u["templates"][0]["name"], "motd");
+        assert_eq!(u["templates"][0]["path"], "/run/secrets-for-users/rendered/motd");
+        assert_eq!(r["manifest"]["templates"], json!([]));
+        let a = &r["activationScripts"];
+        assert!(a["setupSecretsForUsers"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("-ignore-passwd ")));
+        assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
+        assert_check_passes(u);
+
+        let Some(d) = eval("darwin-template-for-users-only") else {
+            return;
+        };
+        assert_eq!(d["failing"], json!([]));
+        assert_eq!(d["manifestForUsers"]["templates"][0]["name"], "motd");
+        assert!(d["daemons"]["sops-install-secrets-for-users"].is_object());
+        assert!(d["etc"]["sops-install/manifest-for-users.json"].is_object());
+        assert!(d["postActivation"]
+            .as_str()
+            .is_some_and(|p| p.contains("Setting up secrets for users")));
+        assert_check_passes(&d["manifestForUsers"]);
+    }
+}

@@ -409,4 +409,35 @@ in
         };
       };
   };
+
+  # A neededForUsers template and no neededForUsers secret: the for-users manifest is still
+  # installed (NixOS and nix-darwin).
+  template-for-users-only = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        templates.motd = {
+          neededForUsers = true;
+          content = "no secret in here\n";
+        };
+      };
+    };
+  };
+  darwin-template-for-users-only = {
+    kind = "darwin";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        templates.motd = {
+          neededForUsers = true;
+          content = "no secret in here\n";
+        };
+      };
+    };
+  };
 }
