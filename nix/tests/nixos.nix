@@ -501,9 +501,9 @@ let
         machine.wait_for_unit("multi-user.target")
         rendered = "/run/secrets-for-users/rendered/example-user-password"
         assert machine.succeed(f"stat -c '%U:%G %a' {rendered}").strip() == "root:root 400"
-        hash = machine.succeed(f"cat {rendered}")
-        assert hash.startswith("$6$sopsinstall$"), hash
-        machine.succeed(f"getent shadow example-user | grep -qF ':{hash}:'")
+        hashed = machine.succeed(f"cat {rendered}")
+        assert hashed.startswith("$6$sopsinstall$"), hashed
+        machine.succeed(f"getent shadow example-user | grep -qF ':{hashed}:'")
         # Not in the regular generation.
         machine.fail("test -e /run/secrets/rendered/example-user-password")
         assert machine.succeed("cat /run/secrets/test_key") == "test_value"
