@@ -1,6 +1,7 @@
-# checks.<system>: the package, evaluation/build checks of the three modules (the manifest
-# derivations run sops-install -check-mode=sopsfile on the test sops files), the host-recipient
-# failure, and on Linux the NixOS VM tests. The home-manager and nix-darwin checks only when
+# checks.<system>: the package, the tests that need no root (in the build sandbox), nixfmt over
+# every .nix file, evaluation/build checks of the three modules (the manifest derivations run
+# sops-install -check-mode=sopsfile on the test sops files), the host-recipient failure, and on
+# Linux the NixOS VM tests. The home-manager and nix-darwin checks only when
 # those flakes are given (the development flake nix/dev does; the public flake has neither).
 {
   pkgs,
@@ -78,9 +79,26 @@ let
   };
 
   package = pkgs.callPackage ./package.nix { };
+
+  # Every .nix file of the flake (only tracked files are in a flake's source).
+  nixFiles = lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.fileFilter (file: file.hasExt "nix") ../.;
+  };
 in
 {
   sops-install = package;
+
+  # The library's unit tests and the test targets that need no root (issue 17 item 7).
+  tests-without-root = pkgs.callPackage ./tests/without-root.nix { };
+
+  # Every .nix file is as nixfmt (RFC 166 style, the flake's formatter) writes it; fix with
+  # `nix fmt` (or `nixfmt FILE...`).
+  nixfmt = pkgs.runCommand "sops-install-nixfmt" { nativeBuildInputs = [ pkgs.nixfmt ]; } ''
+    cd ${nixFiles}
+    find . -name '*.nix' -print0 | sort -z | xargs -0 nixfmt --check
+    touch "$out"
+  '';
   inherit (import ./packages.nix { inherit pkgs; }) sops-init-gpg-key ssh-to-pgp;
 
   # Both manifests of a system using every format, a template and host recipients build, which

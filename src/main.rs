@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use sops_install::commands::install::{self as installer, Invocation};
 use sops_install::commands::{self, decrypt, host_check, recipient, CommandError};
 use sops_install::report::escape::{escape, EscapingWriter};
@@ -37,10 +37,10 @@ enum Command {
     Decrypt {
         /// The store of the input (default: from the file extension, binary otherwise).
         #[arg(long, value_enum)]
-        input_type: Option<FormatArg>,
+        input_type: Option<Format>,
         /// The store to print (default: the input type).
         #[arg(long, value_enum)]
-        output_type: Option<FormatArg>,
+        output_type: Option<Format>,
         /// Print only this part, in sops' syntax: '["key"]["nested"][0]'.
         #[arg(long)]
         extract: Option<String>,
@@ -86,7 +86,7 @@ enum Command {
         recipients: Vec<String>,
         /// The store of the file (default: from its extension, binary otherwise).
         #[arg(long, value_enum)]
-        input_type: Option<FormatArg>,
+        input_type: Option<Format>,
         /// The sops file.
         file: PathBuf,
     },
@@ -97,27 +97,6 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Yaml,
-    Json,
-    Dotenv,
-    Ini,
-    Binary,
-}
-
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Format {
-        match f {
-            FormatArg::Yaml => Format::Yaml,
-            FormatArg::Json => Format::Json,
-            FormatArg::Dotenv => Format::Dotenv,
-            FormatArg::Ini => Format::Ini,
-            FormatArg::Binary => Format::Binary,
-        }
-    }
 }
 
 fn main() -> ExitCode {
@@ -171,7 +150,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             file,
         } => host_check::run(&host_check::HostCheckArgs {
             recipients,
-            input_type: input_type.map(Format::from),
+            input_type,
             file,
         }),
         Command::SshToPgp { args } => run_ssh_to_pgp(&args),
@@ -187,8 +166,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
         } => {
             let args = decrypt::DecryptArgs {
                 file,
-                input_type: input_type.map(Format::from),
-                output_type: output_type.map(Format::from),
+                input_type,
+                output_type,
                 extract,
                 age_key_files,
                 ssh_keys,
@@ -278,7 +257,7 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
     let env_keys = sops_install::keys::EnvKeys::from_process();
     // Read once; no helper (gpg, a plugin, systemctl) inherits them.
     sops_install::keys::helper::forget_key_variables();
-    let opts = sops_install::Options {
+    let opts = sops_install::activation::Options {
         manifest_path: manifest,
         check_mode,
         ignore_passwd,
@@ -287,7 +266,7 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
         nixos_run_dir: PathBuf::from("/run/nixos"),
         env_keys,
     };
-    let outcome = sops_install::run(&opts).map_err(|e| CommandError::new(1, e.0))?;
+    let outcome = installer::run(&opts)?;
     for note in &outcome.notes {
         eprintln!("{program}: {}", escape(note));
     }

@@ -25,6 +25,8 @@ enum Needs {
     NixpkgsLib,
     /// Those and a sops-nix source to compare with (`SOPS_NIX_SRC`).
     SopsNixSrc,
+    /// nixfmt (`NIXFMT`, else `nixfmt` on PATH).
+    Nixfmt,
 }
 
 struct NixTest {
@@ -50,6 +52,14 @@ macro_rules! sops_nix_test {
         inventory::submit! {
             NixTest { name: stringify!($name), needs: Needs::SopsNixSrc, run: $name }
         }
+    )*};
+}
+
+/// Tests that run nixfmt (`NIXFMT` or on PATH); ignored with the reason without it.
+macro_rules! nixfmt_test {
+    ($(fn $name:ident() $body:block)*) => {$(
+        fn $name() $body
+        inventory::submit! { NixTest { name: stringify!($name), needs: Needs::Nixfmt, run: $name } }
     )*};
 }
 
@@ -90,6 +100,7 @@ fn main() {
         .into_iter()
         .map(|t| {
             let why = match (t.needs, &lib) {
+                (Needs::Nixfmt, _) => nixfmt().err(),
                 _ if !nix => Some(
                     "nix-instantiate is not on PATH (Debian: nix-bin; .ci/run installs it)".into(),
                 ),
@@ -154,6 +165,22 @@ fn nixpkgs_lib() -> Result<PathBuf, String> {
          directory (no default.nix and fixed-points.nix)",
         path.display()
     );
+}
+
+/// The nixfmt to run: `NIXFMT`, else `nixfmt` on PATH (nixpkgs' `nixfmt`, RFC 166 style: what
+/// the flake's `nixfmt` check and formatter use). Err: why not.
+fn nixfmt() -> Result<PathBuf, String> {
+    let program = std::env::var_os("NIXFMT")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("nixfmt"));
+    match Command::new(&program).arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(program),
+        _ => Err(format!(
+            "{} cannot be run: set NIXFMT to a nixfmt (RFC 166 style) binary or put it on PATH",
+            program.display()
+        )),
+    }
 }
 
 fn have_nix() -> bool {
@@ -1385,6 +1412,147 @@ eval_test! {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "a key in the store was accepted");
         assert!(err.contains("path not in the Nix store"), "{err}");
+    }
+}
+
+/// Issue 17 item 5: the option set each module declares (tests/nix/option-sets.nix) is the
+/// checked-in one in tests/nix/option-sets/<module>.json, so moving declarations into
+/// nix/modules/common/ cannot change what users may set. After an intended change, regenerate
+/// with `SOPS_INSTALL_WRITE_OPTION_SETS=1` and review the diff.
+fn assert_option_set(module: &str) {
+    let got = eval_nix_file("tests/nix/option-sets.nix", &["--argstr", "module", module]);
+    let path = repo().join(format!("tests/nix/option-sets/{module}.json"));
+    let mut text = serde_json::to_string_pretty(&got).expect("json");
+    text.push('\n');
+    if std::env::var_os("SOPS_INSTALL_WRITE_OPTION_SETS").is_some() {
+        std::fs::write(&path, &text).expect("write the option set");
+        return;
+    }
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let by_name = |v: &Value| -> std::collections::BTreeMap<String, Value> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| (o["name"].as_str().unwrap_or("?").to_string(), o.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (got, expected) = (by_name(&got), by_name(&expected));
+    let mut diffs = Vec::new();
+    for name in got
+        .keys()
+        .chain(expected.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (expected.get(name), got.get(name)) {
+            (Some(e), Some(g)) if e != g => diffs.push(format!("changed {name}: {e} -> {g}")),
+            (Some(_), None) => diffs.push(format!("gone {name}")),
+            (None, Some(g)) => diffs.push(format!("new {g}")),
+            _ => {}
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "the {module} module's options differ from {}:\n{}",
+        path.display(),
+        diffs.join("\n")
+    );
+}
+
+eval_test! {
+    fn the_nixos_option_set_is_the_recorded_one() {
+        assert_option_set("nixos");
+    }
+
+    fn the_nix_darwin_option_set_is_the_recorded_one() {
+        assert_option_set("darwin");
+    }
+
+    fn the_home_manager_option_set_is_the_recorded_one() {
+        assert_option_set("home");
+    }
+
+    fn the_home_manager_option_set_on_macos_is_the_recorded_one() {
+        assert_option_set("home-darwin");
+    }
+}
+
+nixfmt_test! {
+    // Issue 17 item 7: what the flake check `nixfmt` asserts, where nixfmt is at hand.
+    fn every_nix_file_is_as_nixfmt_writes_it() {
+        let nixfmt = nixfmt().unwrap_or_else(|why| panic!("{why}"));
+        let mut files = Vec::new();
+        nix_files(&repo(), &mut files);
+        files.sort();
+        assert!(files.len() > 10, "found only {files:?}");
+        let out = Command::new(&nixfmt)
+            .arg("--check")
+            .args(&files)
+            .output()
+            .expect("run nixfmt");
+        assert!(
+            out.status.success(),
+            "not as nixfmt writes them (run {} on them):\n{}",
+            nixfmt.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+eval_test! {
+    // Issue 17 item 7: the flake checks hold the nixfmt check and the tests that need no root
+    // on every system.
+    fn the_flake_checks_run_nixfmt_and_the_tests_without_root() {
+        let Some(r) = eval_flakes() else {
+            return;
+        };
+        for system in [
+            "x86_64-linux",
+            "aarch64-linux",
+            "x86_64-darwin",
+            "aarch64-darwin",
+        ] {
+            let public = strings(&r["publicChecks"][system]);
+            for check in ["nixfmt", "tests-without-root"] {
+                assert!(public.contains(&check.to_string()), "{system}: {public:?}");
+            }
+        }
+    }
+
+    // The check `tests-without-root` runs the library's unit tests and test targets that
+    // exist, from a source that holds them.
+    fn the_tests_without_root_check_runs_existing_targets_from_its_source() {
+        let r = eval_nix_file("tests/nix/without-root.nix", &[]);
+        assert_eq!(r["doCheck"], true);
+        let phase = r["checkPhase"].as_str().unwrap_or_default();
+        assert!(phase.contains("cargo test --offline "), "{phase}");
+        assert!(phase.contains(" --lib "), "{phase}");
+        let sources = strings(&r["sourcePaths"]);
+        for s in &sources {
+            assert!(repo().join(s).exists(), "the source names {s}, which is not there");
+        }
+        let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+        let targets = strings(&r["testTargets"]);
+        assert!(targets.len() >= 3, "{targets:?}");
+        for t in &targets {
+            assert!(phase.contains(&format!("--test {t} ")), "{t} not run: {phase}");
+            // A target declared in Cargo.toml, or found by cargo as tests/<t>.rs.
+            let declared = cargo.contains(&format!("name = \"{t}\"\npath = \"tests/{t}/main.rs\""));
+            let file = if declared {
+                format!("tests/{t}/main.rs")
+            } else {
+                format!("tests/{t}.rs")
+            };
+            assert!(repo().join(&file).is_file(), "no test target {t} ({file})");
+            assert!(
+                sources.iter().any(|s| file.starts_with(&format!("{s}/"))),
+                "{file} is not in the check's source {sources:?}"
+            );
+        }
     }
 }
 

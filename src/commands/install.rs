@@ -1,13 +1,14 @@
 //! The installer's command line, as sops-nix's modules call `sops-install-secrets`:
 //! `[-check-mode=off|manifest|sopsfile] [-ignore-passwd] MANIFEST.json`, with Go `flag`
 //! syntax (one or two dashes, `-flag=value` or `-flag value`, booleans alone or `=true`,
-//! flags before the single positional argument).
+//! flags before the single positional argument). [`run`] then hands the parsed options to
+//! [`activation::run`](crate::activation::run).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::CommandError;
-use crate::CheckMode;
+use crate::activation::{self, CheckMode, Options, Outcome};
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -37,6 +38,11 @@ pub fn usage(program: &str) -> String {
          \x20 -version, --version\n\
          \x20       print the version\n"
     )
+}
+
+/// One activation as the command line asked; its failure is the command's (status 1).
+pub fn run(opts: &Options) -> Result<Outcome, CommandError> {
+    activation::run(opts).map_err(|e| CommandError::new(1, e.to_string()))
 }
 
 /// Parses the arguments after the program name.

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::{LoadedIdentity, SourceProblem};
+use super::{KeySource, LoadedIdentity, SourceProblem};
 
 pub struct Parsed {
     pub identities: Vec<LoadedIdentity>,
@@ -35,7 +35,7 @@ pub fn read_file(path: &Path) -> Result<Zeroizing<String>, String> {
 }
 
 /// Parses identity text; any malformed line rejects the whole source, naming the line.
-pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
+pub fn parse(text: &str, source: &KeySource) -> Result<Parsed, String> {
     let mut parsed = Parsed {
         identities: Vec::new(),
         skipped: Vec::new(),
@@ -61,7 +61,7 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
             parsed.identities.push(LoadedIdentity {
                 identity: Box::new(identity),
                 recipient,
-                source: source.to_string(),
+                source: source.clone(),
                 via_plugin: false,
             });
         } else if line.starts_with("AGE-PLUGIN-") {
@@ -71,7 +71,7 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
             parsed.plugin_recipients.extend(hinted);
         } else if line.starts_with("AGE-SECRET-KEY-PQ-1") {
             parsed.skipped.push(SourceProblem {
-                source: source.to_string(),
+                source: source.clone(),
                 reason: format!(
                     "line {number}: post-quantum age identities are not supported yet; skipped"
                 ),
@@ -99,12 +99,16 @@ fn recipient_comment(comment: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn k() -> KeySource {
+        KeySource::AgeKeyText("k".into())
+    }
+
     const KEY: &str = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
 
     #[test]
     fn comments_blank_lines_and_crlf_are_accepted() {
         let text = format!("# created: now\r\n\r\n{KEY}\r\n");
-        let parsed = parse(&text, "k").unwrap();
+        let parsed = parse(&text, &k()).unwrap();
         assert_eq!(parsed.identities.len(), 1);
         assert!(parsed.identities[0].recipient.starts_with("age1"));
     }
@@ -112,15 +116,15 @@ mod tests {
     #[test]
     fn one_junk_line_rejects_the_file_and_names_the_line() {
         let text = format!("# ok\njunk\n{KEY}\n");
-        let err = parse(&text, "k").err().unwrap();
+        let err = parse(&text, &k()).err().unwrap();
         assert!(err.starts_with("line 2:"), "{err}");
         assert!(!err.contains("junk"), "the line's content is never echoed");
     }
 
     #[test]
     fn a_lower_case_or_indented_key_is_junk() {
-        assert!(parse(&KEY.to_lowercase(), "k").is_err());
-        assert!(parse(&format!(" {KEY}"), "k").is_err());
+        assert!(parse(&KEY.to_lowercase(), &k()).is_err());
+        assert!(parse(&format!(" {KEY}"), &k()).is_err());
     }
 
     // A well-formed plugin identity: HRP "age-plugin-yubikey-", empty data.
@@ -130,7 +134,7 @@ mod tests {
     fn plugin_lines_are_collected_with_their_recipient_comment() {
         let text =
             format!("#    Recipient: age1yubikey1qqq\n{PLUGIN}\n# public key: age1x\n{KEY}\n");
-        let parsed = parse(&text, "k").unwrap();
+        let parsed = parse(&text, &k()).unwrap();
         assert_eq!(parsed.identities.len(), 1);
         assert!(parsed.skipped.is_empty());
         assert_eq!(parsed.plugins.len(), 1);
@@ -141,14 +145,14 @@ mod tests {
 
     #[test]
     fn a_malformed_plugin_line_names_its_line() {
-        let err = parse("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n", "k").err().unwrap();
+        let err = parse("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n", &k()).err().unwrap();
         assert!(err.starts_with("line 1: malformed AGE-PLUGIN-"), "{err}");
     }
 
     #[test]
     fn post_quantum_lines_are_skipped_not_fatal() {
         let text = format!("AGE-SECRET-KEY-PQ-1QQQQQQ\n{KEY}\n");
-        let parsed = parse(&text, "k").unwrap();
+        let parsed = parse(&text, &k()).unwrap();
         assert_eq!(parsed.identities.len(), 1);
         assert_eq!(parsed.skipped.len(), 1);
     }

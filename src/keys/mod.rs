@@ -18,11 +18,13 @@ mod pgp;
 pub mod pgp_message;
 pub mod recipients;
 mod rsa_ssh_key;
+mod source;
 mod ssh_host_key;
 pub mod ssh_to_pgp;
 
 pub use gnupg::Gnupg;
 pub use pgp::{Attempt as PgpAttempt, PgpKey};
+pub use source::KeySource;
 
 use std::path::Path;
 
@@ -33,8 +35,8 @@ pub struct LoadedIdentity {
     pub identity: Box<dyn age::Identity>,
     /// The recipient string as it appears in a sops file (`age1…`, `ssh-ed25519 AAAA…`).
     pub recipient: String,
-    /// Where it came from, for messages (`/etc/ssh/ssh_host_ed25519_key`, `SOPS_AGE_KEY`).
-    pub source: String,
+    /// Where it came from (prints as `/etc/ssh/ssh_host_ed25519_key`, `SOPS_AGE_KEY`).
+    pub source: KeySource,
     /// Served by an age plugin process rather than held in memory.
     pub via_plugin: bool,
 }
@@ -42,7 +44,7 @@ pub struct LoadedIdentity {
 /// A key source that could not be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceProblem {
-    pub source: String,
+    pub source: KeySource,
     pub reason: String,
 }
 
@@ -55,7 +57,7 @@ pub struct Identities {
     /// What plugins reported while unwrapping (also held by the plugin identities).
     plugin_failures: age_plugin::FailureLog,
     /// `age1…` recipients that key-file comments give for plugin identities: (recipient, source).
-    plugin_recipients: Vec<(String, String)>,
+    plugin_recipients: Vec<(String, KeySource)>,
 }
 
 impl Identities {
@@ -65,35 +67,39 @@ impl Identities {
 
     /// Loads an age identity file (one `AGE-SECRET-KEY-1…` per line, `#` comments).
     pub fn add_age_key_file(&mut self, path: &Path) {
-        let source = path.display().to_string();
+        let source = KeySource::AgeKeyFile(path.to_path_buf());
         match age_key_file::read_file(path) {
-            Ok(text) => self.add_age_keys_text(text.as_str(), &source),
+            Ok(text) => self.add_age_keys(text.as_str(), source),
             Err(reason) => self.problem(source, reason),
         }
     }
 
-    /// Loads age identities given inline (the `SOPS_AGE_KEY` variable).
-    pub fn add_age_keys_text(&mut self, text: &str, source: &str) {
-        match age_key_file::parse(text, source) {
+    /// Loads age identities given inline (the `SOPS_AGE_KEY` variable), named by `label`.
+    pub fn add_age_keys_text(&mut self, text: &str, label: &str) {
+        self.add_age_keys(text, KeySource::AgeKeyText(label.to_string()));
+    }
+
+    fn add_age_keys(&mut self, text: &str, source: KeySource) {
+        match age_key_file::parse(text, &source) {
             Ok(parsed) => {
                 self.loaded.extend(parsed.identities);
                 self.problems.extend(parsed.skipped);
-                self.add_plugins(&parsed.plugins, source);
+                self.add_plugins(&parsed.plugins, &source);
                 self.plugin_recipients.extend(
                     parsed
                         .plugin_recipients
                         .into_iter()
-                        .map(|r| (r, source.to_string())),
+                        .map(|r| (r, source.clone())),
                 );
             }
-            Err(reason) => self.problem(source.to_string(), reason),
+            Err(reason) => self.problem(source, reason),
         }
     }
 
     /// Loads an OpenSSH private key: natively (for `ssh-ed25519` / `ssh-rsa` recipients) and,
     /// for ed25519, also converted to the age X25519 identity that ssh-to-age derives.
     pub fn add_ssh_key(&mut self, path: &Path) {
-        let source = path.display().to_string();
+        let source = KeySource::SshKey(path.to_path_buf());
         match ssh_host_key::load(path) {
             Ok(found) => self.loaded.extend(found),
             Err(reason) => self.problem(source, reason),
@@ -103,7 +109,7 @@ impl Identities {
     /// Loads only the ssh-to-age conversion of an ed25519 key (what sops-nix does with
     /// `sops.age.sshKeyPaths`).
     pub fn add_ssh_key_converted(&mut self, path: &Path) {
-        let source = path.display().to_string();
+        let source = KeySource::SshKey(path.to_path_buf());
         match ssh_host_key::load_converted(path) {
             Ok(found) => self.loaded.push(found),
             Err(reason) => self.problem(source, reason),
@@ -112,21 +118,20 @@ impl Identities {
 
     /// One identity per plugin named in the source (the plugin gets all of its identities at
     /// once); a plugin whose binary is missing is a problem of that source, naming the lines.
-    fn add_plugins(&mut self, plugins: &[(age::plugin::Identity, usize)], source: &str) {
+    fn add_plugins(&mut self, plugins: &[(age::plugin::Identity, usize)], source: &KeySource) {
         let mut names: Vec<&str> = plugins.iter().map(|(p, _)| p.plugin()).collect();
         names.sort_unstable();
         names.dedup();
         for name in names {
-            let (ids, lines): (Vec<age::plugin::Identity>, Vec<String>) = plugins
+            let (ids, lines): (Vec<age::plugin::Identity>, Vec<usize>) = plugins
                 .iter()
                 .filter(|(p, _)| p.plugin() == name)
-                .map(|(p, n)| (p.clone(), n.to_string()))
+                .map(|(p, n)| (p.clone(), *n))
                 .unzip();
-            let label = format!(
-                "{source} line{} {}",
-                if lines.len() == 1 { "" } else { "s" },
-                lines.join(", ")
-            );
+            let label = KeySource::Plugin {
+                within: Box::new(source.clone()),
+                lines,
+            };
             match age_plugin::load(name, &ids, &label, &self.plugin_failures) {
                 Ok(found) => self.loaded.push(found),
                 Err(reason) => self.problem(label, reason),
@@ -145,20 +150,19 @@ impl Identities {
     }
 
     /// `age1…` recipients that key-file comments name for plugin identities, with the source.
-    pub fn plugin_recipients(&self) -> &[(String, String)] {
+    pub fn plugin_recipients(&self) -> &[(String, KeySource)] {
         &self.plugin_recipients
     }
 
     /// Loads an RSA ssh private key as the OpenPGP key ssh-to-pgp derives from it (what
     /// sops-nix does with `sops.gnupg.sshKeyPaths`), in memory only.
     pub fn add_rsa_ssh_key_as_pgp(&mut self, path: &Path) {
-        let source = path.display().to_string();
         match rsa_ssh_key::load(path) {
             Ok(key) => self.pgp.push(PgpKey::Rsa {
                 key: Box::new(key),
-                source,
+                path: path.to_path_buf(),
             }),
-            Err(reason) => self.problem(source, reason),
+            Err(reason) => self.problem(KeySource::SshKeyAsPgp(path.to_path_buf()), reason),
         }
     }
 
@@ -167,7 +171,7 @@ impl Identities {
     /// Only an RSA key that age reads is added; any problem with the key is the PGP load's
     /// to report, so none is recorded here. A key already loaded for age is not loaded twice.
     pub fn add_rsa_ssh_key_as_age(&mut self, path: &Path) {
-        let source = path.display().to_string();
+        let source = KeySource::SshKey(path.to_path_buf());
         if self.loaded.iter().any(|l| l.source == source) {
             return;
         }
@@ -181,18 +185,14 @@ impl Identities {
     /// Uses gpg (`exec`) with a GnuPG home (`None`: gpg's own default) for `pgp` entries.
     /// Nothing is checked now: gpg's own error is recorded when it fails to open a file.
     pub fn add_gnupg(&mut self, home: Option<&Path>, exec: std::ffi::OsString) {
-        let source = match home {
-            Some(h) => format!("GnuPG home {}", h.display()),
-            None => "gpg's default GnuPG home".to_string(),
-        };
         let gpg = Gnupg {
             home: home.map(Path::to_path_buf),
             exec,
         };
-        self.pgp.push(PgpKey::Gnupg { gpg, source });
+        self.pgp.push(PgpKey::Gnupg { gpg });
     }
 
-    fn problem(&mut self, source: String, reason: String) {
+    fn problem(&mut self, source: KeySource, reason: String) {
         self.problems.push(SourceProblem { source, reason });
     }
 

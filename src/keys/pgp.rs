@@ -7,14 +7,18 @@ use super::gnupg::Gnupg;
 use super::openpgp_v4;
 use super::pgp_message::{self, Opened};
 use super::rsa_ssh_key::RsaPgpKey;
+use super::KeySource;
 use crate::secret_bytes::SecretBytes;
 
 /// One PGP key source.
 pub enum PgpKey {
     /// An RSA ssh key as the OpenPGP key ssh-to-pgp derives from it.
-    Rsa { key: Box<RsaPgpKey>, source: String },
+    Rsa {
+        key: Box<RsaPgpKey>,
+        path: std::path::PathBuf,
+    },
     /// The gpg program with a GnuPG home.
-    Gnupg { gpg: Gnupg, source: String },
+    Gnupg { gpg: Gnupg },
 }
 
 /// What one source made of one entry.
@@ -41,9 +45,10 @@ impl PgpKey {
         }
     }
 
-    pub fn source(&self) -> &str {
+    pub fn source(&self) -> KeySource {
         match self {
-            PgpKey::Rsa { source, .. } | PgpKey::Gnupg { source, .. } => source,
+            PgpKey::Rsa { path, .. } => KeySource::SshKeyAsPgp(path.clone()),
+            PgpKey::Gnupg { gpg } => KeySource::Gnupg(gpg.home.clone()),
         }
     }
 
@@ -58,7 +63,7 @@ impl PgpKey {
                     Err(e) => Attempt::Failed(e),
                 }
             }
-            PgpKey::Gnupg { gpg, .. } => match gpg.decrypt(armored) {
+            PgpKey::Gnupg { gpg } => match gpg.decrypt(armored) {
                 Ok(p) => Attempt::Opened(p),
                 Err(e) => Attempt::Failed(e),
             },

@@ -4,7 +4,7 @@
 //! the OpenPGP v4 fingerprint ssh-to-pgp derives (creation time 0), listed after the key's
 //! native line.
 
-use super::{openpgp_v4, Identities};
+use super::{openpgp_v4, Identities, KeySource};
 
 /// What a recipient string is, for `.sops.yaml`'s `age:` or `pgp:` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +35,16 @@ pub fn offered(ids: &Identities) -> Vec<Offered> {
         out.push(Offered {
             recipient: l.recipient.clone(),
             kind: Kind::Age,
-            source: l.source.clone(),
+            source: l.source.to_string(),
         });
         if !l.recipient.starts_with("ssh-rsa ") {
             continue;
         }
-        let same_key = ids.pgp().iter().filter(|k| k.source() == l.source);
+        let KeySource::SshKey(path) = &l.source else {
+            continue;
+        };
+        let as_pgp = KeySource::SshKeyAsPgp(path.clone());
+        let same_key = ids.pgp().iter().filter(|k| k.source() == as_pgp);
         for fingerprint in same_key.filter_map(|k| k.fingerprint()) {
             out.push(Offered {
                 recipient: openpgp_v4::to_hex(&fingerprint),

@@ -10,16 +10,15 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::LoadedIdentity;
+use super::{KeySource, LoadedIdentity};
 
 /// Both identities of a host key (native, then converted for ed25519).
 pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, String> {
     let bytes = read(path)?;
-    let source = path.display().to_string();
-    let native = native_identity(&bytes, &source)?;
+    let native = native_identity(&bytes, path)?;
     let mut found = vec![native];
     if found[0].recipient.starts_with("ssh-ed25519 ") {
-        found.push(converted_identity(&bytes, &source)?);
+        found.push(converted_identity(&bytes, path)?);
     }
     Ok(found)
 }
@@ -27,13 +26,13 @@ pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, String> {
 /// Only the native identity (an RSA key given for PGP also answers `ssh-rsa` recipients).
 pub fn load_native(path: &Path) -> Result<LoadedIdentity, String> {
     let bytes = read(path)?;
-    native_identity(&bytes, &path.display().to_string())
+    native_identity(&bytes, path)
 }
 
 /// Only the ssh-to-age conversion (ed25519 keys only).
 pub fn load_converted(path: &Path) -> Result<LoadedIdentity, String> {
     let bytes = read(path)?;
-    converted_identity(&bytes, &path.display().to_string())
+    converted_identity(&bytes, path)
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
@@ -42,8 +41,8 @@ fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
         .map_err(|e| format!("cannot read: {e}"))
 }
 
-fn native_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, String> {
-    let identity = age::ssh::Identity::from_buffer(bytes, Some(source.to_string()))
+fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, String> {
+    let identity = age::ssh::Identity::from_buffer(bytes, Some(path.display().to_string()))
         .map_err(|_| "not an OpenSSH private key".to_string())?;
     let recipient = match &identity {
         age::ssh::Identity::Unencrypted(_) => public_key_line(&identity)?,
@@ -63,7 +62,7 @@ fn native_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, String>
     Ok(LoadedIdentity {
         identity: Box::new(identity),
         recipient,
-        source: source.to_string(),
+        source: KeySource::SshKey(path.to_path_buf()),
         via_plugin: false,
     })
 }
@@ -75,7 +74,7 @@ fn public_key_line(identity: &age::ssh::Identity) -> Result<String, String> {
         .map_err(|_| "the public half of the SSH key is malformed or unsupported".to_string())
 }
 
-fn converted_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, String> {
+fn converted_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, String> {
     let pair = ssh_to_age::convert::ssh_private_key_to_age(bytes)
         .map_err(|_| "cannot convert to an age identity (only ed25519 keys convert)".to_string())?;
     let secret = Zeroizing::new(pair.secret);
@@ -84,7 +83,7 @@ fn converted_identity(bytes: &[u8], source: &str) -> Result<LoadedIdentity, Stri
     Ok(LoadedIdentity {
         identity: Box::new(identity),
         recipient: pair.recipient,
-        source: format!("{source} (converted to age)"),
+        source: KeySource::SshKeyAsAge(path.to_path_buf()),
         via_plugin: false,
     })
 }

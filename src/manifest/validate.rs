@@ -267,7 +267,7 @@ fn secret(
             c.add(
                 subject,
                 "format",
-                format!("unknown format {f:?} (expected yaml, json, binary, dotenv or ini)"),
+                format!("unknown format {f:?} (expected {})", Format::names()),
             );
             None
         }),

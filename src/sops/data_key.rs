@@ -226,7 +226,7 @@ fn described(identities: &Identities, has_pgp: bool) -> Vec<(String, String)> {
     let age = identities
         .loaded()
         .iter()
-        .map(|l| (l.recipient.clone(), l.source.clone()));
+        .map(|l| (l.recipient.clone(), l.source.to_string()));
     let pgp = identities
         .pgp()
         .iter()
@@ -248,7 +248,7 @@ fn open_pgp(
                 PgpAttempt::NotForThisKey => {}
                 PgpAttempt::Failed(reason) => {
                     let p = SourceProblem {
-                        source: key.source().to_string(),
+                        source: key.source(),
                         reason,
                     };
                     if !problems.contains(&p) {

@@ -1,6 +1,7 @@
-# The home-manager module: sops-nix's user-mode `sops.*` options; secrets are installed by
-# sops-install from the systemd user service `sops-nix` (Linux) or the launchd agent `sops-nix`
-# (macOS), restarted on every home-manager activation.
+# The home-manager module: sops-nix's user-mode `sops.*` options (declared in
+# ../common/options.nix); secrets are installed by sops-install from the systemd user service
+# `sops-nix` (Linux) or the launchd agent `sops-nix` (macOS), restarted on every home-manager
+# activation.
 {
   config,
   lib,
@@ -8,90 +9,10 @@
   ...
 }:
 let
-  inherit (lib) mkOption types;
   cfg = config.sops;
   sopsLib = import ../common/lib.nix { inherit lib; };
   isDarwin = pkgs.stdenv.hostPlatform.isDarwin;
 
-  secretType = types.submodule (
-    { config, name, ... }:
-    {
-      options = {
-        name = mkOption {
-          type = types.str;
-          default = name;
-          description = "File name of the secret below the secrets directory. May contain `/`.";
-        };
-        key = mkOption {
-          type = types.str;
-          default = if cfg.defaultSopsKey != null then cfg.defaultSopsKey else name;
-          defaultText = lib.literalExpression "if config.sops.defaultSopsKey != null then config.sops.defaultSopsKey else <attribute name>";
-          description = ''
-            Key to look up in the sops file; nested keys are separated by `/`; `""` selects the
-            whole file. Ignored for the binary, dotenv and ini formats.
-          '';
-        };
-        path = mkOption {
-          type = types.str;
-          default = "${cfg.defaultSymlinkPath}/${name}";
-          defaultText = "<defaultSymlinkPath>/<attribute name>";
-          description = "Where the secret appears; `%r` is the runtime directory, `%%` a literal `%`.";
-        };
-        format = mkOption {
-          type = types.enum [ "yaml" "json" "binary" "ini" "dotenv" ];
-          default = cfg.defaultSopsFormat;
-          defaultText = lib.literalExpression "config.sops.defaultSopsFormat";
-          description = "Format of the sops file.";
-        };
-        mode = mkOption {
-          type = types.str;
-          default = "0400";
-          description = "Permissions of the secret file, in octal.";
-        };
-        sopsFile = mkOption {
-          type = types.path;
-          default = cfg.defaultSopsFile;
-          defaultText = lib.literalExpression "config.sops.defaultSopsFile";
-          description = "The sops file the secret is read from.";
-        };
-      };
-    }
-  );
-
-  templateType = types.submodule (
-    { config, name, ... }:
-    {
-      options = {
-        name = mkOption {
-          type = types.singleLineStr;
-          default = name;
-          description = "File name of the rendered template.";
-        };
-        path = mkOption {
-          type = types.singleLineStr;
-          default = "${xdgConfigHome}/sops-nix/secrets/rendered/${config.name}";
-          defaultText = "<xdg.configHome>/sops-nix/secrets/rendered/<name>";
-          description = "Where the rendered file appears.";
-        };
-        content = mkOption {
-          type = types.lines;
-          default = "";
-          description = "Text of the template; `config.sops.placeholder.<secret>` marks where a secret goes.";
-        };
-        mode = mkOption {
-          type = types.singleLineStr;
-          default = "0400";
-          description = "Permissions of the rendered file, in octal.";
-        };
-        file = mkOption {
-          type = types.path;
-          default = pkgs.writeText (lib.replaceStrings [ "/" ] [ "-" ] config.name) config.content;
-          defaultText = lib.literalExpression "a store file holding `content`";
-          description = "File holding the template text; used when `content` is empty.";
-        };
-      };
-    }
-  );
   xdgConfigHome = config.xdg.configHome;
 
   manifestData = {
@@ -161,171 +82,7 @@ let
   qubes = cfg.gnupg.qubes-split-gpg;
 in
 {
-  options.sops = {
-    secrets = mkOption {
-      type = types.attrsOf secretType;
-      default = { };
-      description = "Secrets to decrypt, by attribute name.";
-    };
-    templates = mkOption {
-      type = types.attrsOf templateType;
-      default = { };
-      description = "Templates rendered with the secrets' contents in place of their placeholders.";
-    };
-    placeholder = mkOption {
-      type = types.lazyAttrsOf (
-        types.mkOptionType {
-          name = "coercibleToString";
-          description = "value that can be coerced to string";
-          check = lib.strings.isConvertibleWithToString;
-          merge = lib.mergeEqualOption;
-        }
-      );
-      default = { };
-      visible = false;
-      description = "The placeholder text of each secret, by attribute name (defined when templates exist).";
-    };
-    defaultSopsFile = mkOption {
-      type = types.path;
-      description = "Default sops file for all secrets.";
-    };
-    defaultSopsFormat = mkOption {
-      type = types.str;
-      default = "yaml";
-      description = "Default format of the sops files.";
-    };
-    defaultSopsKey = mkOption {
-      type = types.nullOr types.str;
-      default = null;
-      description = "Default key looked up in the sops files; `\"\"` means the whole file.";
-    };
-    validateSopsFiles = mkOption {
-      type = types.bool;
-      default = true;
-      description = "Check at build time that the sops files parse and hold every key.";
-    };
-    defaultSymlinkPath = mkOption {
-      type = types.str;
-      default = "${config.xdg.configHome}/sops-nix/secrets";
-      defaultText = "<xdg.configHome>/sops-nix/secrets";
-      description = "Symlink to the live secrets generation.";
-    };
-    defaultSecretsMountPoint = mkOption {
-      type = types.str;
-      default = "%r/secrets.d";
-      description = "Directory holding the secrets generations; `%r` is the runtime directory.";
-    };
-    keepGenerations = mkOption {
-      type = types.ints.unsigned;
-      default = 1;
-      description = "Number of secrets generations to keep; 0 disables pruning.";
-    };
-    log = mkOption {
-      type = types.listOf (types.enum [ "keyImport" "secretChanges" ]);
-      default = [ "keyImport" "secretChanges" ];
-      description = "What to log.";
-    };
-    environment = mkOption {
-      type = types.attrsOf (types.either types.str types.path);
-      default = { };
-      description = "Environment variables set for the installer.";
-    };
-    package = mkOption {
-      type = types.package;
-      default = pkgs.callPackage ../../package.nix { };
-      defaultText = lib.literalExpression "the sops-install package of this flake";
-      description = "The installer package.";
-    };
-    hostRecipients = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      description = ''
-        This user's age recipients or ssh public keys. When set (and `validateSopsFiles` is
-        on) the build fails with a `sops updatekeys FILE` hint if a sops file is not encrypted
-        to any of them.
-      '';
-    };
-    age = {
-      keyFile = mkOption {
-        type = types.nullOr sopsLib.pathNotInStore;
-        default = null;
-        example = "/home/someuser/.age-key.txt";
-        description = "Age identity file (must not be in the Nix store).";
-      };
-      plugins = mkOption {
-        type = types.listOf types.package;
-        default = [ ];
-        description = "Packages whose bin directories are put on the installer's PATH (age plugins).";
-      };
-      generateKey = mkOption {
-        type = types.bool;
-        default = false;
-        description = "Generate `age.keyFile` with age-keygen when it does not exist.";
-      };
-      sshKeyPaths = mkOption {
-        type = types.listOf types.path;
-        default = [ ];
-        description = "ed25519 ssh private keys used as age identities.";
-      };
-    };
-    gnupg = {
-      package = mkOption {
-        type = types.package;
-        default = pkgs.gnupg;
-        defaultText = lib.literalExpression "pkgs.gnupg";
-        description = "GnuPG package; gives the default `SOPS_GPG_EXEC`.";
-      };
-      home = mkOption {
-        type = types.nullOr types.str;
-        default = null;
-        example = "/home/someuser/.gnupg";
-        description = "GnuPG home holding the private key; the installer runs `gpg -d` (`SOPS_GPG_EXEC`) with it for `pgp` entries.";
-      };
-      qubes-split-gpg = {
-        enable = mkOption {
-          type = types.bool;
-          default = false;
-          description = "Use Qubes split-gpg (qubes-gpg-client-wrapper) for PGP.";
-        };
-        domain = mkOption {
-          type = types.nullOr types.str;
-          default = null;
-          description = "The Qubes domain holding the GPG key.";
-        };
-      };
-      sshKeyPaths = mkOption {
-        type = types.listOf types.path;
-        default = [ ];
-        description = "RSA ssh private keys used as the PGP keys ssh-to-pgp derives from them (same fingerprints); read into memory, no keyring is written.";
-      };
-    };
-    internal = {
-      manifest = mkOption {
-        type = types.attrs;
-        internal = true;
-        readOnly = true;
-        description = "The manifest (before toJSON).";
-      };
-      manifestFile = mkOption {
-        type = types.unspecified;
-        internal = true;
-        readOnly = true;
-        description = "The checked manifest file.";
-      };
-      checkScript = mkOption {
-        type = types.str;
-        internal = true;
-        readOnly = true;
-        description = "Extra build-time check of the manifest (host recipients).";
-      };
-      script = mkOption {
-        type = types.unspecified;
-        internal = true;
-        readOnly = true;
-        description = "The script the service or agent runs.";
-      };
-    };
-  };
+  imports = [ (import ../common/options.nix { userMode = true; }) ];
 
   config = lib.mkMerge [
     {
@@ -337,9 +94,6 @@ in
         );
       };
     }
-    (lib.mkIf (cfg.templates != { }) {
-      sops.placeholder = lib.mapAttrs (attr: _: lib.mkDefault (sopsLib.placeholderFor attr)) cfg.secrets;
-    })
     (lib.mkIf (cfg.secrets != { }) {
       assertions = [
         {

@@ -14,7 +14,8 @@ let
 
   regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
-  installsForUsers = secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
+  installsForUsers =
+    secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
   manifest = config.system.build.sops-nix-manifest;
   manifestForUsers = config.system.build.sops-nix-users-manifest;
 
@@ -78,7 +79,6 @@ in
       defaultKeyPaths = hostKeys;
     })
     ../common/system-manifest.nix
-    ../nixos/templates.nix
   ];
 
   config = lib.mkMerge [

@@ -16,7 +16,8 @@ let
   regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
   # The for-users manifest is installed when it has secrets or templates.
-  installsForUsers = secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
+  installsForUsers =
+    secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
   manifest = config.system.build.sops-nix-manifest;
   manifestForUsers = config.system.build.sops-nix-users-manifest;
 
@@ -89,18 +90,9 @@ in
       defaultKeyPaths = hostKeys;
     })
     ../common/system-manifest.nix
-    ./templates.nix
   ];
 
   options.sops = {
-    defaultSopsKey = mkOption {
-      type = types.nullOr types.str;
-      default = null;
-      description = ''
-        Default key looked up in the sops files; `""` means the whole file. Ignored for the
-        binary, dotenv and ini formats.
-      '';
-    };
     useTmpfs = mkOption {
       type = types.bool;
       default = false;

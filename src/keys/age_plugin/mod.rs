@@ -23,17 +23,17 @@ use std::path::PathBuf;
 use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
-use super::{LoadedIdentity, SourceProblem};
+use super::{KeySource, LoadedIdentity, SourceProblem};
 
 /// What plugins reported while files were being opened, in order.
 #[derive(Clone, Default)]
 pub struct FailureLog(Arc<Mutex<Vec<SourceProblem>>>);
 
 impl FailureLog {
-    fn push(&self, source: &str, reason: String) {
+    fn push(&self, source: &KeySource, reason: String) {
         if let Ok(mut log) = self.0.lock() {
             log.push(SourceProblem {
-                source: source.to_string(),
+                source: source.clone(),
                 reason,
             });
         }
@@ -69,7 +69,7 @@ pub fn binary_name(name: &str) -> String {
 pub fn load(
     name: &str,
     identities: &[age::plugin::Identity],
-    source: &str,
+    source: &KeySource,
     log: &FailureLog,
 ) -> Result<LoadedIdentity, String> {
     let binary = binary_name(name);
@@ -88,14 +88,14 @@ pub fn load(
                 .map(|i| Zeroizing::new(i.to_string()))
                 .collect(),
             binary: binary.clone(),
-            source: source.to_string(),
+            source: source.clone(),
             log: log.clone(),
         }),
         recipient: format!(
             "{} AGE-PLUGIN-{upper}-1… via {binary}",
             count(identities.len())
         ),
-        source: source.to_string(),
+        source: source.clone(),
         via_plugin: true,
     })
 }
@@ -112,7 +112,7 @@ struct PluginIdentity {
     program: PathBuf,
     identities: Vec<Zeroizing<String>>,
     binary: String,
-    source: String,
+    source: KeySource,
     log: FailureLog,
 }
 
@@ -172,18 +172,22 @@ impl age::Identity for PluginIdentity {
 
 #[cfg(test)]
 mod tests {
-    use super::FailureLog;
+    use super::{FailureLog, KeySource};
 
     #[test]
     fn a_mark_scopes_failures_to_one_file_and_repeats_are_kept_once() {
         let log = FailureLog::default();
-        log.push("k line 1", "asked for a PIN".into());
+        let k = &KeySource::Plugin {
+            within: Box::new(KeySource::AgeKeyText("k".into())),
+            lines: vec![1],
+        };
+        log.push(k, "asked for a PIN".into());
         let mark = log.mark();
         assert!(log.since(mark).is_empty());
-        log.push("k line 1", "failed".into());
-        log.push("k line 1", "failed".into());
+        log.push(k, "failed".into());
+        log.push(k, "failed".into());
         // The same failure as before the mark, for the next file: it belongs to that file too.
-        log.push("k line 1", "asked for a PIN".into());
+        log.push(k, "asked for a PIN".into());
         let later: Vec<String> = log.since(mark).into_iter().map(|p| p.reason).collect();
         assert_eq!(later, ["failed", "asked for a PIN"]);
         assert_eq!(log.since(0).len(), 2);

@@ -16,7 +16,9 @@ use std::fmt;
 use crate::secret_bytes::SecretBytes;
 use crate::sops::tree::{Map, Value};
 
-/// A sops store (file format).
+/// A sops store (file format). Adding one means a variant, its entry in [`Format::ALL`] and its
+/// arms in the matches below (the compiler points at each); the CLI (`--input-type`,
+/// `--output-type`), the manifest's `format` and the messages listing formats follow `ALL`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Yaml,
@@ -27,6 +29,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every store, in the order help texts and messages list them.
+    pub const ALL: [Format; 5] = [
+        Format::Yaml,
+        Format::Json,
+        Format::Dotenv,
+        Format::Ini,
+        Format::Binary,
+    ];
+
     /// The store sops picks for a file name: by extension, binary when none matches.
     pub fn from_path(path: &std::path::Path) -> Format {
         match path.extension().and_then(|e| e.to_str()) {
@@ -40,16 +51,20 @@ impl Format {
 
     /// Parses a format name as sops and the sops-nix manifest spell it.
     pub fn from_name(name: &str) -> Option<Format> {
-        match name {
-            "yaml" => Some(Format::Yaml),
-            "json" => Some(Format::Json),
-            "dotenv" => Some(Format::Dotenv),
-            "ini" => Some(Format::Ini),
-            "binary" => Some(Format::Binary),
-            _ => None,
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The names of all stores for a message: `yaml, json, dotenv, ini or binary`.
+    pub fn names() -> String {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
         }
     }
 
+    /// The name sops and the sops-nix manifest use for the store.
     pub fn name(self) -> &'static str {
         match self {
             Format::Yaml => "yaml",
@@ -58,6 +73,17 @@ impl Format {
             Format::Ini => "ini",
             Format::Binary => "binary",
         }
+    }
+}
+
+/// `--input-type` / `--output-type` take the store names of [`Format::ALL`].
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
     }
 }
 
@@ -124,5 +150,36 @@ pub fn emit_value(format: Format, value: &Value) -> Result<SecretBytes, StoreErr
         Format::Dotenv | Format::Ini => Err(StoreError::new(format!(
             "the {format} store can only print strings and whole files"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn every_store_is_named_once_and_read_back_by_its_name() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+            assert_eq!(
+                Format::ALL.iter().filter(|g| g.name() == f.name()).count(),
+                1
+            );
+        }
+        assert_eq!(Format::from_name("toml"), None);
+        assert_eq!(Format::names(), "yaml, json, dotenv, ini or binary");
+    }
+
+    #[test]
+    fn the_cli_takes_exactly_the_store_names() {
+        use clap::ValueEnum;
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        assert_eq!(names, ["yaml", "json", "dotenv", "ini", "binary"]);
+        assert_eq!(Format::from_str("ini", false), Ok(Format::Ini));
+        assert!(Format::from_str("toml", false).is_err());
     }
 }

@@ -9,11 +9,11 @@ mod parse;
 pub(super) mod text;
 
 #[cfg(test)]
-mod corpus_tests;
+mod tests_corpus;
 #[cfg(test)]
-mod end_to_end_tests;
+mod tests_end_to_end;
 #[cfg(test)]
-mod tests;
+mod tests_units;
 
 use super::flatten::unflatten;
 use super::{LoadedFile, StoreError};

@@ -6,6 +6,7 @@
 
 mod emit;
 mod parse;
+mod typing;
 
 pub use emit::{emit_file, emit_value};
 pub use parse::load;

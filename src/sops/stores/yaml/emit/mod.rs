@@ -3,13 +3,13 @@
 //! multi-line keys in the explicit `? `/`: ` form, and comments placed where yaml.v3 puts the
 //! head and foot comments sops attaches to its nodes.
 //!
-//! Submodules: `scalar` (style decision and scalar writers), `resolve` and `timestamp` (which
-//! strings need quotes), `go_float` (float spelling), `writer` (the output cursor).
+//! Submodules: `scalar` (style decision and scalar writers; which strings need quotes is
+//! `yaml::typing`, shared with the reader), `go_float` (float spelling), `writer` (the output
+//! cursor), `chars` (character classes both writers use).
 
+mod chars;
 mod go_float;
-mod resolve;
 mod scalar;
-mod timestamp;
 mod writer;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! in whitespace, because yaml.v3 decides line breaks and separating spaces from exactly these
 //! three facts.
 
+use super::chars::{char_width, is_break};
 use crate::secret_bytes::SecretBytes;
 
 pub(super) struct Out {
@@ -144,9 +145,9 @@ impl Out {
             let mut pound = true;
             let mut i = 0;
             while i < text.len() {
-                let w = super::scalar::char_width(text[i]).min(text.len() - i);
+                let w = char_width(text[i]).min(text.len() - i);
                 let ch = &text[i..i + w];
-                if super::scalar::is_break(ch) {
+                if is_break(ch) {
                     self.write_break(ch);
                     breaks = true;
                     pound = false;

@@ -15,8 +15,8 @@
 //! * a comment after a bare `- ` with a sequence starting on the next lines leads that inner
 //!   sequence (yaml.v3 gives it to the inner sequence's first element).
 //!
-//! Scalars are typed by `resolve`; aliases are expanded as copies within a size budget;
-//! nesting is capped.
+//! Scalars are typed by `resolve` (tags; plain scalars by the shared `yaml::typing`); aliases
+//! are expanded as copies within a size budget; nesting is capped.
 
 mod block;
 mod block_scalar;
@@ -27,8 +27,6 @@ mod scalar;
 mod scanner;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod tests_docs;
 #[cfg(test)]
 mod tests_fixtures;
@@ -36,6 +34,8 @@ mod tests_fixtures;
 mod tests_robust;
 #[cfg(test)]
 mod tests_roundtrip;
+#[cfg(test)]
+mod tests_units;
 
 use block::Ctx;
 use scanner::{PResult, Parser, Pending};
@@ -44,8 +44,6 @@ use crate::sops::stores::{LoadedFile, StoreError};
 use crate::sops::tree::{Entry, Map, Value};
 
 /// Parses a YAML file into its documents and the `sops` metadata of the first one.
-pub(super) use resolve::yaml_float;
-
 pub fn load(input: &[u8]) -> Result<LoadedFile, StoreError> {
     if let Err(e) = std::str::from_utf8(input) {
         let line = 1 + input[..e.valid_up_to()]

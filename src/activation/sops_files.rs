@@ -1,9 +1,11 @@
-//! The manifest's sops files, each read, parsed and decrypted exactly once.
+//! The manifest's sops files for one run, each read, parsed and decrypted exactly once.
 //!
 //! `parse_all` reads every distinct file and decodes its metadata (what `-check-mode=sopsfile`
 //! proves at build time, without any private key); `check_keys` proves every secret's key
 //! exists in the encrypted tree; `decrypt_all` opens each file with the loaded identities,
-//! however many secrets come from it.
+//! however many secrets come from it. This is the manifest-facing side: which secrets use a
+//! file and how a problem names them. The sops layer ([`ParsedFile`]) only sees paths,
+//! formats and key segments.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,19 +13,11 @@ use std::path::{Path, PathBuf};
 use crate::keys::Identities;
 use crate::manifest::validate::{Problem, Problems};
 use crate::manifest::Manifest;
-use crate::sops::data_key;
-use crate::sops::decrypt::{self, DecryptedFile};
+use crate::sops::decrypt::DecryptedFile;
 use crate::sops::error::SopsError;
-use crate::sops::extract::{self, parse_secret_key};
-use crate::sops::metadata::Metadata;
-use crate::sops::stores::{Format, LoadedFile};
-
-/// A parsed, not yet decrypted file.
-pub struct ParsedFile {
-    pub format: Format,
-    pub loaded: LoadedFile,
-    pub metadata: Metadata,
-}
+use crate::sops::extract::parse_secret_key;
+use crate::sops::parsed::ParsedFile;
+use crate::sops::stores::Format;
 
 /// Every distinct sops file of a manifest, parsed.
 pub struct ParsedFiles {
@@ -79,7 +73,7 @@ pub fn parse_all(manifest: &Manifest) -> Result<ParsedFiles, Problems> {
         {
             continue;
         }
-        match parse_one(&s.sops_file, s.format) {
+        match ParsedFile::read(&s.sops_file, s.format) {
             Ok(parsed) => files.push((s.sops_file.clone(), parsed)),
             Err(message) => problems.push(Problem {
                 subject: subject(&s.sops_file),
@@ -99,36 +93,18 @@ fn subject(path: &Path) -> String {
     format!("sops file {}", path.display())
 }
 
-fn parse_one(path: &Path, format: Format) -> Result<ParsedFile, String> {
-    let input = crate::input_file::read(path, crate::input_file::SOPS_FILE_MAX)
-        .map_err(|e| format!("cannot read it: {e}"))?;
-    let (loaded, metadata) = decrypt::parse(&input, format).map_err(|e| e.to_string())?;
-    Ok(ParsedFile {
-        format,
-        loaded,
-        metadata,
-    })
-}
-
 impl ParsedFiles {
     /// Every yaml/json secret's key must exist in its (encrypted) file.
     pub fn check_keys(&self, manifest: &Manifest) -> Result<(), Problems> {
         let mut problems = Vec::new();
-        let indexes: Vec<extract::TopIndex> = self
-            .files
-            .iter()
-            .map(|(_, parsed)| extract::TopIndex::new(&parsed.loaded.branches))
-            .collect();
         for s in &manifest.secrets {
             if !matches!(s.format, Format::Yaml | Format::Json) || s.key.is_empty() {
                 continue;
             }
-            let Some(n) = self.files.iter().position(|(p, _)| p == &s.sops_file) else {
+            let Some((_, parsed)) = self.files.iter().find(|(p, _)| p == &s.sops_file) else {
                 continue;
             };
-            let (branches, index) = (&self.files[n].1.loaded.branches, &indexes[n]);
-            let steps = parse_secret_key(&s.key);
-            if let Err(e) = extract::lookup_indexed(branches, Some(index), &steps) {
+            if let Err(e) = parsed.check_key(&parse_secret_key(&s.key)) {
                 problems.push(Problem {
                     subject: format!("secret {:?}", s.name),
                     field: "key",
@@ -152,16 +128,11 @@ impl ParsedFiles {
     ) -> Result<HashMap<PathBuf, DecryptedFile>, FileError> {
         let mut out = HashMap::new();
         for (path, parsed) in self.files {
-            let fail = |error| FileError {
+            let file = parsed.decrypt(identities).map_err(|error| FileError {
                 secrets: users(manifest, &path),
                 path: path.clone(),
                 error,
-            };
-            let key = data_key::recover(&parsed.metadata, identities)
-                .map_err(|r| fail(SopsError::NoKey(r)))?;
-            let file =
-                decrypt::decrypt_with_key(parsed.loaded, parsed.format, &parsed.metadata, &key)
-                    .map_err(fail)?;
+            })?;
             out.insert(path, file);
         }
         Ok(out)

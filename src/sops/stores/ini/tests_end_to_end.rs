@@ -1,7 +1,7 @@
 //! End-to-end checks of the flat stores through the crypto core: every encrypted fixture and
 //! corpus file decrypts to exactly what `sops decrypt` printed (or fails where sops failed).
 
-use super::corpus_tests::{cases, corpus, fixtures, listed, KINDS};
+use super::tests_corpus::{cases, corpus, fixtures, listed, KINDS};
 use crate::keys::Identities;
 use crate::sops::decrypt;
 use crate::sops::stores::Format;

@@ -1,6 +1,6 @@
 //! Unit tests of the INI store and the metadata both flat stores load from the fixtures.
 
-use super::corpus_tests::fixtures;
+use super::tests_corpus::fixtures;
 use super::{emit_file, load};
 use crate::secret_bytes::SecretBytes;
 use crate::sops::stores::dotenv;

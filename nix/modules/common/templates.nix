@@ -1,5 +1,10 @@
-# `sops.templates` and `sops.placeholder` (NixOS and nix-darwin): files rendered from text in
-# which `config.sops.placeholder.<secret>` stands for the secret's content.
+# `sops.templates` and `sops.placeholder` (NixOS, nix-darwin and home-manager, `userMode`):
+# files rendered from text in which `config.sops.placeholder.<secret>` stands for the secret's
+# content.
+{
+  # home-manager: no owners; rendered below `xdg.configHome`.
+  userMode ? false,
+}:
 {
   config,
   lib,
@@ -7,12 +12,27 @@
   ...
 }:
 let
+  config' = config;
   inherit (lib) mkOption types;
   cfg = config.sops;
-  sopsLib = import ../common/lib.nix { inherit lib; };
+  sopsLib = import ./lib.nix { inherit lib; };
   users = config.users.users;
-  hasUnits = cfg.internal.platform == "nixos";
-  templatesForUsers = lib.filterAttrs (_: t: t.neededForUsers) cfg.templates;
+  hasUnits = !userMode && cfg.internal.platform == "nixos";
+  unitOptions = {
+    restartUnits = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "sshd.service" ];
+      description = "Units to restart when the rendered file is added or changes.";
+    };
+    reloadUnits = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "sshd.service" ];
+      description = "Units to reload when the rendered file is added or changes.";
+    };
+  };
+  templatesForUsers = lib.filterAttrs (_: t: t.neededForUsers or false) cfg.templates;
   # The secrets that are not neededForUsers whose placeholders a template's text contains
   # (`content`, or `file` when it is a plain path).
   usesRegularSecrets =
@@ -22,7 +42,8 @@ let
     in
     lib.attrNames (
       lib.filterAttrs (
-        n: s: !s.neededForUsers && cfg.placeholder ? ${n} && lib.hasInfix (toString cfg.placeholder.${n}) text
+        n: s:
+        !s.neededForUsers && cfg.placeholder ? ${n} && lib.hasInfix (toString cfg.placeholder.${n}) text
       ) cfg.secrets
     );
   templateType = types.submodule (
@@ -36,10 +57,18 @@ let
         };
         path = mkOption {
           type = types.singleLineStr;
-          default = "${
-            if config.neededForUsers then cfg.defaultSymlinkPathForUsers else cfg.defaultSymlinkPath
-          }/rendered/${config.name}";
-          defaultText = "/run/secrets-for-users/rendered/<name> when neededForUsers is set, else /run/secrets/rendered/<name>";
+          default =
+            if userMode then
+              "${config'.xdg.configHome}/sops-nix/secrets/rendered/${config.name}"
+            else if config.neededForUsers then
+              "${cfg.defaultSymlinkPathForUsers}/rendered/${config.name}"
+            else
+              "${cfg.defaultSymlinkPath}/rendered/${config.name}";
+          defaultText =
+            if userMode then
+              "<xdg.configHome>/sops-nix/secrets/rendered/<name>"
+            else
+              "/run/secrets-for-users/rendered/<name> when neededForUsers is set, else /run/secrets/rendered/<name>";
           description = "Where the rendered file appears; anything but the default is a symlink to it.";
         };
         content = mkOption {
@@ -52,40 +81,6 @@ let
           default = "0400";
           description = "Permissions of the rendered file, in octal.";
         };
-        owner = mkOption {
-          type = types.nullOr types.singleLineStr;
-          default = null;
-          description = "User owning the rendered file (wins over `uid`).";
-        };
-        uid = mkOption {
-          type = types.nullOr types.int;
-          default = 0;
-          description = "Numeric user owning the rendered file, used when `owner` is null.";
-        };
-        group = mkOption {
-          type = types.nullOr types.singleLineStr;
-          default =
-            if config.owner != null then
-              (if cfg.internal.platform == "darwin" then "staff" else users.${config.owner}.group or null)
-            else
-              null;
-          defaultText = lib.literalExpression "config.users.users.\${owner}.group when owner is set, else null";
-          description = "Group owning the rendered file (wins over `gid`).";
-        };
-        gid = mkOption {
-          type = types.nullOr types.int;
-          default = 0;
-          description = "Numeric group owning the rendered file, used when `group` is null.";
-        };
-        neededForUsers = mkOption {
-          type = types.bool;
-          default = false;
-          description = ''
-            Render this template before users are created (for `hashedPasswordFile`), into
-            `/run/secrets-for-users/rendered`. Its placeholders may only name secrets that are
-            `neededForUsers` too, and it is always owned by root.
-          '';
-        };
         file = mkOption {
           type = types.path;
           default = pkgs.writeText (lib.replaceStrings [ "/" ] [ "-" ] config.name) config.content;
@@ -93,20 +88,45 @@ let
           description = "File holding the template text; used when `content` is empty.";
         };
       }
-      // lib.optionalAttrs hasUnits {
-        restartUnits = mkOption {
-          type = types.listOf types.str;
-          default = [ ];
-          example = [ "sshd.service" ];
-          description = "Units to restart when the rendered file is added or changes.";
-        };
-        reloadUnits = mkOption {
-          type = types.listOf types.str;
-          default = [ ];
-          example = [ "sshd.service" ];
-          description = "Units to reload when the rendered file is added or changes.";
-        };
-      };
+      // lib.optionalAttrs (!userMode) (
+        {
+          owner = mkOption {
+            type = types.nullOr types.singleLineStr;
+            default = null;
+            description = "User owning the rendered file (wins over `uid`).";
+          };
+          uid = mkOption {
+            type = types.nullOr types.int;
+            default = 0;
+            description = "Numeric user owning the rendered file, used when `owner` is null.";
+          };
+          group = mkOption {
+            type = types.nullOr types.singleLineStr;
+            default =
+              if config.owner != null then
+                (if cfg.internal.platform == "darwin" then "staff" else users.${config.owner}.group or null)
+              else
+                null;
+            defaultText = lib.literalExpression "config.users.users.\${owner}.group when owner is set, else null";
+            description = "Group owning the rendered file (wins over `gid`).";
+          };
+          gid = mkOption {
+            type = types.nullOr types.int;
+            default = 0;
+            description = "Numeric group owning the rendered file, used when `group` is null.";
+          };
+          neededForUsers = mkOption {
+            type = types.bool;
+            default = false;
+            description = ''
+              Render this template before users are created (for `hashedPasswordFile`), into
+              `/run/secrets-for-users/rendered`. Its placeholders may only name secrets that are
+              `neededForUsers` too, and it is always owned by root.
+            '';
+          };
+        }
+        // lib.optionalAttrs hasUnits unitOptions
+      );
     }
   );
 in
@@ -135,20 +155,25 @@ in
   config = lib.mkIf (cfg.templates != { }) {
     sops.placeholder = lib.mapAttrs (attr: _: lib.mkDefault (sopsLib.placeholderFor attr)) cfg.secrets;
 
-    warnings =
+    warnings = lib.mkIf (!userMode) (
       lib.optional
         (lib.any (t: (t.owner != null && t.owner != "root") || (t.group != null && t.group != "root")) (
           lib.attrValues templatesForUsers
         ))
-        "sops: neededForUsers templates are always installed as root:root; their owner and group options are ignored";
+        "sops: neededForUsers templates are always installed as root:root; their owner and group options are ignored"
+    );
 
-    assertions =
+    assertions = lib.mkIf (!userMode) (
       lib.concatLists (
         lib.mapAttrsToList (
           name: t:
           [
             {
-              assertion = !((t.uid != null && t.uid != 0 && t.owner != "root") || (t.gid != null && t.gid != 0 && t.group != "root"));
+              assertion =
+                !(
+                  (t.uid != null && t.uid != 0 && t.owner != "root")
+                  || (t.gid != null && t.gid != 0 && t.group != "root")
+                );
               message = "In sops.templates.${name}: neededForUsers cannot be used for templates that are not root-owned";
             }
           ]
@@ -169,6 +194,7 @@ in
             message = "In sops.templates.${name}: set only one of group and gid";
           }
         ]) cfg.templates
-      );
+      )
+    );
   };
 }

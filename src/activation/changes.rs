@@ -1,0 +1,48 @@
+//! What a run reports: the changes against the live generation and the lines about them.
+
+use super::{Failure, Outcome};
+use crate::install::generation::Live;
+use crate::install::Layout;
+use crate::manifest::Manifest;
+use crate::report::{self, Changes, Tracked};
+
+/// A symlink path that points outside the mount point is left to be replaced, with a warning:
+/// it is not a generation of ours, so nothing is compared with, walked or removed through it.
+pub fn warn_elsewhere(layout: &Layout, live: &Live, outcome: &mut Outcome) {
+    if let Live::Elsewhere(target) = live {
+        outcome.notes.push(format!(
+            "warning: {} points at {}, outside {}: not a generation of ours; it is replaced \
+             and nothing it points at is read or removed",
+            layout.symlink_path.display(),
+            target.display(),
+            layout.mount_point.display()
+        ));
+    }
+}
+
+/// Changes against the live generation, if there is one of ours (never against whatever a
+/// foreign symlink or a real directory at the symlink path holds).
+pub fn changes_against_live(
+    m: &Manifest,
+    live: &Live,
+    tracked: &[Tracked<'_>],
+    compare_owners: bool,
+) -> Result<Changes, Failure> {
+    let Live::Generation(_, dir) = live else {
+        return Ok(Changes::default());
+    };
+    if m.user_mode {
+        return Ok(Changes::default());
+    }
+    report::compare(dir, tracked, compare_owners)
+        .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
+}
+
+/// The change lines, when the manifest asks for them (`logging.secretChanges`).
+pub fn lines(m: &Manifest, changes: &Changes, dry: bool) -> Vec<String> {
+    if m.log_secret_changes {
+        changes.lines(dry)
+    } else {
+        Vec::new()
+    }
+}
