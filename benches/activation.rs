@@ -14,6 +14,9 @@
 //! (`SOPS_INSTALL_BENCH_ORIGINAL_RUNS` runs each, default 3) and peak RSS. It needs a `keys`
 //! group; when the machine has none, the benchmark's namespace gets an /etc/group with one.
 
+// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{symlink, DirBuilderExt, OpenOptionsExt};

@@ -1,14 +1,17 @@
 //! The `sops-install` command line: parse arguments, set up logging, run, map errors to exit
 //! statuses. Everything else lives in the library.
 
+#![forbid(unsafe_code)]
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use sops_install::commands::install::{self as installer, Invocation};
-use sops_install::commands::{self, decrypt, host_check, recipient, CommandError};
+use sops_install::commands::{self, decrypt, host_check, initrd_secret, recipient, CommandError};
+use sops_install::keys::user_places::UserPlaces;
 use sops_install::report::escape::{escape, EscapingWriter};
 use sops_install::sops::stores::Format;
 
@@ -44,11 +47,13 @@ enum Command {
         /// Print only this part, in sops' syntax: '["key"]["nested"][0]'.
         #[arg(long)]
         extract: Option<String>,
-        /// An age identity file (repeatable; also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).
+        /// An age identity file (repeatable). Added to where sops looks: SOPS_AGE_KEY,
+        /// SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD and the user config dir's sops/age/keys.txt
+        /// ($XDG_CONFIG_HOME, else ~/.config; ~/Library/Application Support on macOS).
         #[arg(long = "age-key-file", value_name = "FILE")]
         age_key_files: Vec<PathBuf>,
-        /// An OpenSSH private key, used natively and converted to age (repeatable; also
-        /// SOPS_AGE_SSH_PRIVATE_KEY_FILE).
+        /// An OpenSSH private key, used natively and converted to age (repeatable). Added to
+        /// SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa.
         #[arg(long = "ssh-key", value_name = "FILE")]
         ssh_keys: Vec<PathBuf>,
         /// An RSA ssh private key used as the PGP key ssh-to-pgp derives (repeatable).
@@ -90,6 +95,38 @@ enum Command {
         /// The sops file.
         file: PathBuf,
     },
+    /// Write one secret of a sops file to a file with an exact mode, for the initrd: what
+    /// `sops.initrdSecrets` runs while the bootloader is installed. Keys as in activation.
+    InitrdSecret {
+        /// The sops file.
+        #[arg(long, value_name = "FILE")]
+        sops_file: PathBuf,
+        /// The store of the sops file (default: from its extension, binary otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// The secret's key as in `sops.secrets` (`a/b` for nested maps; empty: whole file).
+        #[arg(long, default_value = "")]
+        key: String,
+        /// The written file's mode, in octal.
+        #[arg(long, default_value = "0400", value_parser = parse_mode)]
+        mode: u32,
+        /// Where to write it (a symlink there, or as its directory, is refused).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+        /// An age identity file (`sops.age.keyFile`).
+        #[arg(long = "age-key-file", value_name = "FILE")]
+        age_key_file: Option<PathBuf>,
+        /// An ssh key used as an age key, natively and converted (`sops.age.sshKeyPaths`;
+        /// repeatable).
+        #[arg(long = "age-ssh-key", value_name = "FILE")]
+        age_ssh_keys: Vec<PathBuf>,
+        /// An RSA ssh key used as a PGP key (`sops.gnupg.sshKeyPaths`; repeatable).
+        #[arg(long = "pgp-ssh-key", value_name = "FILE")]
+        pgp_ssh_keys: Vec<PathBuf>,
+        /// The GnuPG home for gpg (`sops.gnupg.home`).
+        #[arg(long = "gnupg-home", value_name = "DIR")]
+        gnupg_home: Option<PathBuf>,
+    },
     /// Print the OpenPGP key of an RSA ssh key, as ssh-to-pgp does (also run as `ssh-to-pgp`):
     /// -i KEY, -o OUT, -format auto|binary|armor, -private-key.
     #[command(name = "ssh-to-pgp", disable_help_flag = true)]
@@ -111,10 +148,14 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| "sops-install".to_string());
     let is_subcommand = matches!(
         args.get(1).and_then(|a| a.to_str()),
-        Some("decrypt" | "recipient" | "host-check" | "help")
+        Some("decrypt" | "recipient" | "host-check" | "initrd-secret" | "help")
     );
+    // `help` alone is the full help, as `--help`; `help decrypt` is clap's help of `decrypt`.
+    let bare_help = args.len() == 2 && args.get(1).is_some_and(|a| a == "help");
     let result = if program == "ssh-to-pgp" {
         run_ssh_to_pgp(&args[1.min(args.len())..])
+    } else if bare_help {
+        print_full_help(&program)
     } else if args.get(1).is_some_and(|a| a == "ssh-to-pgp") {
         run_ssh_to_pgp(&args[2..])
     } else if is_subcommand {
@@ -129,6 +170,10 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
         }
     }
+}
+
+fn parse_mode(text: &str) -> Result<u32, String> {
+    initrd_secret::parse_mode(text)
 }
 
 fn init_logging() {
@@ -154,6 +199,32 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             file,
         }),
         Command::SshToPgp { args } => run_ssh_to_pgp(&args),
+        Command::InitrdSecret {
+            sops_file,
+            format,
+            key,
+            mode,
+            out,
+            age_key_file,
+            age_ssh_keys,
+            pgp_ssh_keys,
+            gnupg_home,
+        } => {
+            let args = initrd_secret::InitrdSecretArgs {
+                sops_file,
+                format,
+                key,
+                mode,
+                out,
+                age_key_file,
+                age_ssh_keys,
+                pgp_ssh_keys,
+                gnupg_home,
+            };
+            let env = sops_install::keys::EnvKeys::from_process();
+            sops_install::keys::helper::forget_key_variables();
+            initrd_secret::run(&args, &env)
+        }
         Command::Decrypt {
             input_type,
             output_type,
@@ -173,6 +244,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 ssh_keys,
                 pgp_ssh_keys,
                 gnupg_home,
+                user_places: Some(UserPlaces::from_process()),
             };
             let env = decrypt::KeyEnv::from_process();
             sops_install::keys::helper::forget_key_variables();
@@ -224,6 +296,29 @@ fn run(cli: Cli) -> Result<(), CommandError> {
     }
 }
 
+/// The help of every form: the manifest form (sops-nix's command line), then the subcommands
+/// and the manifest form's flags. On standard output, exit status 0, as `--help` is asked for.
+fn full_help(program: &str) -> String {
+    let usage = format!(
+        "{}\n       {program} <COMMAND> [OPTIONS] [ARGS]   (see '{program} help <COMMAND>')",
+        installer::usage_line(program)
+    );
+    Cli::command()
+        .bin_name(program)
+        .override_usage(usage)
+        .after_help(installer::OPTIONS_HELP)
+        .render_help()
+        .to_string()
+}
+
+fn print_full_help(program: &str) -> Result<(), CommandError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(full_help(program).as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CommandError::new(1, format!("cannot write the help: {e}")))
+}
+
 /// ssh-to-pgp's command line (as `ssh-to-pgp …` or `sops-install ssh-to-pgp …`).
 fn run_ssh_to_pgp(args: &[OsString]) -> Result<(), CommandError> {
     let args = commands::ssh_to_pgp::parse(args)?;
@@ -240,10 +335,7 @@ fn run_ssh_to_pgp(args: &[OsString]) -> Result<(), CommandError> {
 /// The sops-install-secrets form: `[-check-mode=…] [-ignore-passwd] manifest.json`.
 fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
     let (manifest, check_mode, ignore_passwd) = match installer::parse(args)? {
-        Invocation::Help => {
-            eprint!("{}", installer::usage(program));
-            return Ok(());
-        }
+        Invocation::Help => return print_full_help(program),
         Invocation::Version => {
             println!("sops-install {}", env!("CARGO_PKG_VERSION"));
             return Ok(());

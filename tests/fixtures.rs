@@ -6,6 +6,9 @@
 //! in step with the file. `SOPS_INSTALL_UNDER_TEST=sops` runs the real sops instead: then all
 //! rows pass except the three deliberate differences, and the stderr shape is not checked.
 
+// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,9 @@
 //! plugin protocol, and sources that fail next to sources that work — a failing source never
 //! hides another, and when nothing opens a file the one error line names every source tried.
 
+// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -425,4 +428,216 @@ fn a_plugin_that_floods_or_never_answers_is_stopped_with_its_name() {
     let env_text = std::fs::read_to_string(&seen).expect("the plugin ran");
     assert!(env_text.contains("PATH="), "{env_text}");
     assert!(!env_text.contains("SOPS_AGE_KEY"), "{env_text}");
+}
+
+// ---- Where `decrypt` looks when no option names a key (as sops does) ----
+
+/// `sops-install decrypt FILE` with only `env` set (besides the sandbox's HOME and PATH).
+fn decrypt_with_env(sb: &Sandbox, env: &[(&str, &std::ffi::OsStr)], file: &Path) -> Outcome {
+    let mut cmd = sb.command(env!("CARGO_BIN_EXE_sops-install"));
+    cmd.arg("decrypt").arg(file);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    common::run(&mut cmd)
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    common::fixtures_dir().join(rel)
+}
+
+/// The file opened and printed what the real sops printed for it.
+fn assert_prints(out: &Outcome, expected: &str, what: &str) {
+    assert_eq!(out.status, 0, "{what}: {}", out.stderr_text());
+    assert_eq!(
+        out.stdout,
+        common::fixture_bytes(expected),
+        "{what}: {}",
+        common::first_difference(&common::fixture_bytes(expected), &out.stdout)
+    );
+}
+
+fn copy_to(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(src, dst).expect("copy key");
+}
+
+#[test]
+fn the_user_config_dirs_age_keys_file_alone_opens_a_file() {
+    let basic = fixture("enc/basic.yaml");
+    // $HOME/.config/sops/age/keys.txt (Linux; ~/Library/Application Support on macOS).
+    let sb = Sandbox::new();
+    let below_home = if cfg!(target_os = "macos") {
+        "home/Library/Application Support/sops/age/keys.txt"
+    } else {
+        "home/.config/sops/age/keys.txt"
+    };
+    copy_to(&fixture("keys/age1.txt"), &sb.path(below_home));
+    assert_prints(
+        &decrypt_with_env(&sb, &[], &basic),
+        "out/yaml-basic-age1.out",
+        below_home,
+    );
+    // $XDG_CONFIG_HOME/sops/age/keys.txt wins over the default directory.
+    let sb = Sandbox::new();
+    copy_to(&fixture("keys/age2.txt"), &sb.path("xdg/sops/age/keys.txt"));
+    let xdg = sb.path("xdg");
+    assert_prints(
+        &decrypt_with_env(&sb, &[("XDG_CONFIG_HOME", xdg.as_os_str())], &basic),
+        "out/yaml-basic-age2.out",
+        "XDG_CONFIG_HOME",
+    );
+}
+
+#[test]
+fn each_sops_variable_alone_opens_a_file() {
+    let basic = fixture("enc/basic.yaml");
+    let key1 = fixture("keys/age1.txt");
+    let sb = Sandbox::new();
+    assert_prints(
+        &decrypt_with_env(&sb, &[("SOPS_AGE_KEY_FILE", key1.as_os_str())], &basic),
+        "out/yaml-basic-age1.out",
+        "SOPS_AGE_KEY_FILE",
+    );
+    // SOPS_AGE_KEY: identities, several on one line as sops 3.12+ accepts.
+    let identity = |f: &str| {
+        std::fs::read_to_string(fixture(f))
+            .expect("key")
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+            .expect("identity line")
+            .to_string()
+    };
+    let two = format!(
+        "{} {}",
+        identity("keys/wrong.txt"),
+        identity("keys/age1.txt")
+    );
+    assert_prints(
+        &decrypt_with_env(&sb, &[("SOPS_AGE_KEY", two.as_ref())], &basic),
+        "out/yaml-basic-age1.out",
+        "SOPS_AGE_KEY",
+    );
+    let host = common::fixture_host_key();
+    assert_prints(
+        &decrypt_with_env(
+            &sb,
+            &[("SOPS_AGE_SSH_PRIVATE_KEY_FILE", host.path.as_os_str())],
+            &fixture("enc/ssh.native.yaml"),
+        ),
+        "out/yaml-ssh-native.out",
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+    );
+}
+
+#[test]
+fn the_home_ssh_key_alone_opens_a_file() {
+    let sb = Sandbox::new();
+    let host = common::fixture_host_key();
+    let key = sb.path("home/.ssh/id_ed25519");
+    copy_to(&host.path, &key);
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    assert_prints(
+        &decrypt_with_env(&sb, &[], &fixture("enc/ssh.native.yaml")),
+        "out/yaml-ssh-native.out",
+        "~/.ssh/id_ed25519",
+    );
+}
+
+#[test]
+fn the_key_command_alone_opens_a_file_and_is_told_the_recipient() {
+    let sb = Sandbox::new();
+    let key2 = fixture("keys/age2.txt");
+    let r2 = std::fs::read_to_string(&key2)
+        .expect("key")
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .expect("recipient comment")
+        .to_string();
+    // Prints the key only when asked for its recipient, and logs every recipient asked for.
+    let log = sb.path("asked");
+    let script = sb.write(
+        "keycmd.sh",
+        format!(
+            "#!/bin/sh\necho \"$SOPS_AGE_RECIPIENT\" >> '{}'\n[ \"$SOPS_AGE_RECIPIENT\" = '{r2}' ] && cat '{}'\nexit 0\n",
+            log.display(),
+            key2.display()
+        )
+        .as_bytes(),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let cmd = format!("/bin/sh '{}'", script.display());
+    assert_prints(
+        &decrypt_with_env(
+            &sb,
+            &[("SOPS_AGE_KEY_CMD", cmd.as_ref())],
+            &fixture("enc/basic.yaml"),
+        ),
+        "out/yaml-basic-age2.out",
+        "SOPS_AGE_KEY_CMD",
+    );
+    let asked = std::fs::read_to_string(&log).expect("the command ran");
+    // basic.yaml lists R1 then R2: asked for R1 (no key), then R2 (the key), then stopped.
+    assert_eq!(asked.lines().count(), 2, "{asked}");
+    assert_eq!(asked.lines().last(), Some(r2.as_str()), "{asked}");
+    // A command that fails is named with its reason, on the one error line.
+    let out = decrypt_with_env(
+        &sb,
+        &[(
+            "SOPS_AGE_KEY_CMD",
+            "/bin/sh -c 'echo vault is sealed >&2; exit 1'".as_ref(),
+        )],
+        &fixture("enc/basic.yaml"),
+    );
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    let line = one_line(&out);
+    assert!(
+        line.contains("SOPS_AGE_KEY_CMD: for age1") && line.contains("vault is sealed"),
+        "{line}"
+    );
+}
+
+#[test]
+fn no_key_says_every_place_it_looked_on_one_line() {
+    let sb = Sandbox::new();
+    let out = decrypt_with_env(&sb, &[], &fixture("enc/basic.yaml"));
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    let line = one_line(&out);
+    let home = sb.path("home");
+    let config = if cfg!(target_os = "macos") {
+        home.join("Library/Application Support/sops/age/keys.txt")
+    } else {
+        home.join(".config/sops/age/keys.txt")
+    };
+    let places = [
+        "SOPS_AGE_KEY (not set)".to_string(),
+        "SOPS_AGE_KEY_FILE (not set)".to_string(),
+        "SOPS_AGE_KEY_CMD (not set)".to_string(),
+        format!("{} (absent)", config.display()),
+        "SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)".to_string(),
+        format!("{} (absent)", home.join(".ssh/id_ed25519").display()),
+        format!("{} (absent)", home.join(".ssh/id_rsa").display()),
+        "gpg with its default GnuPG home".to_string(),
+    ];
+    let list = line
+        .split_once("; looked for keys in: ")
+        .unwrap_or_else(|| panic!("no list of places in {line}"))
+        .1;
+    // Whatever advice follows the list (`; hint: …`) is not part of it.
+    let list = list.split("; hint:").next().unwrap_or("").trim_end();
+    assert_eq!(list, places.join(", "), "{line}");
+    // A source that is set is named with its value.
+    let key = fixture("keys/wrong.txt");
+    let out = decrypt_with_env(
+        &sb,
+        &[("SOPS_AGE_KEY_FILE", key.as_os_str())],
+        &fixture("enc/basic.yaml"),
+    );
+    let line = one_line(&out);
+    assert!(
+        line.contains(&format!("SOPS_AGE_KEY_FILE={}", key.display())),
+        "{line}"
+    );
 }

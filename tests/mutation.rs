@@ -13,6 +13,9 @@
 //! Knobs: `SOPS_MUTATION_SEED` (default 0x19), `SOPS_MUTATION_CASES` (default 240). A
 //! difference prints the seed, the case and the mutated file.
 
+// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common/mod.rs"]
 mod common;
 

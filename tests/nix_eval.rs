@@ -7,6 +7,9 @@
 //! nixpkgs.lib checkout or its `lib/` directory). When those are missing the tests are reported
 //! as ignored with the reason, never as passed; a path that is neither fails loudly.
 
+// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -1553,6 +1556,107 @@ eval_test! {
                 "{file} is not in the check's source {sources:?}"
             );
         }
+    }
+}
+
+/// Evaluates tests/nix/initrd-secrets.nix; with `runnable`, also the case whose command runs
+/// this build's sops-install on the sops fixtures (its package root is returned to keep it).
+fn eval_initrd_secrets(runnable: bool) -> (Value, Option<tempfile::TempDir>) {
+    if !runnable {
+        return (eval_nix_file("tests/nix/initrd-secrets.nix", &[]), None);
+    }
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(root.path().join("bin")).expect("bin");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_sops-install"),
+        root.path().join("bin/sops-install"),
+    )
+    .expect("symlink");
+    let fixtures = repo().join("tests/data/sops");
+    let v = eval_nix_file(
+        "tests/nix/initrd-secrets.nix",
+        &[
+            "--argstr",
+            "pkgRoot",
+            root.path().to_str().expect("utf-8 temp dir"),
+            "--argstr",
+            "fixtures",
+            fixtures.to_str().expect("utf-8 repository path"),
+        ],
+    );
+    (v, Some(root))
+}
+
+eval_test! {
+    fn initrd_secrets_become_nixpkgs_generate_commands() {
+        let (r, _) = eval_initrd_secrets(false);
+        let with = &r["withHook"];
+        assert_eq!(with["failing"], json!([]), "{with}");
+        let paths = with["secretPaths"].as_object().expect("secretPaths");
+        let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["/etc/secrets/initrd/ssh_host_ed25519_key", "/run/keys/luks"]);
+        for (path, entry) in paths {
+            // A generated secret: no source file, nixpkgs' defaults for the rest.
+            assert_eq!(entry["path"], json!(path));
+            assert_eq!(entry["source"], Value::Null);
+            assert_eq!(entry["intermediateSecretsDir"], json!(true));
+            let command = entry["command"].as_str().unwrap_or("");
+            // The file nixpkgs names in $out, the same key sources as activation, HOME forced.
+            for part in [
+                "target=\"${out:-${1:?",
+                "/bin/sops-install initrd-secret --sops-file ",
+                "--age-key-file /var/lib/sops/age.txt --age-ssh-key /etc/ssh/ssh_host_ed25519_key --pgp-ssh-key /etc/ssh/ssh_host_rsa_key --out \"$target\"",
+                "export HOME='/var/empty'",
+                "export SOPS_GPG_EXEC='/run/current-system/sw/bin/gpg'",
+            ] {
+                assert!(command.contains(part), "{path}: no {part:?} in\n{command}");
+            }
+        }
+        let ssh = paths["/etc/secrets/initrd/ssh_host_ed25519_key"]["command"].as_str().unwrap_or("");
+        assert!(
+            ssh.contains("--sops-file /etc/nixos/secrets.yaml --format yaml --key 'initrd/ssh host key' --mode 0400 "),
+            "{ssh}"
+        );
+        let luks = paths["/run/keys/luks"]["command"].as_str().unwrap_or("");
+        assert!(
+            luks.contains("--sops-file /etc/nixos/luks.bin --format binary --key '' --mode 0440 "),
+            "{luks}"
+        );
+        // Without nixpkgs' hook, or with a loader that cannot append secrets: an assertion, and
+        // nothing that would put the secret into the store.
+        let without = &r["withoutHook"];
+        assert_eq!(without["secretPaths"], json!({}));
+        let failing = without["failing"].to_string();
+        assert!(failing.contains("boot.initrd.secretPaths"), "{failing}");
+        let loader = r["loaderWithoutSecrets"]["failing"].to_string();
+        assert!(loader.contains("supportsInitrdSecrets"), "{loader}");
+    }
+
+    fn the_initrd_secret_command_writes_the_secret_where_nixpkgs_says() {
+        let (r, _root) = eval_initrd_secrets(true);
+        let case = &r["runnable"];
+        assert_eq!(case["failing"], json!([]), "{case}");
+        let command = case["secretPaths"]["/etc/secrets/initrd/db-password"]["command"]
+            .as_str()
+            .expect("command")
+            .to_string();
+        // As nixpkgs' append-initrd-secrets runs it: $out below its staging directory.
+        let staging = tempfile::tempdir().expect("temp dir");
+        let out = staging.path().join(".initrd-secrets/etc/secrets/initrd/db-password");
+        let run = Command::new("bash")
+            .arg("-c")
+            .arg(&command)
+            .env("out", &out)
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .output()
+            .expect("run bash");
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert_eq!(std::fs::read(&out).expect("written"), b"hunter2");
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&out).expect("stat").permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o440);
     }
 }
 

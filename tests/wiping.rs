@@ -16,6 +16,12 @@
 //! frees through `dealloc`, so a buffer that grows is checked like one that is dropped. Plain
 //! `Vec`s serve as controls: they must be seen *not* wiped.
 
+// Test support: a failed step is a failed test (Cargo.toml [lints] denies these in shipped code).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The one exception to Cargo.toml's `unsafe_code = "deny"`: this test installs a checking
+// global allocator (GlobalAlloc is an unsafe trait); the library and binary forbid unsafe.
+#![allow(unsafe_code)]
+
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};

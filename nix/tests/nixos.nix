@@ -617,6 +617,44 @@ let
         machine.succeed("grep -q 'recipient: ssh-rsa ' ${assets + "/rsa-ssh.yaml"}")
       '';
     };
+
+    # sops.initrdSecrets: decrypted while the boot loader (GRUB) is installed, through nixpkgs'
+    # boot.initrd.secretPaths hook, and present in stage 1. The loader is installed while the
+    # disk image is built, where only the store is at hand, so this test's throwaway key comes
+    # from the store through SOPS_AGE_KEY_FILE (a real host uses its ssh host key or
+    # sops.age.keyFile, outside the store).
+    initrd-secrets = pkgs.testers.runNixOSTest {
+      name = "sops-initrd-secrets";
+      nodes.machine = {
+        imports = [ ../modules/nixos ];
+        virtualisation.useBootLoader = true;
+        sops.environment.SOPS_AGE_KEY_FILE = assets + "/age-keys.txt";
+        sops.defaultSopsFile = assets + "/secrets.yaml";
+        sops.initrdSecrets = {
+          # Carried into stage 2 with /run, as nixpkgs' own initrd-secrets test does.
+          "/run/keys/sops-initrd-test".key = "test_key";
+          "/etc/sops-initrd-test" = {
+            key = "test_key";
+            mode = "0440";
+          };
+        };
+        # Read in stage 1 itself, after the root file system is mounted (postMountCommands
+        # belong to the scripted stage 1).
+        boot.initrd.systemd.enable = false;
+        boot.initrd.postMountCommands = ''
+          cp -p /etc/sops-initrd-test /mnt-root/sops-initrd-copy
+        '';
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test \"$(cat /run/keys/sops-initrd-test)\" = test_value")
+        machine.succeed("test \"$(cat /sops-initrd-copy)\" = test_value")
+        mode = int(machine.succeed("stat -c %a /run/keys/sops-initrd-test").strip(), 8)
+        assert mode & 0o077 == 0, oct(mode)
+        assert machine.succeed("stat -c %a /sops-initrd-copy").strip() == "440"
+      '';
+    };
   };
 in
 {

@@ -4,7 +4,8 @@ use super::{Failure, Outcome};
 use crate::install::generation::Live;
 use crate::install::Layout;
 use crate::manifest::Manifest;
-use crate::report::{self, Changes, Tracked};
+use crate::render::files::GenerationFile;
+use crate::report::{self, Changes};
 
 /// A symlink path that points outside the mount point is left to be replaced, with a warning:
 /// it is not a generation of ours, so nothing is compared with, walked or removed through it.
@@ -25,7 +26,7 @@ pub fn warn_elsewhere(layout: &Layout, live: &Live, outcome: &mut Outcome) {
 pub fn changes_against_live(
     m: &Manifest,
     live: &Live,
-    tracked: &[Tracked<'_>],
+    files: &[GenerationFile],
     compare_owners: bool,
 ) -> Result<Changes, Failure> {
     let Live::Generation(_, dir) = live else {
@@ -34,7 +35,7 @@ pub fn changes_against_live(
     if m.user_mode {
         return Ok(Changes::default());
     }
-    report::compare(dir, tracked, compare_owners)
+    report::compare(dir, files, compare_owners)
         .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
 }
 

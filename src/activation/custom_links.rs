@@ -7,13 +7,23 @@ use crate::manifest::{self, Manifest};
 
 /// A link for every secret and template with a custom path, owned like its file.
 pub fn custom_links(m: &Manifest, owners: &Owners) -> Vec<links::Link> {
-    let secrets = m.secrets.iter().zip(&owners.secrets).map(|(s, ids)| {
-        let what = format!("secret {:?}", s.name);
-        (what, &s.path, m.default_secret_path(&s.name), ids)
+    let secrets = owners.secrets.iter().map(|s| {
+        let what = format!("secret {:?}", s.item.name);
+        (
+            what,
+            &s.item.path,
+            m.default_secret_path(&s.item.name),
+            s.ids,
+        )
     });
-    let templates = m.templates.iter().zip(&owners.templates).map(|(t, ids)| {
-        let what = format!("template {:?}", t.name);
-        (what, &t.path, m.default_template_path(&t.name), ids)
+    let templates = owners.templates.iter().map(|t| {
+        let what = format!("template {:?}", t.item.name);
+        (
+            what,
+            &t.item.path,
+            m.default_template_path(&t.item.name),
+            t.ids,
+        )
     });
     secrets
         .chain(templates)

@@ -23,7 +23,7 @@ use crate::install::{self, links, lock, mount, prune, swap, write, Layout};
 use crate::keys;
 use crate::manifest::owners::{self, Lookup};
 use crate::render;
-use crate::report::{self, Tracked};
+use crate::report;
 use changes::{changes_against_live, lines, warn_elsewhere};
 use custom_links::custom_links;
 use key_notes::key_notes;
@@ -69,7 +69,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let decrypted = files
         .decrypt_all(&manifest, &ids)
         .map_err(|e| Failure(e.to_string()))?;
-    let new_files = render::files::build(&manifest, &decrypted, &owners).map_err(Failure)?;
+    let new_files = render::files::build(&owners, &decrypted).map_err(Failure)?;
     let layout = Layout {
         mount_point: manifest.secrets_mount_point.clone(),
         symlink_path: manifest.symlink_path.clone(),
@@ -77,18 +77,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         use_tmpfs: manifest.use_tmpfs,
         keys_gid: owners.keys_gid,
     };
-    let tracked: Vec<Tracked<'_>> = new_files
-        .iter()
-        .map(|f| Tracked {
-            name: &f.name,
-            rendered: f.rendered,
-            rel: &f.rel,
-            content: &f.content,
-            ids: f.ids,
-            restart: &f.restart,
-            reload: &f.reload,
-        })
-        .collect();
     let units = report::units::UnitRequests {
         dry: opts.dry,
         via_systemctl: opts.via_systemctl,
@@ -101,7 +89,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
         warn_elsewhere(&layout, &live, &mut outcome);
-        let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
+        let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
         units
             .request(&changes.restart, &changes.reload)
             .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
@@ -119,7 +107,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure(format!("failed to prepare new secrets directory: {e}")))?;
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
-    let changes = changes_against_live(&manifest, &live, &tracked, compare_owners)?;
+    let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)
         .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;

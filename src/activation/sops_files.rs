@@ -15,7 +15,6 @@ use crate::manifest::validate::{Problem, Problems};
 use crate::manifest::Manifest;
 use crate::sops::decrypt::DecryptedFile;
 use crate::sops::error::SopsError;
-use crate::sops::extract::parse_secret_key;
 use crate::sops::parsed::ParsedFile;
 use crate::sops::stores::Format;
 
@@ -98,13 +97,13 @@ impl ParsedFiles {
     pub fn check_keys(&self, manifest: &Manifest) -> Result<(), Problems> {
         let mut problems = Vec::new();
         for s in &manifest.secrets {
-            if !matches!(s.format, Format::Yaml | Format::Json) || s.key.is_empty() {
+            if !matches!(s.format, Format::Yaml | Format::Json) || s.key.is_whole_file() {
                 continue;
             }
             let Some((_, parsed)) = self.files.iter().find(|(p, _)| p == &s.sops_file) else {
                 continue;
             };
-            if let Err(e) = parsed.check_key(&parse_secret_key(&s.key)) {
+            if let Err(e) = parsed.check_key(s.key.segments()) {
                 problems.push(Problem {
                     subject: format!("secret {:?}", s.name),
                     field: "key",

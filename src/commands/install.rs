@@ -22,23 +22,24 @@ pub enum Invocation {
     Version,
 }
 
-pub fn usage(program: &str) -> String {
-    format!(
-        "Usage: {program} [OPTION] manifest.json\n\
-         \x20      {program} decrypt [OPTIONS] FILE   (see '{program} decrypt --help')\n\
-         \n\
-         Options:\n\
-         \x20 -check-mode string\n\
-         \x20       off (install), manifest (validate the manifest) or sopsfile (also parse every\n\
-         \x20       sops file and check every key, without private keys) (default \"off\")\n\
-         \x20 -ignore-passwd\n\
-         \x20       do not look up users and groups: everything is owned by root\n\
-         \x20 -h, -help, --help\n\
-         \x20       print this help\n\
-         \x20 -version, --version\n\
-         \x20       print the version\n"
-    )
+/// The manifest form's usage line (the subcommands have their own, from clap).
+pub fn usage_line(program: &str) -> String {
+    format!("{program} [-check-mode=off|manifest|sopsfile] [-ignore-passwd] MANIFEST.json")
 }
+
+/// The manifest form's flags, in the layout Go's `flag` package prints.
+pub const OPTIONS_HELP: &str = "\
+Options of the manifest form (sops-nix's sops-install-secrets command line):
+  -check-mode string
+        off (install), manifest (validate the manifest) or sopsfile (also parse every
+        sops file and check every key, without private keys) (default \"off\")
+  -ignore-passwd
+        do not look up users and groups: everything is owned by root
+  -h, -help, --help
+        print this help
+  -version, --version
+        print the version
+";
 
 /// One activation as the command line asked; its failure is the command's (status 1).
 pub fn run(opts: &Options) -> Result<Outcome, CommandError> {
@@ -69,7 +70,7 @@ pub fn parse(args: &[OsString]) -> Result<Invocation, CommandError> {
         };
         match name {
             "h" | "help" => return Ok(Invocation::Help),
-            "version" => return Ok(Invocation::Version),
+            "version" | "V" => return Ok(Invocation::Version),
             "ignore-passwd" => {
                 ignore_passwd = match value.as_deref() {
                     None | Some("true" | "1" | "t" | "T" | "TRUE" | "True") => true,

@@ -2,6 +2,7 @@
 
 pub mod decrypt;
 pub mod host_check;
+pub mod initrd_secret;
 pub mod install;
 pub mod recipient;
 pub mod ssh_to_pgp;

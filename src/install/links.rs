@@ -425,6 +425,9 @@ fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
 /// (tests/install/link_walk.rs): a unit test here could not be reported as ignored when run
 /// without root. Test support only; a failure panics.
 #[doc(hidden)]
+// Test code compiled into the library so the root-only runner can call it: a failed step is a
+// failed test, so it may panic with unwrap/expect as any test does.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod root_scenarios {
     use super::*;
     use std::os::unix::fs::MetadataExt;

@@ -13,6 +13,7 @@ mod age_key_file;
 pub mod age_plugin;
 mod gnupg;
 pub mod helper;
+pub mod key_cmd;
 pub mod openpgp_v4;
 mod pgp;
 pub mod pgp_message;
@@ -21,6 +22,7 @@ mod rsa_ssh_key;
 mod source;
 mod ssh_host_key;
 pub mod ssh_to_pgp;
+pub mod user_places;
 
 pub use gnupg::Gnupg;
 pub use pgp::{Attempt as PgpAttempt, PgpKey};
@@ -192,6 +194,12 @@ impl Identities {
         self.pgp.push(PgpKey::Gnupg { gpg });
     }
 
+    /// Records a source of age identities given as text (a key command, for example) that
+    /// could not be used.
+    pub fn record_problem(&mut self, label: &str, reason: String) {
+        self.problem(KeySource::AgeKeyText(label.to_string()), reason);
+    }
+
     fn problem(&mut self, source: KeySource, reason: String) {
         self.problems.push(SourceProblem { source, reason });
     }
@@ -230,17 +238,40 @@ impl Identities {
     }
 }
 
-/// The identities a manifest asks for: `ageSshKeyPaths` (converted as sops-nix does, and
+/// The key sources a manifest names (also given to `initrd-secret` as flags, so that the
+/// initrd's secrets are opened with the same keys as activation's).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeySources<'a> {
+    pub age_ssh_key_paths: &'a [std::path::PathBuf],
+    pub age_key_file: Option<&'a Path>,
+    pub ssh_key_paths: &'a [std::path::PathBuf],
+    pub gnupg_home: Option<&'a Path>,
+}
+
+/// The identities a manifest asks for; see [`for_sources`].
+pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Identities {
+    for_sources(
+        &KeySources {
+            age_ssh_key_paths: &manifest.age_ssh_key_paths,
+            age_key_file: manifest.age_key_file.as_deref(),
+            ssh_key_paths: &manifest.ssh_key_paths,
+            gnupg_home: manifest.gnupg_home.as_deref(),
+        },
+        env,
+    )
+}
+
+/// The identities of a manifest's key sources: `ageSshKeyPaths` (converted as sops-nix does, and
 /// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys, and as age `ssh-rsa` keys), gpg (`SOPS_GPG_EXEC`) with
 /// `gnupgHome` or its default home, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
 /// environment (and `SOPS_AGE_KEY_FILE` when the manifest names no age source, since sops-nix
 /// overrides it only then). Nothing is written to disk.
-pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Identities {
+pub fn for_sources(manifest: &KeySources<'_>, env: &EnvKeys) -> Identities {
     let mut ids = Identities::new();
-    for path in &manifest.age_ssh_key_paths {
+    for path in manifest.age_ssh_key_paths {
         ids.add_ssh_key(path);
     }
-    if let Some(f) = &manifest.age_key_file {
+    if let Some(f) = manifest.age_key_file {
         ids.add_age_key_file(f);
     }
     let manifest_has_age =
@@ -254,13 +285,13 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
     if let Some(f) = &env.ssh_private_key_file {
         ids.add_ssh_key(f);
     }
-    for path in &manifest.ssh_key_paths {
+    for path in manifest.ssh_key_paths {
         ids.add_rsa_ssh_key_as_pgp(path);
         ids.add_rsa_ssh_key_as_age(path);
     }
     // As in sops-nix, whose sops library always falls back to the gpg program: with the
     // manifest's home, else gpg's default (this is how qubes split-gpg's SOPS_GPG_EXEC works).
-    ids.add_gnupg(manifest.gnupg_home.as_deref(), env.gpg_exec());
+    ids.add_gnupg(manifest.gnupg_home, env.gpg_exec());
     ids
 }
 
@@ -271,6 +302,8 @@ pub struct EnvKeys {
     pub age_key_file: Option<std::path::PathBuf>,
     pub age_key: Option<Zeroizing<String>>,
     pub ssh_private_key_file: Option<std::path::PathBuf>,
+    /// `SOPS_AGE_KEY_CMD`: a command printing age identities (used by `decrypt`).
+    pub age_key_cmd: Option<String>,
     /// `SOPS_GPG_EXEC`: the gpg program.
     pub gpg_exec: Option<std::ffi::OsString>,
 }
@@ -281,13 +314,14 @@ impl std::fmt::Debug for EnvKeys {
             .field("age_key_file", &self.age_key_file)
             .field("age_key", &self.age_key.as_ref().map(|_| "<redacted>"))
             .field("ssh_private_key_file", &self.ssh_private_key_file)
+            .field("age_key_cmd", &self.age_key_cmd)
             .finish()
     }
 }
 
 impl EnvKeys {
-    /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE` and
-    /// `SOPS_GPG_EXEC`.
+    /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
+    /// `SOPS_AGE_KEY_CMD` and `SOPS_GPG_EXEC`.
     pub fn from_process() -> EnvKeys {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         EnvKeys {
@@ -296,6 +330,7 @@ impl EnvKeys {
                 .and_then(|v| v.into_string().ok())
                 .map(Zeroizing::new),
             ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(Into::into),
+            age_key_cmd: non_empty(key_cmd::VARIABLE).and_then(|v| v.into_string().ok()),
             gpg_exec: non_empty("SOPS_GPG_EXEC"),
         }
     }

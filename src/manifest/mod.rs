@@ -50,8 +50,8 @@ pub struct Ownership {
 pub struct Secret {
     /// File name relative to a generation; may contain `/`.
     pub name: String,
-    /// Lookup key (`a/b`), empty for the whole file.
-    pub key: String,
+    /// Lookup key (`a/b` in the manifest), split at validation; no segment: the whole file.
+    pub key: SecretKey,
     /// Where the user sees it; a symlink is made when it is not `<symlinkPath>/<name>`.
     pub path: PathBuf,
     pub ownership: Ownership,
@@ -61,6 +61,37 @@ pub struct Secret {
     pub reload_units: Vec<String>,
     /// The placeholder text that stands for this secret in templates.
     pub placeholder: Option<String>,
+}
+
+/// A secret's `key`, split once at validation: each segment selects a key of the map the
+/// previous one selected (sops-nix's `a/b/c`); no segment at all (the empty key) is the whole
+/// file. It prints as the manifest wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretKey(Vec<String>);
+
+impl SecretKey {
+    /// Splits a manifest key on `/`; the empty key is the whole file.
+    pub fn parse(key: &str) -> SecretKey {
+        if key.is_empty() {
+            return SecretKey::default();
+        }
+        SecretKey(key.split('/').map(str::to_string).collect())
+    }
+
+    /// The segments, outermost first.
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn is_whole_file(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,4 +131,18 @@ pub fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_split_on_slashes_and_empty_means_whole_file() {
+        assert!(SecretKey::parse("").is_whole_file());
+        assert_eq!(SecretKey::parse("").segments(), [] as [String; 0]);
+        assert_eq!(SecretKey::parse("a/b").segments(), ["a", "b"]);
+        assert_eq!(SecretKey::parse("a//b").segments(), ["a", "", "b"]);
+        assert_eq!(SecretKey::parse("a/b").to_string(), "a/b");
+    }
 }

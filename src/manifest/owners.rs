@@ -7,7 +7,7 @@
 use nix::unistd::{Group, User};
 
 use super::validate::{Problem, Problems};
-use super::{Manifest, Ownership, Principal};
+use super::{Manifest, Ownership, Principal, Secret, Template};
 
 /// Numeric ownership and mode of one installed file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,12 +17,20 @@ pub struct FileIds {
     pub mode: u32,
 }
 
-/// Resolved ownership for every secret and template, in manifest order, plus the group that
-/// owns the secrets directories.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owners {
-    pub secrets: Vec<FileIds>,
-    pub templates: Vec<FileIds>,
+/// A secret or template with its resolved numeric owner, group and mode: what render and
+/// install carry downstream together, so nothing pairs them up again by position.
+#[derive(Debug, Clone, Copy)]
+pub struct Owned<'m, T> {
+    pub item: &'m T,
+    pub ids: FileIds,
+}
+
+/// Every secret and template with its resolved ownership, in manifest order, plus the group
+/// that owns the secrets directories.
+#[derive(Debug, Clone)]
+pub struct Owners<'m> {
+    pub secrets: Vec<Owned<'m, Secret>>,
+    pub templates: Vec<Owned<'m, Template>>,
     pub keys_gid: u32,
 }
 
@@ -35,7 +43,7 @@ pub enum Lookup {
     AllRoot,
 }
 
-pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners, Problems> {
+pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners<'_>, Problems> {
     let mut problems = Vec::new();
     let mut one = |subject: String, o: &Ownership| -> FileIds {
         if lookup == Lookup::AllRoot {
@@ -109,12 +117,18 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners, Problems> 
     let secrets = manifest
         .secrets
         .iter()
-        .map(|s| one(format!("secret {:?}", s.name), &s.ownership))
+        .map(|s| Owned {
+            item: s,
+            ids: one(format!("secret {:?}", s.name), &s.ownership),
+        })
         .collect();
     let templates = manifest
         .templates
         .iter()
-        .map(|t| one(format!("template {:?}", t.name), &t.ownership))
+        .map(|t| Owned {
+            item: t,
+            ids: one(format!("template {:?}", t.name), &t.ownership),
+        })
         .collect();
     let keys_gid = if lookup == Lookup::AllRoot {
         0

@@ -11,7 +11,8 @@ use std::path::{Component, Path, PathBuf};
 
 use super::raw::{RawManifest, RawSecret, RawTemplate};
 use super::{
-    normalize, runtime_dir, Manifest, Ownership, Principal, Secret, Template, RENDERED_DIR,
+    normalize, runtime_dir, Manifest, Ownership, Principal, Secret, SecretKey, Template,
+    RENDERED_DIR,
 };
 use crate::sops::stores::Format;
 
@@ -307,7 +308,7 @@ fn secret(
     unusable_ids(c, subject, &rs.owner, rs.uid, &rs.group, rs.gid);
     Some(Secret {
         name: name?,
-        key: rs.key.unwrap_or_default(),
+        key: SecretKey::parse(&rs.key.unwrap_or_default()),
         path: path?,
         ownership: Ownership {
             owner: principal(rs.owner, rs.uid),

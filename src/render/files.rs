@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::{render, Substitution};
-use crate::manifest::owners::{FileIds, Owners};
-use crate::manifest::{Manifest, RENDERED_DIR};
+use crate::manifest::owners::{FileIds, Owned, Owners};
+use crate::manifest::{Secret, Template, RENDERED_DIR};
 use crate::secret_bytes::SecretBytes;
 use crate::sops::DecryptedFile;
 
@@ -24,65 +24,82 @@ pub struct GenerationFile {
     pub reload: Vec<String>,
 }
 
-/// Builds every secret and template; errors name the secret or template and its file.
+/// Builds every secret and template, each with its resolved owner, group and mode; errors
+/// name the secret or template and its file.
 pub fn build(
-    manifest: &Manifest,
+    owners: &Owners<'_>,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
-    owners: &Owners,
 ) -> Result<Vec<GenerationFile>, String> {
-    let mut files = Vec::with_capacity(manifest.secrets.len() + manifest.templates.len());
-    for (s, ids) in manifest.secrets.iter().zip(&owners.secrets) {
-        let file = decrypted.get(&s.sops_file).ok_or_else(|| {
-            format!(
-                "secret {:?}: {} was not decrypted",
-                s.name,
-                s.sops_file.display()
-            )
-        })?;
-        let content = file.secret(&s.key).map_err(|e| {
-            format!(
-                "secret {} in {} is not valid: {e}",
-                s.name,
-                s.sops_file.display()
-            )
-        })?;
-        files.push(GenerationFile {
-            name: s.name.clone(),
-            rendered: false,
-            rel: s.name.clone(),
-            content,
-            ids: *ids,
-            restart: s.restart_units.clone(),
-            reload: s.reload_units.clone(),
-        });
-    }
-    let mut rendered = Vec::with_capacity(manifest.templates.len());
-    {
-        let substitutions: Vec<Substitution<'_>> = manifest
-            .secrets
-            .iter()
-            .zip(&files)
-            .filter_map(|(s, f)| {
-                s.placeholder.as_deref().map(|placeholder| Substitution {
-                    placeholder,
-                    value: &f.content,
-                })
+    let secrets = owners
+        .secrets
+        .iter()
+        .map(|owned| Ok((owned.item, secret_file(owned, decrypted)?)))
+        .collect::<Result<Vec<(&Secret, GenerationFile)>, String>>()?;
+    let substitutions: Vec<Substitution<'_>> = secrets
+        .iter()
+        .filter_map(|(s, f)| {
+            s.placeholder.as_deref().map(|placeholder| Substitution {
+                placeholder,
+                value: &f.content,
             })
-            .collect();
-        for (t, ids) in manifest.templates.iter().zip(&owners.templates) {
-            let content = render(&t.text, &substitutions)
-                .map_err(|e| format!("cannot render template {:?}: {e}", t.name))?;
-            rendered.push(GenerationFile {
-                name: t.name.clone(),
-                rendered: true,
-                rel: format!("{RENDERED_DIR}/{}", t.name),
-                content,
-                ids: *ids,
-                restart: t.restart_units.clone(),
-                reload: t.reload_units.clone(),
-            });
-        }
-    }
-    files.extend(rendered);
-    Ok(files)
+        })
+        .collect();
+    let templates = owners
+        .templates
+        .iter()
+        .map(|owned| template_file(owned, &substitutions))
+        .collect::<Result<Vec<GenerationFile>, String>>()?;
+    Ok(secrets
+        .into_iter()
+        .map(|(_, f)| f)
+        .chain(templates)
+        .collect())
+}
+
+/// One secret, cut from its decrypted sops file.
+fn secret_file(
+    &Owned { item: s, ids }: &Owned<'_, Secret>,
+    decrypted: &HashMap<PathBuf, DecryptedFile>,
+) -> Result<GenerationFile, String> {
+    let file = decrypted.get(&s.sops_file).ok_or_else(|| {
+        format!(
+            "secret {:?}: {} was not decrypted",
+            s.name,
+            s.sops_file.display()
+        )
+    })?;
+    let content = file.secret(s.key.segments()).map_err(|e| {
+        format!(
+            "secret {} in {} is not valid: {e}",
+            s.name,
+            s.sops_file.display()
+        )
+    })?;
+    Ok(GenerationFile {
+        name: s.name.clone(),
+        rendered: false,
+        rel: s.name.clone(),
+        content,
+        ids,
+        restart: s.restart_units.clone(),
+        reload: s.reload_units.clone(),
+    })
+}
+
+/// One template, rendered with the secrets' values.
+fn template_file(
+    &Owned { item: t, ids }: &Owned<'_, Template>,
+    substitutions: &[Substitution<'_>],
+) -> Result<GenerationFile, String> {
+    let content = render(&t.text, substitutions)
+        .map_err(|e| format!("cannot render template {:?}: {e}", t.name))?;
+    Ok(GenerationFile {
+        name: t.name.clone(),
+        rendered: true,
+        rel: format!("{RENDERED_DIR}/{}", t.name),
+        content,
+        ids,
+        restart: t.restart_units.clone(),
+        reload: t.reload_units.clone(),
+    })
 }

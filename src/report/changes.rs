@@ -11,21 +11,9 @@ use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use crate::manifest::owners::FileIds;
 use crate::manifest::RENDERED_DIR;
+use crate::render::files::GenerationFile;
 use crate::secret_bytes::SecretBytes;
-
-/// One installed file as the report sees it.
-pub struct Tracked<'a> {
-    pub name: &'a str,
-    pub rendered: bool,
-    /// Path relative to a generation.
-    pub rel: &'a str,
-    pub content: &'a SecretBytes,
-    pub ids: FileIds,
-    pub restart: &'a [String],
-    pub reload: &'a [String],
-}
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -40,10 +28,11 @@ pub struct Changes {
     pub reload: Vec<String>,
 }
 
-/// Compares `files` with the tree `live` resolves to. `compare_owners` is off in user mode.
+/// Compares the new generation's `files` (as rendered, in memory) with the tree `live`
+/// resolves to. `compare_owners` is off in user mode.
 pub fn compare(
     live: &Path,
-    files: &[Tracked<'_>],
+    files: &[GenerationFile],
     compare_owners: bool,
 ) -> Result<Changes, String> {
     let mut c = Changes::default();
@@ -51,7 +40,7 @@ pub fn compare(
         return Ok(c);
     }
     for f in files {
-        let path = live.join(f.rel);
+        let path = live.join(&f.rel);
         let state = match live_state(&path, f, compare_owners) {
             Ok(state) => state,
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
@@ -63,19 +52,19 @@ pub fn compare(
             (true, true) => &mut c.added_rendered,
             (true, false) => &mut c.modified_rendered,
         };
-        list.push(f.name.to_string());
+        list.push(f.name.clone());
         c.restart.extend(f.restart.iter().cloned());
         c.reload.extend(f.reload.iter().cloned());
     }
     let secrets: HashSet<&str> = files
         .iter()
         .filter(|f| !f.rendered)
-        .map(|f| f.rel)
+        .map(|f| f.rel.as_str())
         .collect();
     let templates: HashSet<&str> = files
         .iter()
         .filter(|f| f.rendered)
-        .map(|f| f.name)
+        .map(|f| f.name.as_str())
         .collect();
     let mut found = Vec::new();
     walk(live, "", &mut found);
@@ -103,7 +92,11 @@ pub fn compare(
 /// `Some(true)`: not in the live tree (added); `Some(false)`: there but different in content,
 /// owner or mode (modified); `None`: unchanged. One open, one fstat and, only when size,
 /// owner and mode agree, one read of the live file.
-fn live_state(path: &Path, f: &Tracked<'_>, compare_owners: bool) -> std::io::Result<Option<bool>> {
+fn live_state(
+    path: &Path,
+    f: &GenerationFile,
+    compare_owners: bool,
+) -> std::io::Result<Option<bool>> {
     // O_NONBLOCK: a FIFO planted in the live tree must not hang the activation.
     let file = match std::fs::OpenOptions::new()
         .read(true)
@@ -127,7 +120,7 @@ fn live_state(path: &Path, f: &Tracked<'_>, compare_owners: bool) -> std::io::Re
     let mut old = SecretBytes::zeroed(f.content.len());
     let mut file = file;
     match file.read_exact(old.as_mut_bytes()) {
-        Ok(()) => Ok((old != *f.content).then_some(false)),
+        Ok(()) => Ok((old != f.content).then_some(false)),
         Err(e) if e.kind() == ErrorKind::UnexpectedEof => Ok(Some(false)),
         Err(e) => Err(e),
     }

@@ -5,4 +5,4 @@ pub mod changes;
 pub mod escape;
 pub mod units;
 
-pub use changes::{compare, Changes, Tracked};
+pub use changes::{compare, Changes};

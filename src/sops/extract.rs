@@ -76,12 +76,10 @@ pub fn parse_extract_path(s: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
-/// sops-nix keys: `a/b/c` walks nested maps; the empty key is the whole file.
-pub fn parse_secret_key(key: &str) -> Vec<Step> {
-    if key.is_empty() {
-        return Vec::new();
-    }
-    key.split('/').map(|k| Step::Key(k.to_string())).collect()
+/// A sops-nix key, given as its segments (split when the manifest was validated): each walks
+/// one level of nested maps; no segment is the whole file.
+pub fn key_steps(segments: &[String]) -> Vec<Step> {
+    segments.iter().map(|k| Step::Key(k.clone())).collect()
 }
 
 fn describe(steps: &[Step]) -> String {
@@ -206,11 +204,15 @@ mod tests {
         assert!(parse_extract_path("[x]").is_err());
     }
 
+    fn key(s: &str) -> Vec<Step> {
+        key_steps(&s.split('/').map(String::from).collect::<Vec<_>>())
+    }
+
     #[test]
-    fn secret_keys_split_on_slashes_and_empty_means_whole_file() {
-        assert_eq!(parse_secret_key(""), vec![]);
+    fn secret_key_segments_are_map_keys_and_none_means_whole_file() {
+        assert_eq!(key_steps(&[]), vec![]);
         assert_eq!(
-            parse_secret_key("a/b"),
+            key("a/b"),
             vec![Step::Key("a".into()), Step::Key("b".into())]
         );
     }
@@ -260,13 +262,13 @@ mod tests {
         let mut top = Map::new();
         top.push("a", Value::Map(inner));
         let branches = vec![top];
-        let out = extract(&branches, &parse_secret_key("a/b"), Format::Yaml).unwrap();
+        let out = extract(&branches, &key("a/b"), Format::Yaml).unwrap();
         assert_eq!(out.as_bytes(), b"secret");
-        let err = extract(&branches, &parse_secret_key("a/c"), Format::Yaml)
+        let err = extract(&branches, &key("a/c"), Format::Yaml)
             .unwrap_err()
             .to_string();
         assert_eq!(err, "key a/c not found");
-        let err = extract(&branches, &parse_secret_key("a/b/c"), Format::Yaml)
+        let err = extract(&branches, &key("a/b/c"), Format::Yaml)
             .unwrap_err()
             .to_string();
         assert_eq!(err, "a/b is a string, so it has no key \"c\"");

@@ -11,7 +11,7 @@ use crate::keys::Identities;
 use crate::sops::data_key;
 use crate::sops::decrypt::{self, DecryptedFile};
 use crate::sops::error::SopsError;
-use crate::sops::extract::{self, Step};
+use crate::sops::extract;
 use crate::sops::metadata::Metadata;
 use crate::sops::stores::{Format, LoadedFile};
 
@@ -38,13 +38,14 @@ impl ParsedFile {
         })
     }
 
-    /// Whether the (encrypted) tree has the value `steps` select; the error names the step.
-    pub fn check_key(&self, steps: &[Step]) -> Result<(), String> {
+    /// Whether the (encrypted) tree has the value the key `segments` select (each a map key);
+    /// the error names the step that fails.
+    pub fn check_key(&self, segments: &[String]) -> Result<(), String> {
         let branches = &self.loaded.branches;
         let index = self
             .top_index
             .get_or_init(|| extract::TopIndex::new(branches));
-        extract::lookup_indexed(branches, Some(index), steps).map(|_| ())
+        extract::lookup_indexed(branches, Some(index), &extract::key_steps(segments)).map(|_| ())
     }
 
     /// Opens the data key with `identities`, decrypts every value and checks the MAC.

@@ -531,7 +531,7 @@ fn decrypt_runs(env: &Env) -> Vec<Labelled> {
             as_ssh,
             f.clone(),
         ));
-        for t in ["yaml", "json", "dotenv", "ini", "binary"] {
+        for t in sops_install::sops::stores::Format::ALL.map(|f| f.name()) {
             let mut a = age("age1.txt");
             a.extend(["--input-type".to_string(), t.to_string()]);
             cases.push((format!("{} as {t}", f.display()), a.clone(), f.clone()));

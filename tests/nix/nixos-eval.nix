@@ -19,8 +19,21 @@ let
   };
   # Options the test nodes set that the stubs do not declare (their values are not used).
   vmOptions = {
+    imports = [ stubs.initrdSecretOptions ];
+    # VM tests boot with a loader that appends initrd secrets (GRUB).
+    config.boot.loader.supportsInitrdSecrets = lib.mkDefault true;
     options = {
-      boot = loose;
+      boot.initrd.systemd = loose;
+      boot.loader.grub = loose;
+      boot.loader.systemd-boot = loose;
+      boot.kernelPackages = mkOption {
+        type = types.raw;
+        default = { };
+      };
+      boot.initrd.postMountCommands = mkOption {
+        type = types.lines;
+        default = "";
+      };
       specialisation = loose;
       environment = loose;
       networking = loose;

@@ -13,9 +13,46 @@ let
     type = types.attrsOf types.anything;
     default = { };
   };
+  # nixpkgs' initrd secret options (stage-1.nix; secretPaths since NixOS/nixpkgs#493445): per
+  # path in the initrd a file to copy (`source`) or a command writing `$out` at boot loader
+  # install time (`generateSecretCommand`), staged below /.initrd-secrets unless told not to.
+  initrdSecretOptions = {
+    options.boot.initrd.secretPaths = mkOption {
+      default = { };
+      type = types.attrsOf (
+        types.submodule (
+          { name, ... }:
+          {
+            options = {
+              path = mkOption {
+                type = types.str;
+                default = name;
+              };
+              source = mkOption {
+                type = types.nullOr types.path;
+                default = null;
+              };
+              generateSecretCommand = mkOption {
+                type = types.nullOr types.path;
+                default = null;
+              };
+              intermediateSecretsDir = mkOption {
+                type = types.bool;
+                default = true;
+              };
+            };
+          }
+        )
+      );
+    };
+    options.boot.loader.supportsInitrdSecrets = mkOption {
+      type = types.bool;
+      default = false;
+    };
+  };
 in
 {
-  inherit fakeStorePath;
+  inherit fakeStorePath initrdSecretOptions;
 
   pkgs = {
     writeText = name: text: fakeStorePath name;

@@ -90,6 +90,7 @@ in
       defaultKeyPaths = hostKeys;
     })
     ../common/system-manifest.nix
+    ./initrd-secrets.nix
   ];
 
   options.sops = {

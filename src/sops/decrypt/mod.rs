@@ -98,15 +98,15 @@ impl DecryptedFile {
         extract::extract(&self.branches, steps, format)
     }
 
-    /// A sops-nix secret: `key` walks nested maps (`a/b/c`), the empty key is the whole file;
-    /// dotenv, ini and binary files are always whole.
-    pub fn secret(&self, key: &str) -> Result<SecretBytes, SopsError> {
+    /// A sops-nix secret: the key's segments walk nested maps (`a/b/c`), none is the whole
+    /// file; dotenv, ini and binary files are always whole.
+    pub fn secret(&self, key: &[String]) -> Result<SecretBytes, SopsError> {
         match self.format {
             Format::Yaml | Format::Json => {
                 let index = self
                     .top_index
                     .get_or_init(|| extract::TopIndex::new(&self.branches));
-                let steps = extract::parse_secret_key(key);
+                let steps = extract::key_steps(key);
                 extract::extract_indexed(&self.branches, Some(index), &steps, self.format)
             }
             Format::Dotenv | Format::Ini | Format::Binary => self.emit(self.format),

@@ -1,0 +1,146 @@
+//! `SOPS_AGE_KEY_CMD`: a command that prints age identities, run as sops runs it.
+//!
+//! The value is split into words like a shell would (quotes, backslashes; no expansion, no
+//! pipes) and run directly, with `SOPS_AGE_RECIPIENT` set to the recipient sops is trying,
+//! so one command can serve several keys. Its standard output is read as a key file.
+//!
+//! It is started as every helper is ([`super::helper`]): never from the working directory, a
+//! small environment without the key variables, standard input closed, standard output
+//! bounded by the key-file limit, the last line of standard error kept for the reason, and
+//! killed after `SOPS_INSTALL_HELPER_TIMEOUT` seconds.
+
+use std::io::Read;
+use std::process::Stdio;
+
+use zeroize::Zeroizing;
+
+use super::helper::{helper_timeout, Watchdog};
+
+/// The variable naming the command.
+pub const VARIABLE: &str = "SOPS_AGE_KEY_CMD";
+/// The variable the command gets: the recipient being tried.
+pub const RECIPIENT_VARIABLE: &str = "SOPS_AGE_RECIPIENT";
+/// Bytes of standard error kept (the end, for the reason line).
+const STDERR_KEPT: usize = 8192;
+
+/// Runs the command for `recipient`; its standard output, or one line saying why not.
+pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, String> {
+    let words = shlex::split(command_line)
+        .ok_or_else(|| "cannot be split into words (an unclosed quote?)".to_string())?;
+    let (program, args) = words.split_first().ok_or_else(|| "is empty".to_string())?;
+    let mut cmd = super::helper::command(program.as_ref())?;
+    cmd.args(args)
+        .env(RECIPIENT_VARIABLE, recipient)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let timeout = helper_timeout();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let watchdog = Watchdog::start(program.clone(), timeout, move || {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    });
+    let err_reader = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut kept: Vec<u8> = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stderr.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        kept.extend_from_slice(&chunk[..n]);
+                        if kept.len() > STDERR_KEPT {
+                            kept.drain(..kept.len() - STDERR_KEPT);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            kept
+        })
+    });
+    let max = usize::try_from(crate::input_file::KEY_FILE_MAX).unwrap_or(usize::MAX);
+    let mut out = Zeroizing::new(Vec::new());
+    let mut too_much = false;
+    let mut read_error = None;
+    if let Some(mut stdout) = child.stdout.take() {
+        let mut chunk = Zeroizing::new([0u8; 4096]);
+        loop {
+            match stdout.read(&mut chunk[..]) {
+                Ok(0) => break,
+                Ok(n) if out.len() + n > max => {
+                    too_much = true;
+                    break;
+                }
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    if too_much || read_error.is_some() {
+        let _ = child.kill();
+    }
+    let killed = watchdog.finish();
+    let status = child
+        .wait()
+        .map_err(|e| format!("{program} did not finish: {e}"))?;
+    let err = err_reader.and_then(|t| t.join().ok()).unwrap_or_default();
+    if killed {
+        return Err(format!(
+            "{program} did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
+            timeout.as_secs()
+        ));
+    }
+    if too_much {
+        return Err(format!("{program} printed more than {max} bytes"));
+    }
+    if let Some(e) = read_error {
+        return Err(format!("cannot read the output of {program}: {e}"));
+    }
+    if !status.success() {
+        let text = String::from_utf8_lossy(&err);
+        let last = text
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or("");
+        return Err(match (status.code(), last) {
+            (_, l) if !l.is_empty() => format!("{program} failed: {l}"),
+            (Some(c), _) => format!("{program} exited with status {c}"),
+            (None, _) => format!("{program} was killed by a signal"),
+        });
+    }
+    match std::str::from_utf8(&out) {
+        Ok(s) => Ok(Zeroizing::new(s.to_string())),
+        Err(_) => Err(format!("{program} printed invalid UTF-8")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_is_split_and_gets_the_recipient() {
+        let out = run("/bin/sh -c 'printf %s \"$SOPS_AGE_RECIPIENT\"'", "age1xyz").unwrap();
+        assert_eq!(out.as_str(), "age1xyz");
+    }
+
+    #[test]
+    fn failures_are_one_line_with_the_reason() {
+        let e = run("/bin/sh -c 'echo no key here >&2; exit 3'", "age1x").unwrap_err();
+        assert_eq!(e, "/bin/sh failed: no key here");
+        assert!(run("'unclosed", "r")
+            .unwrap_err()
+            .contains("unclosed quote"));
+        assert!(run("  ", "r").unwrap_err().contains("empty"));
+        assert!(run("./relative", "r").unwrap_err().contains("relative"));
+    }
+}
