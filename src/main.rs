@@ -365,5 +365,12 @@ fn run_installer(program: &str, args: &[OsString]) -> Result<(), CommandError> {
     for line in &outcome.change_lines {
         println!("{}", escape(line));
     }
+    // keepLastGoodOnFailure: installed, but one line per failing sops file and exit status 1.
+    if let Some((last, rest)) = outcome.failed.split_last() {
+        for line in rest {
+            eprintln!("{program}: {}", escape(line));
+        }
+        return Err(CommandError::new(1, last.clone()));
+    }
     Ok(())
 }

@@ -546,6 +546,30 @@ fn the_home_ssh_key_alone_opens_a_file() {
 }
 
 #[test]
+fn the_home_rsa_ssh_key_alone_opens_a_file() {
+    // The VM tests' RSA key and the file sops encrypted to its `ssh-rsa` line.
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("nix/tests/assets");
+    let sb = Sandbox::new();
+    let key = sb.path("home/.ssh/id_rsa");
+    copy_to(&assets.join("ssh-rsa-key"), &key);
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let out = decrypt_with_env(&sb, &[], &assets.join("rsa-ssh.yaml"));
+    assert_eq!(out.status, 0, "{}", out.stderr_text());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("test_key: test_value"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Without it, the same file does not open: the key in ~/.ssh is what opened it.
+    std::fs::remove_file(&key).expect("remove");
+    assert_eq!(
+        decrypt_with_env(&sb, &[], &assets.join("rsa-ssh.yaml")).status,
+        128
+    );
+}
+
+#[test]
 fn the_key_command_alone_opens_a_file_and_is_told_the_recipient() {
     let sb = Sandbox::new();
     let key2 = fixture("keys/age2.txt");

@@ -1660,6 +1660,54 @@ eval_test! {
     }
 }
 
+// Issue 18 (keep-creds): keepLastGoodOnFailure and systemd credentials.
+eval_test! {
+    fn keep_last_good_and_credentials_reach_the_manifests_and_units() {
+        let Some(r) = eval("keep-and-credentials") else { return };
+        assert_eq!(r["failing"], json!([]));
+        let m = &r["manifest"];
+        assert_eq!(m["keepLastGoodOnFailure"], true);
+        assert_eq!(m["credentialStore"], "/run/credstore");
+        assert_eq!(secret(m, "test_key")["credential"], "test-key");
+        assert!(secret(m, "plain").get("credential").is_none(), "written only when set");
+        let u = &r["manifestForUsers"];
+        assert_eq!(u["keepLastGoodOnFailure"], true);
+        assert_eq!(secret(u, "password")["credential"], "password");
+        let imported = json!(["sops-install.age-key", "sops-install.ssh-key"]);
+        assert_eq!(r["services"]["sops-install-secrets"]["serviceConfig"]["ImportCredential"], imported);
+        assert_eq!(r["services"]["sops-install-secrets-for-users"]["serviceConfig"]["ImportCredential"], imported);
+        // The binary accepts both manifests.
+        assert_check_passes(m);
+        assert_check_passes(u);
+    }
+
+    fn without_our_options_the_manifest_has_none_of_our_fields() {
+        let Some(r) = eval("keep-off") else { return };
+        let m = &r["manifest"];
+        for field in ["keepLastGoodOnFailure", "credentialStore"] {
+            assert!(m.get(field).is_none(), "{field} in {m}");
+        }
+        assert!(secret(m, "test_key").get("credential").is_none());
+        assert!(r["activationScripts"]["setupSecrets"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+
+    fn a_credential_name_used_twice_and_key_credentials_without_units_fail_the_build() {
+        let Some(r) = eval("bad-credentials") else { return };
+        let failing: Vec<&str> = r["failing"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret only (same)")), "{failing:?}");
+        assert!(failing.iter().any(|f| f.starts_with("sops.importKeyCredentials needs sops.useSystemdActivation")), "{failing:?}");
+        // The binary refuses the same duplicate on its own.
+        let (ok, stderr) = check_manifest(&r["manifest"]);
+        assert!(!ok && stderr.contains("\"same\" is also the credential of secret"), "{stderr}");
+    }
+
+    fn home_manager_writes_keep_last_good_into_its_manifest() {
+        let Some(r) = eval("home-keep") else { return };
+        assert_eq!(r["failing"], json!([]));
+        assert_eq!(r["manifest"]["keepLastGoodOnFailure"], true);
+    }
+}
+
 // Issue 18 item 5: templates for secrets needed for users.
 eval_test! {
     fn a_needed_for_users_template_goes_to_the_for_users_manifest_only() {

@@ -655,6 +655,97 @@ let
         assert machine.succeed("stat -c %a /sops-initrd-copy").strip() == "440"
       '';
     };
+
+    # Issue 18 (keep-creds): a sops file that cannot be opened keeps its secrets' last good
+    # values (bytes, owner, mode) while the rest is installed new; the switch still fails.
+    keep-last-good = pkgs.testers.runNixOSTest {
+      name = "sops-keep-last-good";
+      nodes.machine = {
+        imports = [ ageKey ];
+        system.switch.enable = true;
+        users.users.someuser = {
+          isSystemUser = true;
+          group = "somegroup";
+        };
+        users.groups.somegroup = { };
+        sops.keepLastGoodOnFailure = true;
+        sops.secrets.kept = {
+          key = "test_key";
+          sopsFile = assets + "/secrets.json";
+          format = "json";
+          owner = "someuser";
+          mode = "0440";
+        };
+        sops.secrets.test_key = { };
+        # The rotation mistake: kept's file is gone; meanwhile a new secret is added.
+        specialisation.broken.configuration = {
+          sops.validateSopsFiles = false;
+          sops.secrets.kept.sopsFile = lib.mkForce "/nonexistent/secrets.json";
+          sops.secrets.kept.mode = lib.mkForce "0400";
+          sops.secrets.fresh.key = "test_key";
+        };
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test \"$(cat /run/secrets/kept)\" = test_value")
+        before = machine.succeed("readlink /run/secrets").strip()
+        out = machine.fail("/run/current-system/specialisation/broken/bin/switch-to-configuration test 2>&1")
+        assert "keeping the previous values" in out and "/nonexistent/secrets.json" in out, out
+        after = machine.succeed("readlink /run/secrets").strip()
+        assert after != before, f"a new generation is live ({before} -> {after})"
+        machine.succeed("test \"$(cat /run/secrets/kept)\" = test_value")
+        machine.succeed("test \"$(stat -c '%U %a' /run/secrets/kept)\" = 'someuser 440'")
+        machine.succeed("test \"$(cat /run/secrets/fresh)\" = test_value")
+      '';
+    };
+
+    # Issue 18 (keep-creds): a secret exposed as a systemd credential is read by a unit with
+    # DynamicUser= through LoadCredential=; and the installer unit takes its age key from a
+    # credential instead of a key file.
+    systemd-credentials = pkgs.testers.runNixOSTest {
+      name = "sops-systemd-credentials";
+      nodes.machine = {
+        imports = [ ../modules/nixos ];
+        sops.defaultSopsFile = assets + "/secrets.yaml";
+        sops.age.sshKeyPaths = [ ];
+        sops.gnupg.sshKeyPaths = [ ];
+        sops.useSystemdActivation = true;
+        sops.importKeyCredentials = true;
+        # The hypervisor would pass it (ImportCredential=); here the unit loads it from a file.
+        systemd.services.sops-install-secrets.serviceConfig.LoadCredential = [
+          "sops-install.age-key:${assets + "/age-keys.txt"}"
+        ];
+        sops.secrets.test_key = {
+          credential = "test-key";
+          restartUnits = [ "cred-reader.service" ];
+        };
+        systemd.services.cred-reader = {
+          wantedBy = [ "multi-user.target" ];
+          after = [ "sops-install-secrets.service" ];
+          serviceConfig = {
+            Type = "oneshot";
+            RemainAfterExit = true;
+            DynamicUser = true;
+            StateDirectory = "cred-reader";
+            LoadCredential = [ "test-key" ];
+            # %d: the unit's credentials directory; %S: /var/lib.
+            ExecStart = "${pkgs.coreutils}/bin/cp %d/test-key %S/cred-reader/out";
+          };
+        };
+      };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        machine.succeed("test \"$(cat /run/secrets/test_key)\" = test_value")
+        machine.succeed("test \"$(stat -c '%U %a' /run/credstore)\" = 'root 700'")
+        machine.succeed("test \"$(readlink /run/credstore/test-key)\" = /run/secrets/.credentials/test-key")
+        machine.succeed("test \"$(stat -L -c '%U %a' /run/credstore/test-key)\" = 'root 400'")
+        machine.wait_for_unit("cred-reader.service")
+        machine.succeed("test \"$(cat /var/lib/cred-reader/out)\" = test_value")
+        machine.fail("test \"$(stat -c %U /var/lib/private/cred-reader/out)\" = root")
+      '';
+    };
   };
 in
 {

@@ -8,7 +8,9 @@
 //! theirs.
 
 mod changes;
+pub mod credentials;
 mod custom_links;
+pub mod keep_last_good;
 mod key_notes;
 mod load_manifest;
 mod options;
@@ -40,8 +42,16 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     if opts.check_mode == CheckMode::Manifest {
         return Ok(checked);
     }
-    let files = sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
-    files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
+    // keepLastGoodOnFailure: every sops file is opened on its own below, a failing one kept.
+    let keep = keep_last_good::wanted(&manifest, opts.check_mode == CheckMode::Off);
+    let files = match keep {
+        true => None,
+        false => {
+            let files = sops_files::parse_all(&manifest).map_err(|p| invalid(opts, p))?;
+            files.check_keys(&manifest).map_err(|p| invalid(opts, p))?;
+            Some(files)
+        }
+    };
     if opts.check_mode == CheckMode::SopsFile {
         return Ok(checked);
     }
@@ -66,10 +76,6 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
             .collect(),
         ..Outcome::default()
     };
-    let decrypted = files
-        .decrypt_all(&manifest, &ids)
-        .map_err(|e| Failure(e.to_string()))?;
-    let new_files = render::files::build(&owners, &decrypted).map_err(Failure)?;
     let layout = Layout {
         mount_point: manifest.secrets_mount_point.clone(),
         symlink_path: manifest.symlink_path.clone(),
@@ -77,6 +83,19 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         use_tmpfs: manifest.use_tmpfs,
         keys_gid: owners.keys_gid,
     };
+    let (decrypted, mut kept) = match files {
+        Some(files) => (
+            files
+                .decrypt_all(&manifest, &ids)
+                .map_err(|e| Failure(e.to_string()))?,
+            keep_last_good::Kept::default(),
+        ),
+        None => keep_last_good::open_each(&manifest, &ids, &layout).map_err(Failure)?,
+    };
+    outcome.failed.clone_from(&kept.failures);
+    let kept_values = std::mem::take(&mut kept.values);
+    let new_files =
+        render::files::build_keeping(&owners, &decrypted, kept_values).map_err(Failure)?;
     let units = report::units::UnitRequests {
         dry: opts.dry,
         via_systemctl: opts.via_systemctl,
@@ -84,7 +103,8 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     };
     // Custom paths are checked before anything changes (and in dry-activate too), so a bad one
     // leaves the live generation in place instead of failing after the swap.
-    let wanted = custom_links(&manifest, &owners);
+    let mut wanted = custom_links(&manifest, &owners);
+    wanted.extend(credentials::links(&manifest));
     links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
@@ -102,11 +122,14 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;
     let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
     warn_elsewhere(&layout, &live, &mut outcome);
+    kept.check_still_live(&live).map_err(Failure)?;
     let next = live.next().map_err(|e| Failure(e.to_string()))?;
     let staged = Staged::create(&layout, next)
         .map_err(|e| Failure(format!("failed to prepare new secrets directory: {e}")))?;
     write::write_all(&staged.dir, &new_files, &layout)
         .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
+    credentials::write(&manifest, &new_files, &staged.dir, &layout)
+        .map_err(|e| Failure(format!("cannot write credentials: {e}")))?;
     let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     units
         .request(&changes.restart, &changes.reload)

@@ -12,4 +12,7 @@ pub struct Outcome {
     pub change_lines: Vec<String>,
     /// Key-import and warning lines for stderr.
     pub notes: Vec<String>,
+    /// One line per sops file that failed while the run still installed a generation with
+    /// their last good values (`keepLastGoodOnFailure`); the run exits 1 when there are any.
+    pub failed: Vec<String>,
 }

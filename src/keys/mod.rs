@@ -265,7 +265,8 @@ pub fn for_manifest(manifest: &crate::manifest::Manifest, env: &EnvKeys) -> Iden
 /// native), `ageKeyFile`, `sshKeyPaths` (RSA keys as PGP keys, and as age `ssh-rsa` keys), gpg (`SOPS_GPG_EXEC`) with
 /// `gnupgHome` or its default home, plus `SOPS_AGE_KEY` and `SOPS_AGE_SSH_PRIVATE_KEY_FILE` from the
 /// environment (and `SOPS_AGE_KEY_FILE` when the manifest names no age source, since sops-nix
-/// overrides it only then). Nothing is written to disk.
+/// overrides it only then), and the key credentials in `$CREDENTIALS_DIRECTORY`
+/// ([`AGE_KEY_CREDENTIAL`], [`SSH_KEY_CREDENTIAL`]). Nothing is written to disk.
 pub fn for_sources(manifest: &KeySources<'_>, env: &EnvKeys) -> Identities {
     let mut ids = Identities::new();
     for path in manifest.age_ssh_key_paths {
@@ -289,10 +290,32 @@ pub fn for_sources(manifest: &KeySources<'_>, env: &EnvKeys) -> Identities {
         ids.add_rsa_ssh_key_as_pgp(path);
         ids.add_rsa_ssh_key_as_age(path);
     }
+    if let Some(dir) = &env.credentials_dir {
+        add_credential_keys(&mut ids, dir);
+    }
     // As in sops-nix, whose sops library always falls back to the gpg program: with the
     // manifest's home, else gpg's default (this is how qubes split-gpg's SOPS_GPG_EXEC works).
     ids.add_gnupg(manifest.gnupg_home, env.gpg_exec());
     ids
+}
+
+/// The systemd credential holding an age identity file (`$CREDENTIALS_DIRECTORY/<this>`).
+pub const AGE_KEY_CREDENTIAL: &str = "sops-install.age-key";
+/// The systemd credential holding an OpenSSH private key (used as `ageSshKeyPaths` are).
+pub const SSH_KEY_CREDENTIAL: &str = "sops-install.ssh-key";
+
+/// Key material passed to the installer's unit as systemd credentials (sops-nix #763): the
+/// ones of [`AGE_KEY_CREDENTIAL`] and [`SSH_KEY_CREDENTIAL`] that exist are key sources, read
+/// like every key file (regular files only, bounded); a missing one is simply not there.
+fn add_credential_keys(ids: &mut Identities, dir: &Path) {
+    let age = dir.join(AGE_KEY_CREDENTIAL);
+    if std::fs::symlink_metadata(&age).is_ok() {
+        ids.add_age_key_file(&age);
+    }
+    let ssh = dir.join(SSH_KEY_CREDENTIAL);
+    if std::fs::symlink_metadata(&ssh).is_ok() {
+        ids.add_ssh_key(&ssh);
+    }
 }
 
 /// Key sources named by sops' environment variables. The inline `SOPS_AGE_KEY` text is key
@@ -306,6 +329,9 @@ pub struct EnvKeys {
     pub age_key_cmd: Option<String>,
     /// `SOPS_GPG_EXEC`: the gpg program.
     pub gpg_exec: Option<std::ffi::OsString>,
+    /// `CREDENTIALS_DIRECTORY` (set by systemd for a unit with credentials): where the key
+    /// credentials are looked for.
+    pub credentials_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for EnvKeys {
@@ -314,6 +340,7 @@ impl std::fmt::Debug for EnvKeys {
             .field("age_key_file", &self.age_key_file)
             .field("age_key", &self.age_key.as_ref().map(|_| "<redacted>"))
             .field("ssh_private_key_file", &self.ssh_private_key_file)
+            .field("credentials_dir", &self.credentials_dir)
             .field("age_key_cmd", &self.age_key_cmd)
             .finish()
     }
@@ -321,7 +348,7 @@ impl std::fmt::Debug for EnvKeys {
 
 impl EnvKeys {
     /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
-    /// `SOPS_AGE_KEY_CMD` and `SOPS_GPG_EXEC`.
+    /// `SOPS_AGE_KEY_CMD`, `SOPS_GPG_EXEC` and `CREDENTIALS_DIRECTORY`.
     pub fn from_process() -> EnvKeys {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         EnvKeys {
@@ -332,6 +359,7 @@ impl EnvKeys {
             ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(Into::into),
             age_key_cmd: non_empty(key_cmd::VARIABLE).and_then(|v| v.into_string().ok()),
             gpg_exec: non_empty("SOPS_GPG_EXEC"),
+            credentials_dir: non_empty("CREDENTIALS_DIRECTORY").map(Into::into),
         }
     }
 

@@ -6,6 +6,16 @@
 //! optionally compressed literal data packet whose contents are the data key (RFC 4880 §5.1,
 //! §5.13, §5.14, §13.9). Nothing else is accepted: no legacy unprotected data, no other
 //! ciphers. Session keys and plaintext live in zeroizing buffers.
+//!
+//! Why not the `pgp` crate (rPGP), measured for issue 17 item 8 (2026-12-04, rustc 1.95, the
+//! release profile of Cargo.toml: LTO, one codegen unit, stripped): this module replaced by
+//! `pgp` 0.17.0 (the newest the MSRV 1.85 resolves; `Message::from_string`, `decrypt`,
+//! `decompress`, with the key built from ssh_to_pgp's secret-key packets) passed every PGP test
+//! (`cargo test --test install -- pgp`: 9 of 9, `--test key_sources`, `--lib keys::`), but
+//! `cargo build --release --bin sops-install; ls -l target/release/sops-install` gave
+//! 7,139,672 bytes (7,099,168 with `default-features = false`) against 4,942,848 for the same
+//! commit without it: +2.2 MB (+44%), above the 6 MB the issue allows. So this reader stays;
+//! the experiment is branch `rules-rpgp`.
 
 use std::io::Read;
 

@@ -28,6 +28,12 @@ pub struct Manifest {
     pub user_mode: bool,
     pub log_key_import: bool,
     pub log_secret_changes: bool,
+    /// `keepLastGoodOnFailure`: a sops file that cannot be opened keeps its secrets' values
+    /// from the live generation (see `activation::keep_last_good`).
+    pub keep_last_good: bool,
+    /// `credentialStore` (default `/run/credstore`): where secrets with a `credential` are
+    /// linked for systemd's `LoadCredential=` (see `activation::credentials`).
+    pub credential_store: PathBuf,
 }
 
 /// Who should own a file: a name (looked up) wins over a number.
@@ -61,6 +67,8 @@ pub struct Secret {
     pub reload_units: Vec<String>,
     /// The placeholder text that stands for this secret in templates.
     pub placeholder: Option<String>,
+    /// The systemd credential name (`<credentialStore>/<name>`) this secret is exposed as.
+    pub credential: Option<String>,
 }
 
 /// A secret's `key`, split once at validation: each segment selects a key of the map the
@@ -108,6 +116,13 @@ pub struct Template {
 
 /// The directory below a generation that holds rendered templates.
 pub const RENDERED_DIR: &str = "rendered";
+
+/// The directory below a generation that holds the credential copies (root, 0400), when the
+/// manifest has secrets with a `credential`.
+pub const CREDENTIALS_DIR: &str = ".credentials";
+
+/// The credential store systemd's `LoadCredential=NAME` searches (after `/etc/credstore`).
+pub const DEFAULT_CREDENTIAL_STORE: &str = "/run/credstore";
 
 impl Manifest {
     /// Where a secret lives inside the live tree (`<symlinkPath>/<name>`).

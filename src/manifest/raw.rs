@@ -26,6 +26,10 @@ pub struct RawManifest {
     pub use_tmpfs: Option<bool>,
     pub user_mode: Option<bool>,
     pub logging: Option<RawLogging>,
+    /// Ours (`sops.keepLastGoodOnFailure`): a failing sops file keeps its secrets' live values.
+    pub keep_last_good_on_failure: Option<bool>,
+    /// Ours (`sops.credentialStore`): where secrets with a `credential` are linked.
+    pub credential_store: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +56,8 @@ pub struct RawSecret {
     pub reload_units: Option<Vec<String>>,
     /// Installed before users are created (the for-users manifest).
     pub needed_for_users: Option<bool>,
+    /// Ours: the systemd credential name this secret is exposed as.
+    pub credential: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +111,8 @@ const TOP: &[&str] = &[
     "useTmpfs",
     "userMode",
     "logging",
+    "keepLastGoodOnFailure",
+    "credentialStore",
 ];
 /// `sopsFileHash` is written by the sops-nix modules and not used here; `neededForUsers` only
 /// decides which secrets a neededForUsers template may name.
@@ -123,6 +131,7 @@ const SECRET: &[&str] = &[
     "reloadUnits",
     "neededForUsers",
     "sopsFileHash",
+    "credential",
 ];
 const TEMPLATE: &[&str] = &[
     "name",

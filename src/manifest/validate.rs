@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use super::raw::{RawManifest, RawSecret, RawTemplate};
 use super::{
     normalize, runtime_dir, Manifest, Ownership, Principal, Secret, SecretKey, Template,
-    RENDERED_DIR,
+    CREDENTIALS_DIR, DEFAULT_CREDENTIAL_STORE, RENDERED_DIR,
 };
 use crate::sops::stores::Format;
 
@@ -214,8 +214,17 @@ pub fn validate(
     );
     check_template_placeholders(&mut c, &templates, &secrets, &placeholders, &for_users);
     check_placeholder_map(&mut c, &placeholders);
+    let credential_store =
+        check_credentials(&mut c, &secrets, raw.credential_store.as_deref(), user_mode);
     if let (Some(m), Some(s)) = (&mount_point, &symlink_path) {
-        places::check(&mut c, &secrets, &templates, m, s);
+        places::check(
+            &mut c,
+            &secrets,
+            &templates,
+            m,
+            s,
+            credential_store.as_deref(),
+        );
     }
     if !c.problems.is_empty() {
         return Err(Problems(c.problems));
@@ -240,6 +249,9 @@ pub fn validate(
         user_mode,
         log_key_import: logging.key_import.unwrap_or(false),
         log_secret_changes: logging.secret_changes.unwrap_or(false),
+        keep_last_good: raw.keep_last_good_on_failure.unwrap_or(false),
+        credential_store: credential_store
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CREDENTIAL_STORE)),
     })
 }
 
@@ -320,6 +332,7 @@ fn secret(
         restart_units: units(c, subject, "restartUnits", rs.restart_units),
         reload_units: units(c, subject, "reloadUnits", rs.reload_units),
         placeholder,
+        credential: credential_name(c, subject, rs.credential),
     })
 }
 
@@ -536,6 +549,84 @@ fn absolute_path(
     } else {
         Some(normalize(p))
     }
+}
+
+/// A secret's `credential`: a name systemd accepts for `LoadCredential=NAME` (a file name of
+/// printable ASCII without `:`); `null` and `""` mean none.
+fn credential_name(c: &mut Collector, subject: &str, name: Option<String>) -> Option<String> {
+    let name = name.filter(|n| !n.is_empty())?;
+    let why = if name == "." || name == ".." {
+        Some("must not be \".\" or \"..\"")
+    } else if name.len() > NAME_MAX {
+        Some("is longer than 255 bytes")
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
+    {
+        Some(
+            "may only hold printable ASCII without spaces, '/' or ':' (systemd's credential names)",
+        )
+    } else {
+        None
+    };
+    match why {
+        Some(why) => {
+            c.add(subject, "credential", format!("{name:?} {why}"));
+            None
+        }
+        None => Some(name),
+    }
+}
+
+/// The credential store, when any secret has a `credential`: system mode only, names unique,
+/// an absolute store path, and no secret named like the generation's credentials directory.
+fn check_credentials(
+    c: &mut Collector,
+    secrets: &[Secret],
+    store: Option<&str>,
+    user_mode: bool,
+) -> Option<PathBuf> {
+    let store = match store.filter(|s| !s.is_empty()) {
+        Some(s) => absolute_path(c, "manifest", "credentialStore", s),
+        None => Some(PathBuf::from(DEFAULT_CREDENTIAL_STORE)),
+    };
+    let with: Vec<&Secret> = secrets.iter().filter(|s| s.credential.is_some()).collect();
+    if with.is_empty() {
+        return store;
+    }
+    if user_mode {
+        for s in &with {
+            let subject = format!("secret {:?}", s.name);
+            c.add(
+                &subject,
+                "credential",
+                "systemd credentials are for system mode only",
+            );
+        }
+    }
+    let mut first: HashMap<&str, &str> = HashMap::new();
+    for s in &with {
+        let Some(name) = s.credential.as_deref() else {
+            continue;
+        };
+        if let Some(other) = first.insert(name, &s.name) {
+            c.add(
+                &format!("secret {:?}", s.name),
+                "credential",
+                format!("{name:?} is also the credential of secret {other:?}"),
+            );
+        }
+    }
+    for s in secrets {
+        if s.name == CREDENTIALS_DIR || s.name.starts_with(&format!("{CREDENTIALS_DIR}/")) {
+            c.add(
+                &format!("secret {:?}", s.name),
+                "name",
+                format!("{CREDENTIALS_DIR:?} is reserved for the credentials of the generation"),
+            );
+        }
+    }
+    store
 }
 
 /// The user-visible path; empty means the default place in the live tree.

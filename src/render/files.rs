@@ -24,16 +24,39 @@ pub struct GenerationFile {
     pub reload: Vec<String>,
 }
 
+/// A secret's value and ownership kept from the live generation (`keepLastGoodOnFailure`).
+#[derive(Debug)]
+pub struct PreviousValue {
+    pub content: SecretBytes,
+    pub ids: FileIds,
+}
+
 /// Builds every secret and template, each with its resolved owner, group and mode; errors
 /// name the secret or template and its file.
 pub fn build(
     owners: &Owners<'_>,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
 ) -> Result<Vec<GenerationFile>, String> {
+    build_keeping(owners, decrypted, HashMap::new())
+}
+
+/// As [`build`], but the secrets named in `kept` take that value, owner and mode instead of
+/// one from a decrypted file; templates are rendered with whichever value each secret has.
+pub fn build_keeping(
+    owners: &Owners<'_>,
+    decrypted: &HashMap<PathBuf, DecryptedFile>,
+    mut kept: HashMap<String, PreviousValue>,
+) -> Result<Vec<GenerationFile>, String> {
     let secrets = owners
         .secrets
         .iter()
-        .map(|owned| Ok((owned.item, secret_file(owned, decrypted)?)))
+        .map(|owned| {
+            let file = match kept.remove(&owned.item.name) {
+                Some(previous) => kept_file(owned.item, previous),
+                None => secret_file(owned, decrypted)?,
+            };
+            Ok((owned.item, file))
+        })
         .collect::<Result<Vec<(&Secret, GenerationFile)>, String>>()?;
     let substitutions: Vec<Substitution<'_>> = secrets
         .iter()
@@ -84,6 +107,19 @@ fn secret_file(
         restart: s.restart_units.clone(),
         reload: s.reload_units.clone(),
     })
+}
+
+/// One secret with the value, owner and mode it keeps from the live generation.
+fn kept_file(s: &Secret, previous: PreviousValue) -> GenerationFile {
+    GenerationFile {
+        name: s.name.clone(),
+        rendered: false,
+        rel: s.name.clone(),
+        content: previous.content,
+        ids: previous.ids,
+        restart: s.restart_units.clone(),
+        reload: s.reload_units.clone(),
+    }
 }
 
 /// One template, rendered with the secrets' values.

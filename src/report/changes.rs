@@ -11,7 +11,7 @@ use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use crate::manifest::RENDERED_DIR;
+use crate::manifest::{CREDENTIALS_DIR, RENDERED_DIR};
 use crate::render::files::GenerationFile;
 use crate::secret_bytes::SecretBytes;
 
@@ -72,6 +72,8 @@ pub fn compare(
         match rel.strip_prefix(&format!("{RENDERED_DIR}/")) {
             Some(t) if !templates.contains(t) => c.removed_rendered.push(t.to_string()),
             Some(_) => {}
+            // The credential copies (activation::credentials) are not secrets of their own.
+            None if rel.starts_with(&format!("{CREDENTIALS_DIR}/")) => {}
             None if !secrets.contains(rel.as_str()) => c.removed.push(rel),
             None => {}
         }

@@ -16,9 +16,11 @@ mod adversarial;
 
 mod adversarial_validation;
 mod changes;
+mod credentials;
 mod failures;
 mod fault_matrix;
 mod generations;
+mod keep_last_good;
 mod keys_and_owners;
 mod link_walk;
 mod pgp_keys;

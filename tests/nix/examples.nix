@@ -353,6 +353,76 @@ in
       };
   };
 
+  # Issue 18 (keep-creds): keepLastGoodOnFailure, systemd credentials both ways.
+  keep-and-credentials = {
+    kind = "nixos";
+    config = {
+      systemd.sysusers.enable = true;
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        keepLastGoodOnFailure = true;
+        useSystemdActivation = true;
+        importKeyCredentials = true;
+        credentialStore = "/run/credstore";
+        secrets.test_key = {
+          credential = "test-key";
+          restartUnits = [ "app.service" ];
+        };
+        secrets.plain.key = "test_key";
+        secrets.password = {
+          key = "test_key";
+          neededForUsers = true;
+          credential = "password";
+        };
+      };
+    };
+  };
+
+  # Nothing of ours set: the manifest carries none of our fields.
+  keep-off = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+      };
+    };
+  };
+
+  # One credential name twice; key credentials without the installer units.
+  bad-credentials = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        importKeyCredentials = true;
+        secrets.a = {
+          key = "test_key";
+          credential = "same";
+        };
+        secrets.b = {
+          key = "test_key";
+          credential = "same";
+        };
+      };
+    };
+  };
+
+  home-keep = {
+    kind = "home";
+    config = {
+      sops = {
+        age.keyFile = "/home/alice/.config/sops/age/keys.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        keepLastGoodOnFailure = true;
+        secrets.test_key = { };
+      };
+    };
+  };
+
   # Issue 18 item 5: templates rendered before users exist, from neededForUsers secrets only.
   templates-for-users = {
     kind = "nixos";

@@ -116,6 +116,21 @@ in
         /run/secrets.d); for a user a directory, `%r` being the runtime directory.
       '';
     };
+    keepLastGoodOnFailure = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        When a sops file cannot be opened (missing, not parseable, no key opens it, MAC
+        mismatch, a secret's key not in it), keep the last good values of its secrets instead
+        of failing the whole activation: the new generation is still complete and swapped in
+        atomically, the secrets of the failing files keep their bytes, owner and mode from the
+        live generation, every other secret and template is new (a template using a kept
+        secret is rendered with the kept value), and the installer still exits with status 1
+        and one line per failing file, so `nixos-rebuild` (or home-manager) reports it. A
+        secret of a failing file that has no live value (a new secret, the first activation
+        after boot) fails the activation as without this option, and nothing is changed.
+      '';
+    };
     hostRecipients = mkOption {
       type = types.listOf types.str;
       default = [ ];

@@ -125,7 +125,25 @@ types.submodule (
           '';
         };
       }
-      // lib.optionalAttrs (platform == "nixos") unitOptions
+      // lib.optionalAttrs (platform == "nixos") (
+        unitOptions
+        // {
+          credential = mkOption {
+            # systemd's credential names: printable ASCII without space, '/' or ':'.
+            type = types.nullOr (types.strMatching "[!-.0-9;-~]+");
+            default = null;
+            example = "grafana-admin-password";
+            description = ''
+              Also expose this secret as the systemd credential of this name: a root-owned 0400
+              copy in the secrets generation, linked as `<sops.credentialStore>/<name>` (default
+              `/run/credstore/<name>`), swapped together with the other secrets. A unit, also
+              one with `DynamicUser=`, then takes it with `LoadCredential=<name>` and reads it
+              from `$CREDENTIALS_DIRECTORY/<name>`. Add the unit to `restartUnits` so it picks
+              up a change.
+            '';
+          };
+        }
+      )
     );
     config = {
       sopsFile = lib.mkOptionDefault cfg.defaultSopsFile;

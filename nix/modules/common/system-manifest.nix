@@ -36,7 +36,9 @@ let
         neededForUsers
         ;
     }
-    // lib.optionalAttrs isNixos { inherit (s) restartUnits reloadUnits; };
+    // lib.optionalAttrs isNixos { inherit (s) restartUnits reloadUnits; }
+    # Ours, written only when used, so the manifest stays sops-nix's otherwise.
+    // lib.optionalAttrs ((s.credential or null) != null) { inherit (s) credential; };
 
   templateEntry =
     t:
@@ -108,6 +110,10 @@ let
         keyImport = builtins.elem "keyImport" cfg.log;
         secretChanges = builtins.elem "secretChanges" cfg.log;
       };
+    }
+    // lib.optionalAttrs cfg.keepLastGoodOnFailure { keepLastGoodOnFailure = true; }
+    // lib.optionalAttrs (lib.any (s: (s.credential or null) != null) (lib.attrValues secrets)) {
+      inherit (cfg) credentialStore;
     };
 
   checkFor =
@@ -190,7 +196,8 @@ in
             cfg.gnupg.home != null
             || cfg.gnupg.sshKeyPaths != [ ]
             || cfg.age.keyFile != null
-            || cfg.age.sshKeyPaths != [ ];
+            || cfg.age.sshKeyPaths != [ ]
+            || (cfg.importKeyCredentials or false);
           message = "No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home";
         }
         {

@@ -36,7 +36,8 @@ let
       keyImport = builtins.elem "keyImport" cfg.log;
       secretChanges = builtins.elem "secretChanges" cfg.log;
     };
-  };
+  }
+  // lib.optionalAttrs cfg.keepLastGoodOnFailure { keepLastGoodOnFailure = true; };
 
   manifestFile = sopsLib.manifestFile {
     inherit (pkgs) writeTextFile;

@@ -82,6 +82,15 @@ let
     '';
   generateKeyUnits = lib.optional (generatesKey && usersViaSystemdOrUnit) "sops-generate-age-key.service";
   usersViaSystemdOrUnit = cfg.useSystemdActivation || usersViaSystemd;
+
+  # importKeyCredentials: the key credentials the installer looks for in $CREDENTIALS_DIRECTORY.
+  keyCredentials = lib.optionalAttrs cfg.importKeyCredentials {
+    ImportCredential = [
+      "sops-install.age-key"
+      "sops-install.ssh-key"
+    ];
+  };
+  credentialNames = lib.filter (n: n != null) (map (s: s.credential) (lib.attrValues cfg.secrets));
 in
 {
   imports = [
@@ -100,6 +109,29 @@ in
       description = ''
         Use tmpfs (mounted with `noswap`) instead of ramfs for the secrets. On kernels before
         6.4 `noswap` is unavailable and secrets may then reach swap unencrypted.
+      '';
+    };
+    credentialStore = mkOption {
+      type = types.strMatching "/.*";
+      default = "/run/credstore";
+      description = ''
+        Directory where secrets with a `credential` name are linked for systemd's
+        `LoadCredential=NAME` (which searches `/etc/credstore`, `/run/credstore` and
+        `/usr/lib/credstore`). It holds only symlinks into the secrets generation; created
+        root-owned with mode 0700 when missing.
+      '';
+    };
+    importKeyCredentials = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Take key material passed to the machine as systemd credentials (for example by the
+        hypervisor with `-smbios type=11,value=io.systemd.credential:sops-install.age-key=…`):
+        the installer units import `sops-install.age-key` (an age identity file) and
+        `sops-install.ssh-key` (an OpenSSH private key, used like `sops.age.sshKeyPaths`) with
+        `ImportCredential=`, and the installer uses what it finds in `$CREDENTIALS_DIRECTORY`
+        besides the other key sources. Needs `sops.useSystemdActivation` (activation scripts
+        run before systemd has imported the credentials).
       '';
     };
     useSystemdActivation = mkOption {
@@ -122,6 +154,21 @@ in
         {
           assertion = lib.all (s: !((s.uid != null && s.uid != 0 && s.owner != "root") || (s.gid != null && s.gid != 0 && s.group != "root"))) (lib.attrValues secretsForUsers);
           message = "neededForUsers cannot be used for secrets that are not root-owned";
+        }
+        {
+          assertion = lib.length credentialNames == lib.length (lib.unique credentialNames);
+          message = "sops.secrets: each credential name may be used by one secret only (${
+            lib.concatStringsSep ", " (
+              lib.unique (lib.filter (n: lib.count (m: m == n) credentialNames > 1) credentialNames)
+            )
+          })";
+        }
+        {
+          assertion =
+            cfg.importKeyCredentials
+            ->
+              (regularSecrets == { } || cfg.useSystemdActivation) && (secretsForUsers == { } || usersViaSystemd);
+          message = "sops.importKeyCredentials needs sops.useSystemdActivation, and for neededForUsers secrets systemd-sysusers or userborn (activation scripts run before systemd imports credentials)";
         }
         {
           assertion = installsForUsers && sysusersEnabled -> config.users.mutableUsers;
@@ -163,7 +210,8 @@ in
           Type = "oneshot";
           RemainAfterExit = true;
           ExecStart = [ "${cfg.package}/bin/sops-install-secrets ${manifest}" ];
-        };
+        }
+        // keyCredentials;
       };
     })
 
@@ -202,7 +250,8 @@ in
             Type = "oneshot";
             RemainAfterExit = true;
             ExecStart = [ "${cfg.package}/bin/sops-install-secrets -ignore-passwd ${manifestForUsers}" ];
-          };
+          }
+          // keyCredentials;
         };
     })
 

@@ -56,6 +56,7 @@ pub fn check(
     templates: &[Template],
     mount_point: &Path,
     symlink_path: &Path,
+    credential_store: Option<&Path>,
 ) {
     let mut places = vec![
         installer(mount_point.to_path_buf(), "the secrets mount point"),
@@ -79,6 +80,23 @@ pub fn check(
             symlink_path.join(&s.name),
             &s.path,
         );
+    }
+    // A credential is a link `<credentialStore>/<name>` like a custom path (activation::credentials).
+    // A name used twice is reported once, by the credential rules.
+    let mut credentials = HashSet::new();
+    for s in secrets {
+        if let (Some(store), Some(name)) = (credential_store, &s.credential) {
+            if !credentials.insert(name) {
+                continue;
+            }
+            let subject = format!("secret {:?}", s.name);
+            places.push(Place {
+                path: store.join(name),
+                kind: Kind::Custom,
+                described: format!("the credential link of {subject}"),
+                subject,
+            });
+        }
     }
     for t in templates {
         party(

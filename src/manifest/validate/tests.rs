@@ -360,3 +360,87 @@ fn restart_and_reload_units_are_validated_for_secrets_and_templates() {
     assert!(p[0].starts_with("secret \"s\": restartUnits: \"a.service\\nb.service\""));
     assert!(p[1].starts_with("template \"t\": reloadUnits: \"-H\""));
 }
+
+// Issue 18 (keep-creds): keepLastGoodOnFailure and systemd credentials.
+#[test]
+fn keep_last_good_and_credentials_are_read_with_their_defaults() {
+    let plain = ok(&base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400"}"#,
+    ));
+    assert!(!plain.keep_last_good);
+    assert_eq!(plain.credential_store, PathBuf::from("/run/credstore"));
+    assert_eq!(plain.secrets[0].credential, None);
+    let json = base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "credential": "app.token-1"}"#,
+    )
+    .replacen(
+        '{',
+        r#"{"keepLastGoodOnFailure": true, "credentialStore": "/run/cs//", "#,
+        1,
+    );
+    let m = ok(&json);
+    assert!(m.keep_last_good);
+    assert_eq!(m.credential_store, PathBuf::from("/run/cs"));
+    assert_eq!(m.secrets[0].credential.as_deref(), Some("app.token-1"));
+}
+
+#[test]
+fn credential_names_follow_systemds_rules_and_are_unique() {
+    for bad in ["a/b", "a:b", "a b", ".", "..", "é"] {
+        let p = problems(&base(&format!(
+            r#"{{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "credential": {bad:?}}}"#
+        )));
+        assert!(
+            p.iter().any(|p| p.starts_with("secret \"a\": credential:")),
+            "{bad}: {p:?}"
+        );
+    }
+    let long = "x".repeat(256);
+    let p = problems(&base(&format!(
+        r#"{{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "credential": "{long}"}}"#
+    )));
+    assert!(
+        p.iter().any(|p| p.contains("longer than 255 bytes")),
+        "{p:?}"
+    );
+    let p = problems(&base(
+        r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "credential": "c"}, {"name": "b", "sopsFile": "/s.yaml", "mode": "0400", "credential": "c"}"#,
+    ));
+    assert_eq!(
+        p,
+        vec!["secret \"b\": credential: \"c\" is also the credential of secret \"a\""]
+    );
+}
+
+#[test]
+fn the_credentials_directory_name_is_reserved_only_when_credentials_are_used() {
+    let without = r#"{"name": ".credentials/x", "sopsFile": "/s.yaml", "mode": "0400"}"#;
+    ok(&base(without));
+    let with = format!(
+        r#"{without}, {{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "credential": "c"}}"#
+    );
+    let p = problems(&base(&with));
+    assert!(
+        p.iter().any(|p| p.contains("\".credentials\" is reserved")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn a_credential_store_inside_the_mount_point_or_relative_is_refused() {
+    let secret = r#"{"name": "a", "sopsFile": "/s.yaml", "mode": "0400", "credential": "c"}"#;
+    let inside = base(secret).replacen('{', r#"{"credentialStore": "/run/secrets.d/cs", "#, 1);
+    let p = problems(&inside);
+    assert!(
+        p.iter()
+            .any(|p| p.contains("/run/secrets.d/cs/c lies inside the secrets mount point")),
+        "{p:?}"
+    );
+    let relative = base(secret).replacen('{', r#"{"credentialStore": "cs", "#, 1);
+    let p = problems(&relative);
+    assert!(
+        p.iter()
+            .any(|p| p.starts_with("manifest: credentialStore:")),
+        "{p:?}"
+    );
+}

@@ -1,0 +1,93 @@
+//! systemd credentials: secrets with a `credential` name are exposed as
+//! `<credentialStore>/<name>` (default `/run/credstore`, a directory `LoadCredential=NAME`
+//! searches), so a unit, `DynamicUser=` ones included, can take them with `LoadCredential=`.
+//!
+//! Each such secret gets a copy in its generation, `<generation>/.credentials/<name>`, owned by
+//! root with mode 0400 (written like every other file of the generation), and the store holds
+//! a symlink `<name>` -> `<symlinkPath>/.credentials/<name>`, made and recorded like a custom
+//! path (`install::links`). systemd (as root) reads the credential through that symlink, so
+//! the value changes exactly when the generation is swapped, and it never leaves the RAM
+//! filesystem; the store directory holds only links. A missing store directory is created
+//! root-owned with mode 0700, as systemd's tmpfiles makes it.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+
+use crate::install::{self, links, write, InstallError, Layout};
+use crate::manifest::owners::FileIds;
+use crate::manifest::{Manifest, CREDENTIALS_DIR};
+use crate::render::files::GenerationFile;
+use crate::secret_bytes::SecretBytes;
+
+/// Mode of a credential's copy in the generation (root-owned).
+pub const MODE: u32 = 0o400;
+
+/// The links `<store>/<name>` -> `<symlinkPath>/.credentials/<name>`, owned by root.
+pub fn links(manifest: &Manifest) -> Vec<links::Link> {
+    manifest
+        .secrets
+        .iter()
+        .filter_map(|s| {
+            let name = s.credential.as_deref()?;
+            Some(links::Link {
+                owner_of: format!("secret {:?} (credential {name:?})", s.name),
+                path: manifest.credential_store.join(name),
+                target: manifest.symlink_path.join(CREDENTIALS_DIR).join(name),
+                uid: 0,
+                gid: 0,
+            })
+        })
+        .collect()
+}
+
+/// Writes the credential copies of `files` (the generation's secrets) into the staged
+/// generation `dir`, and makes the store directory if it is missing.
+pub fn write(
+    manifest: &Manifest,
+    files: &[GenerationFile],
+    dir: &Path,
+    layout: &Layout,
+) -> Result<(), InstallError> {
+    let copies: Vec<GenerationFile> = manifest
+        .secrets
+        .iter()
+        .filter_map(|s| {
+            let name = s.credential.as_deref()?;
+            let file = files.iter().find(|f| !f.rendered && f.name == s.name)?;
+            Some(GenerationFile {
+                name: format!("credential {name}"),
+                rendered: false,
+                rel: format!("{CREDENTIALS_DIR}/{name}"),
+                content: SecretBytes::copy_from(file.content.as_bytes()),
+                ids: FileIds {
+                    uid: 0,
+                    gid: 0,
+                    mode: MODE,
+                },
+                restart: Vec::new(),
+                reload: Vec::new(),
+            })
+        })
+        .collect();
+    if copies.is_empty() {
+        return Ok(());
+    }
+    write::write_all(dir, &copies, layout)?;
+    ensure_store(&manifest.credential_store)
+}
+
+/// Creates the store directory (root, 0700) when it does not exist; an existing one is left
+/// as it is (the links are made through it with the checks of `install::links`).
+fn ensure_store(store: &Path) -> Result<(), InstallError> {
+    if std::fs::symlink_metadata(store).is_ok() {
+        return Ok(());
+    }
+    if let Some(parent) = store.parent() {
+        install::create_dirs(parent).map_err(|e| InstallError::io("cannot create", parent, e))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(store) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(InstallError::io("cannot create", store, e)),
+    }
+}
