@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod commands;
+pub mod hint;
 pub mod input_file;
 pub mod install;
 pub mod keys;

@@ -172,7 +172,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_mode(text: &str) -> Result<u32, String> {
+fn parse_mode(text: &str) -> Result<u32, initrd_secret::OutError> {
     initrd_secret::parse_mode(text)
 }
 

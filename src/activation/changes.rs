@@ -40,7 +40,7 @@ pub fn changes_against_live(
         OwnerCheck::Off
     };
     report::compare(dir, files, owners)
-        .map_err(|e| Failure(format!("cannot compare with the live secrets: {e}")))
+        .map_err(|e| Failure::during("cannot compare with the live secrets", &e))
 }
 
 /// The change lines, when the manifest asks for them (`logging.secretChanges`).

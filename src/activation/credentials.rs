@@ -8,7 +8,10 @@
 //! path (`install::links`). systemd (as root) reads the credential through that symlink, so
 //! the value changes exactly when the generation is swapped, and it never leaves the RAM
 //! filesystem; the store directory holds only links. A missing store directory is created
-//! root-owned with mode 0700, as systemd's tmpfiles makes it.
+//! root-owned with mode 0700, as systemd's tmpfiles makes it. An existing one must be a
+//! directory owned by root that no one else can write to ([`check_store`], before the swap):
+//! whoever can write there could swap a link for a file of their own, and services would
+//! take it as their credential.
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -38,6 +41,40 @@ pub fn links(manifest: &Manifest) -> Vec<links::Link> {
             })
         })
         .collect()
+}
+
+/// Before anything changes: an existing store (followed through the root-owned symlinks
+/// [`links::check`] allows) must be a directory of root's that only root can write to.
+pub fn check_store(manifest: &Manifest) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if !manifest.secrets.iter().any(|s| s.credential.is_some()) {
+        return Ok(());
+    }
+    let store = &manifest.credential_store;
+    let meta = match std::fs::metadata(store) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("credential store {}: {e}", store.display())),
+    };
+    let why = if !meta.is_dir() {
+        Some("it is not a directory".to_string())
+    } else if meta.uid() != 0 || meta.mode() & 0o022 != 0 {
+        Some(format!(
+            "it is owned by uid {} with mode {:04o}; only a directory of root's that no one \
+             else can write to is used (others could replace a credential)",
+            meta.uid(),
+            meta.mode() & 0o7777
+        ))
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(format!(
+            "refusing the credential store {}: {why}",
+            store.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Writes the credential copies of `files` (the generation's secrets) into the staged

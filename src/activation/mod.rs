@@ -20,6 +20,7 @@ pub mod sops_files;
 pub use options::{CheckMode, Options};
 pub use outcome::{Failure, Outcome};
 
+use crate::hint::Advised;
 use crate::install::generation::{self, Live, Staged};
 use crate::install::{self, links, lock, mount, prune, swap, write, Layout};
 use crate::keys;
@@ -63,7 +64,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let (owners, compare_owners) = match (owners::resolve(&manifest, lookup), opts.dry) {
         (Ok(o), _) => (o, !manifest.user_mode),
         (Err(_), true) => (
-            owners::resolve(&manifest, Lookup::AllRoot).map_err(|p| Failure(p.to_string()))?,
+            owners::resolve(&manifest, Lookup::AllRoot).map_err(|p| Failure::from_stage(&p))?,
             false,
         ),
         (Err(p), false) => return Err(invalid(opts, p)),
@@ -87,15 +88,16 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         Some(files) => (
             files
                 .decrypt_all(&manifest, &ids)
-                .map_err(|e| Failure(e.to_string()))?,
+                .map_err(|e| Failure::hinted(&e, e.hint()))?,
             keep_last_good::Kept::default(),
         ),
-        None => keep_last_good::open_each(&manifest, &ids, &layout).map_err(Failure)?,
+        None => keep_last_good::open_each(&manifest, &ids, &layout)
+            .map_err(|e| Failure::from_stage(&e))?,
     };
     outcome.failed.clone_from(&kept.failures);
     let kept_values = std::mem::take(&mut kept.values);
-    let new_files =
-        render::files::build_keeping(&owners, &decrypted, kept_values).map_err(Failure)?;
+    let new_files = render::files::build_keeping(&owners, &decrypted, kept_values)
+        .map_err(|e| Failure::from_stage(&e))?;
     let units = report::units::UnitRequests {
         dry: opts.dry,
         via_systemctl: opts.via_systemctl,
@@ -105,9 +107,13 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     // leaves the live generation in place instead of failing after the swap.
     let mut wanted = custom_links(&manifest, &owners);
     wanted.extend(credentials::links(&manifest));
-    links::check(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
+    links::check(&layout, &wanted).map_err(|e| Failure::from_stage(&e))?;
+    credentials::check_store(&manifest).map_err(|e| {
+        let hint = "make it root's with mode 0700, as systemd's tmpfiles does";
+        Failure::hinted(e, Some(crate::hint::Hint::new(hint)))
+    })?;
     if opts.dry {
-        let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
+        let live = generation::live(&layout).map_err(|e| Failure::from_stage(&e))?;
         warn_elsewhere(&layout, &live, &mut outcome);
         let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
         if manifest.user_mode {
@@ -115,42 +121,45 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
         } else {
             units.request(&changes.restart, &changes.reload)
         }
-        .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+        .map_err(|e| Failure::during("cannot request units to restart", &e))?;
         outcome.change_lines = lines(&manifest, &changes, true);
         return Ok(outcome);
     }
-    mount::check_places(&layout).map_err(|e| Failure(e.to_string()))?;
-    let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure(e.to_string()))?;
+    mount::check_places(&layout).map_err(|e| Failure::from_stage(&e))?;
+    let _lock = lock::acquire(&layout.mount_point).map_err(|e| Failure::from_stage(&e))?;
     mount::ensure(&layout)
-        .map_err(|e| Failure(format!("failed to mount filesystem for secrets: {e}")))?;
-    let live = generation::live(&layout).map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| Failure::during("failed to mount filesystem for secrets", &e))?;
+    let live = generation::live(&layout).map_err(|e| Failure::from_stage(&e))?;
     warn_elsewhere(&layout, &live, &mut outcome);
-    kept.check_still_live(&live).map_err(Failure)?;
-    let next = live.next().map_err(|e| Failure(e.to_string()))?;
+    kept.check_still_live(&live)
+        .map_err(|e| Failure::from_stage(&e))?;
+    let next = live.next().map_err(|e| Failure::from_stage(&e))?;
     let staged = Staged::create(&layout, next)
-        .map_err(|e| Failure(format!("failed to prepare new secrets directory: {e}")))?;
+        .map_err(|e| Failure::during("failed to prepare new secrets directory", &e))?;
     write::write_all(&staged.dir, &new_files, &layout)
-        .map_err(|e| Failure(format!("cannot write secrets: {e}")))?;
+        .map_err(|e| Failure::during("cannot write secrets", &e))?;
     credentials::write(&manifest, &new_files, &staged.dir, &layout)
-        .map_err(|e| Failure(format!("cannot write credentials: {e}")))?;
+        .map_err(|e| Failure::during("cannot write credentials", &e))?;
+    keep_last_good::record(&manifest, &new_files, staged.number, &layout)
+        .map_err(|e| Failure::from_stage(&e))?;
     let changes = changes_against_live(&manifest, &live, &new_files, compare_owners)?;
     if !manifest.user_mode {
         units
             .request(&changes.restart, &changes.reload)
-            .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+            .map_err(|e| Failure::during("cannot request units to restart", &e))?;
     }
     outcome.change_lines = lines(&manifest, &changes, false);
     let number = staged.number;
-    swap::swap(&layout, &live, &staged.dir).map_err(|e| Failure(e.to_string()))?;
+    swap::swap(&layout, &live, &staged.dir).map_err(|e| Failure::from_stage(&e))?;
     staged.commit();
-    links::apply(&layout, &wanted).map_err(|e| Failure(e.to_string()))?;
+    links::apply(&layout, &wanted).map_err(|e| Failure::from_stage(&e))?;
     // User mode: the user's units are restarted once the new secrets are live.
     if manifest.user_mode {
         report::user_units::request(&changes, false)
-            .map_err(|e| Failure(format!("cannot request units to restart: {e}")))?;
+            .map_err(|e| Failure::during("cannot request units to restart", &e))?;
     }
     prune::prune(&layout.mount_point, number, manifest.keep_generations)
-        .map_err(|e| Failure(format!("cannot prune old secrets generations: {e}")))?;
+        .map_err(|e| Failure::during("cannot prune old secrets generations", &e))?;
     if matches!(live, Live::NotASymlink) {
         outcome.notes.push(format!(
             "replaced {}, which was not a symlink",

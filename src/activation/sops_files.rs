@@ -44,6 +44,13 @@ impl std::fmt::Display for FileError {
     }
 }
 
+impl crate::hint::Advised for FileError {
+    /// The sops error's advice, with this file in the commands to run.
+    fn hint(&self) -> Option<crate::hint::Hint> {
+        self.error.hint_for(&self.path.display().to_string())
+    }
+}
+
 /// The secrets a sops file is used by, for messages: `secret "a"` or `secrets "a", "b"`.
 pub fn users(manifest: &Manifest, path: &Path) -> String {
     let names: Vec<String> = manifest
@@ -74,11 +81,14 @@ pub fn parse_all(manifest: &Manifest) -> Result<ParsedFiles, Problems> {
         }
         match ParsedFile::read(&s.sops_file, s.format) {
             Ok(parsed) => files.push((s.sops_file.clone(), parsed)),
-            Err(message) => problems.push(Problem {
-                subject: subject(&s.sops_file),
-                field: "sopsFile",
-                message: format!("{message} (used by {})", users(manifest, &s.sops_file)),
-            }),
+            Err(e) => problems.push(
+                Problem::new(
+                    subject(&s.sops_file),
+                    "sopsFile",
+                    format!("{e} (used by {})", users(manifest, &s.sops_file)),
+                )
+                .with_hint(e.hint_for(&s.sops_file.display().to_string())),
+            ),
         }
     }
     if problems.is_empty() {
@@ -104,11 +114,14 @@ impl ParsedFiles {
                 continue;
             };
             if let Err(e) = parsed.check_key(s.key.segments()) {
-                problems.push(Problem {
-                    subject: format!("secret {:?}", s.name),
-                    field: "key",
-                    message: format!("in {}: {e}", s.sops_file.display()),
-                });
+                problems.push(
+                    Problem::new(
+                        format!("secret {:?}", s.name),
+                        "key",
+                        format!("in {}: {e}", s.sops_file.display()),
+                    )
+                    .with_hint(e.hint()),
+                );
             }
         }
         if problems.is_empty() {

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::keys::key_cmd;
 use crate::keys::user_places::UserPlaces;
-use crate::keys::Identities;
+use crate::keys::{Identities, KeyError};
 use crate::secret_bytes::SecretBytes;
 use crate::sops::extract::parse_extract_path;
 use crate::sops::stores::Format;
@@ -151,7 +151,10 @@ fn run_key_cmd(ids: &mut Identities, cmd: &str, age_recipients: &[String]) -> St
         runs += 1;
         match key_cmd::run(cmd, recipient) {
             Ok(text) => ids.add_age_keys_text(text.as_str(), source),
-            Err(reason) => ids.record_problem(source, format!("for {recipient}: {reason}")),
+            Err(reason) => ids.record_problem(
+                source,
+                KeyError::KeyCommand(format!("for {recipient}: {reason}")),
+            ),
         }
         if opened(ids) {
             break;
@@ -171,12 +174,20 @@ pub fn run(args: &DecryptArgs, env: &KeyEnv) -> Result<(SecretBytes, Vec<String>
         .unwrap_or_else(|| Format::from_path(&args.file));
     let out_format = args.output_type.unwrap_or(in_format);
     let steps = match &args.extract {
-        Some(p) => Some(parse_extract_path(p).map_err(|e| CommandError::new(1, e))?),
+        Some(p) => Some(
+            parse_extract_path(p)
+                .map_err(|e| CommandError::new(1, crate::hint::line(&e, e.hint().as_ref())))?,
+        ),
         None => None,
     };
     let input = read_input(&args.file)?;
-    let fail =
-        |e: crate::sops::SopsError| CommandError::new(e.exit_code(), format!("{shown}: {e}"));
+    let fail = |e: crate::sops::SopsError| {
+        let hint = e.hint_for(&shown.to_string());
+        CommandError::new(
+            e.exit_code(),
+            crate::hint::line(format!("{shown}: {e}"), hint.as_ref()),
+        )
+    };
     let (loaded, meta) = crate::sops::decrypt::parse(&input, in_format).map_err(fail)?;
     let mut age_recipients: Vec<String> = Vec::new();
     for key in meta.key_groups.iter().flat_map(|g| g.age.iter()) {
@@ -187,9 +198,13 @@ pub fn run(args: &DecryptArgs, env: &KeyEnv) -> Result<(SecretBytes, Vec<String>
     let (ids, looked) = load_identities(args, env, &age_recipients);
     let key = crate::sops::data_key::recover(&meta, &ids).map_err(|report| {
         let e = crate::sops::SopsError::NoKey(report);
+        let hint = e.hint_for(&shown.to_string());
         CommandError::new(
             e.exit_code(),
-            format!("{shown}: {e}; looked for keys in: {}", looked.join(", ")),
+            crate::hint::line(
+                format!("{shown}: {e}; looked for keys in: {}", looked.join(", ")),
+                hint.as_ref(),
+            ),
         )
     })?;
     let file =

@@ -72,8 +72,10 @@ pub fn run(args: &HostCheckArgs) -> Result<(), CommandError> {
     let input = crate::input_file::read(file, crate::input_file::SOPS_FILE_MAX)
         .map_err(|e| CommandError::new(2, format!("{shown}: cannot read: {e}")))?;
     let format = args.input_type.unwrap_or_else(|| Format::from_path(file));
-    let (_, meta) = crate::sops::decrypt::parse(&input, format)
-        .map_err(|e| CommandError::new(2, format!("{shown}: {e}")))?;
+    let (_, meta) = crate::sops::decrypt::parse(&input, format).map_err(|e| {
+        let hint = e.hint_for(&shown.to_string());
+        CommandError::new(2, crate::hint::line(format!("{shown}: {e}"), hint.as_ref()))
+    })?;
     let (opened, needed) = groups_opened(&meta, &args.recipients);
     if opened >= needed {
         return Ok(());

@@ -10,7 +10,11 @@
 //! Writing: the file is created next to its destination under a temporary name with
 //! `O_CREAT|O_EXCL|O_NOFOLLOW` and no permissions, given its exact mode on the descriptor
 //! (the umask plays no part, nothing is ever wider than asked), filled, synced and renamed
-//! over the destination. A destination or a parent directory that is a symlink is refused.
+//! over the destination. A destination or a parent directory that is a symlink is refused,
+//! and so is a destination another user could tamper with before the initrd is built: a
+//! symlink on its path owned by someone else, or a directory on it that is not root's or ours,
+//! or that group or others can write to without the sticky bit (they could move the file away
+//! and put their own in its place).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -39,16 +43,43 @@ pub struct InitrdSecretArgs {
 }
 
 /// Parses a mode given in octal (`0400`, `400`, `0o400`); at most `0777`.
-pub fn parse_mode(text: &str) -> Result<u32, String> {
+pub fn parse_mode(text: &str) -> Result<u32, OutError> {
     let digits = text.strip_prefix("0o").unwrap_or(text);
-    let mode = u32::from_str_radix(digits, 8)
-        .map_err(|_| format!("{text:?} is not an octal mode such as 0400"))?;
+    let mode = u32::from_str_radix(digits, 8).map_err(|_| OutError::NotOctal(text.to_string()))?;
     if mode > 0o777 {
-        return Err(format!(
-            "{text:?}: only permission bits (at most 0777) are allowed"
-        ));
+        return Err(OutError::NotPermissionBits(text.to_string()));
     }
     Ok(mode)
+}
+
+/// The mode or the destination of `--out` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutError {
+    #[error("{0:?} is not an octal mode such as 0400")]
+    NotOctal(String),
+    #[error("{0:?}: only permission bits (at most 0777) are allowed")]
+    NotPermissionBits(String),
+    /// Something other than a plain file in a plain directory is in the way.
+    #[error("{0}")]
+    Destination(String),
+    /// Creating, writing or renaming the file failed.
+    #[error("{0}")]
+    Write(String),
+}
+
+impl OutError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<crate::hint::Hint> {
+        Some(crate::hint::Hint::new(match self {
+            OutError::NotOctal(_) | OutError::NotPermissionBits(_) => {
+                "give --mode in octal, e.g. 0400"
+            }
+            OutError::Destination(_) => {
+                "give --out a file path in an existing directory, with no symlink on the way"
+            }
+            OutError::Write(_) => "check that the directory of --out is writable and not full",
+        }))
+    }
 }
 
 /// Decrypts the secret and writes it; the error is one line naming the file and the secret.
@@ -69,7 +100,8 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
         .format
         .unwrap_or_else(|| Format::from_path(&args.sops_file));
     // Checked before anything is decrypted: a symlinked destination is a mistake or an attack.
-    check_destination(&args.out).map_err(|e| CommandError::new(1, e))?;
+    check_destination(&args.out)
+        .map_err(|e| CommandError::new(1, crate::hint::line(&e, e.hint().as_ref())))?;
     let input = crate::input_file::read(&args.sops_file, crate::input_file::SOPS_FILE_MAX)
         .map_err(|e| CommandError::new(1, format!("{shown}: cannot read: {e}")))?;
     let ids = crate::keys::for_sources(
@@ -82,7 +114,11 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
         env,
     );
     let fail = |e: crate::sops::SopsError| {
-        CommandError::new(e.exit_code(), format!("{shown} ({key_shown}): {e}"))
+        let hint = e.hint_for(&shown.to_string());
+        CommandError::new(
+            e.exit_code(),
+            crate::hint::line(format!("{shown} ({key_shown}): {e}"), hint.as_ref()),
+        )
     };
     let file = crate::sops::decrypt(&input, format, &ids).map_err(fail)?;
     let key = crate::manifest::SecretKey::parse(&args.key);
@@ -90,37 +126,91 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
     write_exclusive(&args.out, args.mode, value.as_bytes()).map_err(|e| {
         CommandError::new(
             1,
-            format!("{} ({key_shown} of {shown}): {e}", args.out.display()),
+            crate::hint::line(
+                format!("{} ({key_shown} of {shown}): {e}", args.out.display()),
+                e.hint().as_ref(),
+            ),
         )
     })
 }
 
 /// The destination must not be a symlink or a directory, nor its parent a symlink.
-fn check_destination(out: &Path) -> Result<(), String> {
+fn check_destination(out: &Path) -> Result<(), OutError> {
     let shown = out.display();
     if out.file_name().is_none() {
-        return Err(format!("{shown}: --out must name a file"));
+        return Err(OutError::Destination(format!(
+            "{shown}: --out must name a file"
+        )));
     }
     if let Ok(m) = std::fs::symlink_metadata(out) {
         if m.file_type().is_symlink() {
-            return Err(format!(
+            return Err(OutError::Destination(format!(
                 "{shown} is a symlink; refusing to write through it"
-            ));
+            )));
         }
         if m.is_dir() {
-            return Err(format!("{shown} is a directory"));
+            return Err(OutError::Destination(format!("{shown} is a directory")));
         }
     }
     let parent = parent_of(out);
     match std::fs::symlink_metadata(&parent) {
-        Ok(m) if m.file_type().is_symlink() => Err(format!(
+        Ok(m) if m.file_type().is_symlink() => Err(OutError::Destination(format!(
             "{shown}: its directory {} is a symlink; refusing to write through it",
             parent.display()
-        )),
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(format!("{shown}: {} is not a directory", parent.display())),
-        Err(e) => Err(format!("{shown}: its directory {}: {e}", parent.display())),
+        ))),
+        Ok(m) if m.is_dir() => check_ancestors(out, &parent).map_err(OutError::Destination),
+        Ok(_) => Err(OutError::Destination(format!(
+            "{shown}: {} is not a directory",
+            parent.display()
+        ))),
+        Err(e) => Err(OutError::Destination(format!(
+            "{shown}: its directory {}: {e}",
+            parent.display()
+        ))),
     }
+}
+
+/// No one but root and us can change the way to `parent`: every symlink on the path as
+/// given is root's or ours, and every directory from `/` to `parent` (symlinks followed) is
+/// root's or ours and writable by group or others only with the sticky bit (as `/tmp`).
+fn check_ancestors(out: &Path, parent: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = out.display();
+    let me = nix::unistd::geteuid().as_raw();
+    let trusted = |uid: u32| uid == 0 || uid == me;
+    let absolute = std::path::absolute(parent).map_err(|e| format!("{shown}: {e}"))?;
+    let mut here = PathBuf::new();
+    for part in absolute.components() {
+        here.push(part);
+        let m = std::fs::symlink_metadata(&here)
+            .map_err(|e| format!("{shown}: {}: {e}", here.display()))?;
+        if m.file_type().is_symlink() && !trusted(m.uid()) {
+            return Err(format!(
+                "{shown}: {} is a symlink owned by uid {}, who could point it anywhere; refusing",
+                here.display(),
+                m.uid()
+            ));
+        }
+    }
+    let real = std::fs::canonicalize(parent)
+        .map_err(|e| format!("{shown}: its directory {}: {e}", parent.display()))?;
+    let mut here = PathBuf::new();
+    for part in real.components() {
+        here.push(part);
+        let m =
+            std::fs::metadata(&here).map_err(|e| format!("{shown}: {}: {e}", here.display()))?;
+        let open_to_others = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
+        if !trusted(m.uid()) || open_to_others {
+            return Err(format!(
+                "{shown}: the directory {} (uid {}, mode {:04o}) lets another user replace \
+                 the written secret; refusing",
+                here.display(),
+                m.uid(),
+                m.mode() & 0o7777
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parent_of(out: &Path) -> PathBuf {
@@ -132,10 +222,10 @@ fn parent_of(out: &Path) -> PathBuf {
 
 /// Creates a temporary file beside `out` exclusively with no permissions, sets `mode` on the
 /// descriptor, writes `data`, syncs and renames it over `out`.
-fn write_exclusive(out: &Path, mode: u32, data: &[u8]) -> Result<(), String> {
+fn write_exclusive(out: &Path, mode: u32, data: &[u8]) -> Result<(), OutError> {
     let name = out
         .file_name()
-        .ok_or_else(|| "--out must name a file".to_string())?;
+        .ok_or_else(|| OutError::Destination("--out must name a file".to_string()))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".sops-install-{}", std::process::id()));
@@ -146,7 +236,7 @@ fn write_exclusive(out: &Path, mode: u32, data: &[u8]) -> Result<(), String> {
         .mode(0o000)
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
         .open(&tmp)
-        .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        .map_err(|e| OutError::Write(format!("cannot create {}: {e}", tmp.display())))?;
     let written = file
         .set_permissions(std::fs::Permissions::from_mode(mode))
         .and_then(|()| file.write_all(data))
@@ -165,7 +255,7 @@ fn write_exclusive(out: &Path, mode: u32, data: &[u8]) -> Result<(), String> {
     });
     if let Err(e) = renamed {
         let _ = std::fs::remove_file(&tmp);
-        return Err(format!("cannot write: {e}"));
+        return Err(OutError::Write(format!("cannot write: {e}")));
     }
     Ok(())
 }
@@ -179,8 +269,11 @@ mod tests {
         assert_eq!(parse_mode("0400").unwrap(), 0o400);
         assert_eq!(parse_mode("440").unwrap(), 0o440);
         assert_eq!(parse_mode("0o600").unwrap(), 0o600);
-        assert!(parse_mode("4755").unwrap_err().contains("0777"));
-        assert!(parse_mode("0800").unwrap_err().contains("octal"));
+        assert!(parse_mode("4755").unwrap_err().to_string().contains("0777"));
+        assert!(parse_mode("0800")
+            .unwrap_err()
+            .to_string()
+            .contains("octal"));
         assert!(parse_mode("").is_err());
     }
 }

@@ -136,7 +136,7 @@ fn check_one(file: &Path, ids: &Identities, offered: &[Offered]) -> String {
     }
     let mut line = format!("cannot open {shown}: ");
     if let Some(detail) = &report.detail {
-        line.push_str(detail);
+        line.push_str(&detail.to_string());
     } else if let Some((found, needed)) = report.shamir {
         let _ = write!(
             line,

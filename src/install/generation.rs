@@ -8,7 +8,7 @@ use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
-use super::{InstallError, Layout};
+use super::{Cause, InstallError, Layout};
 
 /// What the symlink path currently is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +44,14 @@ pub fn live(layout: &Layout) -> Result<Live, InstallError> {
                 Ok(n) if n.to_string() == name => {
                     Ok(Live::Generation(n, layout.mount_point.join(&*name)))
                 }
-                _ => Err(InstallError(format!(
-                    "{} points at {}, whose name is not a generation number",
-                    link.display(),
-                    target.display()
-                ))),
+                _ => Err(InstallError::new(
+                    Cause::InTheWay,
+                    format!(
+                        "{} points at {}, whose name is not a generation number",
+                        link.display(),
+                        target.display()
+                    ),
+                )),
             }
         }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(Live::Missing),
@@ -97,11 +100,14 @@ impl Live {
     /// end there is no next number: an error, never a wrap to 0 over an existing generation.
     pub fn next(&self) -> Result<u64, InstallError> {
         self.number().checked_add(1).ok_or_else(|| {
-            InstallError(format!(
-                "the generation counter is at its maximum ({}); remove the secrets symlink and \
-                 mount point (or reboot) to start again at 1",
-                u64::MAX
-            ))
+            InstallError::new(
+                Cause::Other,
+                format!(
+                    "the generation counter is at its maximum ({}); remove the secrets symlink \
+                     and mount point (or reboot) to start again at 1",
+                    u64::MAX
+                ),
+            )
         })
     }
 }

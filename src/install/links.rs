@@ -31,7 +31,7 @@ use nix::sys::stat::{fstat, fstatat, mkdirat, Mode, SFlag};
 use nix::unistd::{fchownat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 use serde::{Deserialize, Serialize};
 
-use super::{InstallError, Layout};
+use super::{Cause, InstallError, Layout};
 use walk::HeldDir;
 
 /// One wanted link.
@@ -53,33 +53,37 @@ pub fn apply(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     let mut errors = Vec::new();
     for link in links {
         if let Err(e) = ensure(layout, link) {
-            errors.push(e.0);
+            errors.push(e);
         }
     }
     remove_stale(layout, links);
     record(layout, links)?;
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(InstallError(format!(
-            "failed to prepare symlinks to secret store: {}",
-            errors.join("; ")
-        )))
+    match joined(errors) {
+        None => Ok(()),
+        Some(e) => Err(InstallError::new(
+            e.cause,
+            format!("failed to prepare symlinks to secret store: {}", e.message),
+        )),
     }
 }
 
 /// Checks every link's parent directories without changing anything; one message for all.
 pub fn check(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
-    let errors: Vec<String> = links
+    let errors: Vec<InstallError> = links
         .iter()
         .filter_map(|l| check_parents(layout, l).err())
-        .map(|e| e.0)
         .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(InstallError(errors.join("; ")))
+    match joined(errors) {
+        None => Ok(()),
+        Some(e) => Err(e),
     }
+}
+
+/// Several links' errors as one (the first one's cause decides the advice).
+fn joined(errors: Vec<InstallError>) -> Option<InstallError> {
+    let cause = errors.first()?.cause;
+    let text: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+    Some(InstallError::new(cause, text.join("; ")))
 }
 
 /// Every existing ancestor of the link must be a directory, or a symlink owned by root (or, in
@@ -93,7 +97,10 @@ fn check_parents(layout: &Layout, link: &Link) -> Result<(), InstallError> {
     if occupied(&parent, name) {
         return Err(walk::fail(
             link,
-            "a directory that is not empty is in the way".to_string(),
+            walk::Why::new(
+                Cause::InTheWay,
+                "a directory that is not empty is in the way",
+            ),
         ));
     }
     Ok(())
@@ -101,9 +108,12 @@ fn check_parents(layout: &Layout, link: &Link) -> Result<(), InstallError> {
 
 /// The link's own name in its parent directory.
 fn link_name(link: &Link) -> Result<&OsStr, InstallError> {
-    link.path
-        .file_name()
-        .ok_or_else(|| walk::fail(link, "the path does not end in a name".to_string()))
+    link.path.file_name().ok_or_else(|| {
+        walk::fail(
+            link,
+            walk::Why::new(Cause::Other, "the path does not end in a name"),
+        )
+    })
 }
 
 /// Whether `name` in `dir` is a directory with something in it (`place` only removes an
@@ -339,7 +349,7 @@ const RECORD_MAX: u64 = 16 << 20;
 /// The record of the last run, if there is one we wrote: a regular file (not through a
 /// symlink), owned by us, writable by no one else. Anything else could tell root to delete a
 /// symlink of someone else's choosing.
-fn read_record(path: &Path) -> Result<Option<String>, String> {
+fn read_record(path: &Path) -> Result<Option<String>, UntrustedRecord> {
     use std::io::Read;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let file = match std::fs::OpenOptions::new()
@@ -349,24 +359,32 @@ fn read_record(path: &Path) -> Result<Option<String>, String> {
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     };
-    let m = file.metadata().map_err(|e| e.to_string())?;
+    let m = file.metadata()?;
     if !m.is_file() {
-        return Err("it is not a regular file".into());
+        return Err(UntrustedRecord::NotAFile);
     }
     if m.uid() != nix::unistd::geteuid().as_raw() || m.mode() & 0o022 != 0 {
-        return Err(format!(
-            "it is owned by uid {} with mode {:04o}, not by us and writable only by us",
-            m.uid(),
-            m.mode() & 0o7777
-        ));
+        return Err(UntrustedRecord::Owner {
+            uid: m.uid(),
+            mode: m.mode() & 0o7777,
+        });
     }
     let mut text = String::new();
-    file.take(RECORD_MAX)
-        .read_to_string(&mut text)
-        .map_err(|e| e.to_string())?;
+    file.take(RECORD_MAX).read_to_string(&mut text)?;
     Ok(Some(text))
+}
+
+/// Why the link record of the last run is not used (a warning: no link is removed).
+#[derive(Debug, thiserror::Error)]
+enum UntrustedRecord {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("it is not a regular file")]
+    NotAFile,
+    #[error("it is owned by uid {uid} with mode {mode:04o}, not by us and writable only by us")]
+    Owner { uid: u32, mode: u32 },
 }
 
 /// Removes a link an earlier run made, if it is still that link; found by the same walk as
@@ -398,7 +416,7 @@ fn record(layout: &Layout, links: &[Link]) -> Result<(), InstallError> {
     let path = record_path(layout);
     let tmp = layout.mount_point.join(format!(".{RECORD}.new"));
     let text = serde_json::to_string(links)
-        .map_err(|e| InstallError(format!("cannot record links: {e}")))?;
+        .map_err(|e| InstallError::new(Cause::Other, format!("cannot record links: {e}")))?;
     // Created afresh, 0600, never through a symlink: only we can change what the next run
     // trusts (see `read_record`).
     let write = || -> std::io::Result<()> {
@@ -470,7 +488,7 @@ pub mod root_scenarios {
         std::os::unix::fs::lchown(home.join("app"), Some(1234), Some(1234)).expect("chown -h");
         let by_path =
             check(&layout, std::slice::from_ref(&link)).expect_err("a by-path check sees the swap");
-        assert!(by_path.0.contains("owned by uid 1234"), "{by_path}");
+        assert!(by_path.message.contains("owned by uid 1234"), "{by_path}");
 
         place(&layout, &parent, link_name(&link).expect("name"), &link).expect("place");
         let in_elsewhere: Vec<_> = std::fs::read_dir(&elsewhere)

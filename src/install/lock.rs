@@ -11,7 +11,7 @@ use std::path::Path;
 
 use nix::fcntl::{Flock, FlockArg};
 
-use super::InstallError;
+use super::{Cause, InstallError};
 
 /// Holds the lock until dropped.
 pub struct RunLock {
@@ -35,7 +35,15 @@ pub fn acquire(mount_point: &Path) -> Result<RunLock, InstallError> {
         // O_NONBLOCK: a FIFO planted there must not hang the open.
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
         .open(&path)
-        .map_err(|e| InstallError::io("cannot open the lock file", &path, e))?;
+        .map_err(|e| {
+            let in_the_way = matches!(e.raw_os_error(), Some(nix::libc::ENXIO | nix::libc::ELOOP));
+            let err = InstallError::io("cannot open the lock file", &path, e);
+            if in_the_way {
+                err.because(Cause::InTheWay)
+            } else {
+                err
+            }
+        })?;
     // Someone else's lock file could be held by them forever, and a FIFO or device is no lock.
     let meta = file
         .metadata()
@@ -48,9 +56,11 @@ pub fn acquire(mount_point: &Path) -> Result<RunLock, InstallError> {
                 "it is not a regular file owned by uid {}; remove it",
                 nix::unistd::geteuid()
             ),
-        ));
+        )
+        .because(Cause::InTheWay));
     }
-    let lock = Flock::lock(file, FlockArg::LockExclusive)
-        .map_err(|(_, e)| InstallError::io("cannot lock", &path, e))?;
+    let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| {
+        InstallError::io("cannot lock", &path, e).because(Cause::Lock(Some(e as i32)))
+    })?;
     Ok(RunLock { _lock: lock })
 }

@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 
-use super::{platform, InstallError, Layout};
+use super::{platform, Cause, InstallError, Layout};
 
 /// Makes sure the mount point exists and (system mode) is the wanted RAM filesystem.
 pub fn ensure(layout: &Layout) -> Result<(), InstallError> {
@@ -69,14 +69,17 @@ pub fn check_places(layout: &Layout) -> Result<(), InstallError> {
             let is_last = i + 1 == last;
             let open_to_others = !is_last && m.is_dir() && others_may_replace(mode, m.gid());
             if m.uid() != 0 || open_to_others {
-                return Err(InstallError(format!(
-                    "refusing {what} {}: {} is owned by uid {} with mode {:04o}, so someone other \
-                     than root could change what it leads to",
-                    path.display(),
-                    here.display(),
-                    m.uid(),
-                    mode & 0o7777
-                )));
+                return Err(InstallError::new(
+                    Cause::Unsafe,
+                    format!(
+                        "refusing {what} {}: {} is owned by uid {} with mode {:04o}, so someone \
+                         other than root could change what it leads to",
+                        path.display(),
+                        here.display(),
+                        m.uid(),
+                        mode & 0o7777
+                    ),
+                ));
             }
         }
     }

@@ -11,7 +11,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::generation::make_dir;
-use super::{InstallError, Layout};
+use super::{Cause, InstallError, Layout};
 use crate::render::files::GenerationFile;
 
 /// Writes every file below `dir`, creating sub-directories as needed.
@@ -51,10 +51,13 @@ fn create_parents(
         match std::fs::symlink_metadata(&current) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
-                return Err(InstallError(format!(
-                    "cannot create directory {}: a secret file has that name",
-                    current.display()
-                )))
+                return Err(InstallError::new(
+                    Cause::InTheWay,
+                    format!(
+                        "cannot create directory {}: a secret file has that name",
+                        current.display()
+                    ),
+                ))
             }
             Err(_) => make_dir(&current, layout)?,
         }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::{KeySource, LoadedIdentity, SourceProblem};
+use super::{KeyError, KeySource, LoadedIdentity, SourceProblem};
 
 pub struct Parsed {
     pub identities: Vec<LoadedIdentity>,
@@ -23,19 +23,19 @@ pub struct Parsed {
 }
 
 /// Reads a key file into a zeroizing buffer.
-pub fn read_file(path: &Path) -> Result<Zeroizing<String>, String> {
+pub fn read_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
     let bytes = Zeroizing::new(
         crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
-            .map_err(|e| format!("cannot read: {e}"))?,
+            .map_err(|e| KeyError::read(&e))?,
     );
     match std::str::from_utf8(&bytes) {
         Ok(s) => Ok(Zeroizing::new(s.to_string())),
-        Err(_) => Err("not a text file (invalid UTF-8)".to_string()),
+        Err(_) => Err(KeyError::NotUtf8),
     }
 }
 
 /// Parses identity text; any malformed line rejects the whole source, naming the line.
-pub fn parse(text: &str, source: &KeySource) -> Result<Parsed, String> {
+pub fn parse(text: &str, source: &KeySource) -> Result<Parsed, KeyError> {
     let mut parsed = Parsed {
         identities: Vec::new(),
         skipped: Vec::new(),
@@ -55,8 +55,10 @@ pub fn parse(text: &str, source: &KeySource) -> Result<Parsed, String> {
         }
         let hinted = hint.take();
         if line.starts_with("AGE-SECRET-KEY-1") {
-            let identity = age::x25519::Identity::from_str(line)
-                .map_err(|_| format!("line {number}: malformed AGE-SECRET-KEY-1 identity"))?;
+            let identity = age::x25519::Identity::from_str(line).map_err(|_| KeyError::Line {
+                line: number,
+                fault: "malformed AGE-SECRET-KEY-1 identity",
+            })?;
             let recipient = identity.to_public().to_string();
             parsed.identities.push(LoadedIdentity {
                 identity: Box::new(identity),
@@ -65,21 +67,25 @@ pub fn parse(text: &str, source: &KeySource) -> Result<Parsed, String> {
                 via_plugin: false,
             });
         } else if line.starts_with("AGE-PLUGIN-") {
-            let identity = age::plugin::Identity::from_str(line)
-                .map_err(|_| format!("line {number}: malformed AGE-PLUGIN- identity"))?;
+            let identity = age::plugin::Identity::from_str(line).map_err(|_| KeyError::Line {
+                line: number,
+                fault: "malformed AGE-PLUGIN- identity",
+            })?;
             parsed.plugins.push((identity, number));
             parsed.plugin_recipients.extend(hinted);
         } else if line.starts_with("AGE-SECRET-KEY-PQ-1") {
             parsed.skipped.push(SourceProblem {
                 source: source.clone(),
-                reason: format!(
-                    "line {number}: post-quantum age identities are not supported yet; skipped"
-                ),
+                reason: KeyError::Line {
+                    line: number,
+                    fault: "post-quantum age identities are not supported yet; skipped",
+                },
             });
         } else {
-            return Err(format!(
-                "line {number}: not an age identity (expected AGE-SECRET-KEY-1…, a # comment or an empty line); the whole file is ignored"
-            ));
+            return Err(KeyError::Line {
+                line: number,
+                fault: "not an age identity (expected AGE-SECRET-KEY-1…, a # comment or an empty line); the whole file is ignored",
+            });
         }
     }
     Ok(parsed)
@@ -116,7 +122,7 @@ mod tests {
     #[test]
     fn one_junk_line_rejects_the_file_and_names_the_line() {
         let text = format!("# ok\njunk\n{KEY}\n");
-        let err = parse(&text, &k()).err().unwrap();
+        let err = parse(&text, &k()).err().unwrap().to_string();
         assert!(err.starts_with("line 2:"), "{err}");
         assert!(!err.contains("junk"), "the line's content is never echoed");
     }
@@ -145,7 +151,10 @@ mod tests {
 
     #[test]
     fn a_malformed_plugin_line_names_its_line() {
-        let err = parse("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n", &k()).err().unwrap();
+        let err = parse("AGE-PLUGIN-YUBIKEY-1QQQQQQ\n", &k())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.starts_with("line 1: malformed AGE-PLUGIN-"), "{err}");
     }
 

@@ -12,6 +12,7 @@
 //! make gpg's agent ask through a pinentry) gpg is killed and the entry fails.
 
 use super::helper::{helper_timeout, Watchdog};
+use super::KeyError;
 use crate::secret_bytes::SecretBytes;
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -32,7 +33,7 @@ pub struct Gnupg {
 
 impl Gnupg {
     /// Decrypts one armored message; the error is one line saying why gpg failed.
-    pub fn decrypt(&self, armored: &str) -> Result<SecretBytes, String> {
+    pub fn decrypt(&self, armored: &str) -> Result<SecretBytes, KeyError> {
         let exec = PathBuf::from(&self.exec);
         let mut cmd = super::helper::command(&self.exec)?;
         cmd.arg("-d")
@@ -44,19 +45,25 @@ impl Gnupg {
         }
         let mut child = cmd
             .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", exec.display()))?;
+            .map_err(|e| KeyError::Gpg(format!("cannot run {}: {e}", exec.display())))?;
         let timeout = helper_timeout();
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         let watchdog = Watchdog::start(format!("{} -d", exec.display()), timeout, move || {
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
         });
         // Write stdin from a thread: gpg may fill its output pipes before reading everything.
-        let mut stdin = child.stdin.take().ok_or("gpg has no standard input")?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or(KeyError::Gpg("gpg has no standard input".into()))?;
         let input = armored.as_bytes().to_vec();
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let mut stderr = child.stderr.take().ok_or("gpg has no standard error")?;
+        let mut stderr = child
+            .stderr
+            .take()
+            .ok_or(KeyError::Gpg("gpg has no standard error".into()))?;
         let err_reader = std::thread::spawn(move || {
             // Only the end is kept: a flood of messages cannot grow memory.
             let mut kept: Vec<u8> = Vec::new();
@@ -106,27 +113,27 @@ impl Gnupg {
         let killed = watchdog.finish();
         let status = child
             .wait()
-            .map_err(|e| format!("{} did not finish: {e}", exec.display()))?;
+            .map_err(|e| KeyError::Gpg(format!("{} did not finish: {e}", exec.display())))?;
         let _ = writer.join();
         let err = err_reader.join().unwrap_or_default();
         if killed {
-            return Err(format!(
+            return Err(KeyError::Gpg(format!(
                 "{} -d did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
                 exec.display(),
                 timeout.as_secs()
-            ));
+            )));
         }
         if too_much {
-            return Err(format!(
+            return Err(KeyError::Gpg(format!(
                 "{} -d printed more than {OUTPUT_MAX} bytes; a data key is 32 bytes",
                 exec.display()
-            ));
+            )));
         }
         if let Some(e) = read_error {
-            return Err(format!(
+            return Err(KeyError::Gpg(format!(
                 "cannot read the output of {} -d: {e}",
                 exec.display()
-            ));
+            )));
         }
         if status.success() {
             return Ok(out);
@@ -137,10 +144,10 @@ impl Gnupg {
             .map(str::trim)
             .rfind(|l| !l.is_empty())
             .unwrap_or("");
-        Err(match (status.code(), last) {
+        Err(KeyError::Gpg(match (status.code(), last) {
             (_, l) if !l.is_empty() => format!("{} -d failed: {l}", exec.display()),
             (Some(c), _) => format!("{} -d exited with status {c}", exec.display()),
             (None, _) => format!("{} -d was killed by a signal", exec.display()),
-        })
+        }))
     }
 }

@@ -10,6 +10,7 @@
 //! Helpers get a small environment ([`KEPT_VARIABLES`]): no `SOPS_AGE_KEY` or other key
 //! variables, which [`forget_key_variables`] also removes from this process once read.
 
+use crate::hint::Hint;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -161,20 +162,43 @@ pub fn forget_key_variables() {
     }
 }
 
+/// A helper program cannot be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HelperError {
+    #[error("{0} is a relative path; helper programs must be given by absolute path or bare name")]
+    Relative(String),
+    #[error("an empty program name")]
+    Empty,
+    #[error("{program} was not found in the absolute entries of PATH ({path:?}); empty and relative entries are ignored, never the current directory")]
+    NotFound { program: String, path: String },
+}
+
+impl HelperError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<Hint> {
+        Some(Hint::new(match self {
+            HelperError::Relative(_) | HelperError::Empty => {
+                "give the program by absolute path (e.g. SOPS_GPG_EXEC=/run/current-system/sw/bin/gpg)"
+            }
+            HelperError::NotFound { .. } => {
+                "install the program, or put its directory in PATH as an absolute entry"
+            }
+        }))
+    }
+}
+
 /// Finds `program`: an absolute path as is; a bare name in the absolute `PATH` entries.
-pub fn resolve(program: &OsStr) -> Result<PathBuf, String> {
+pub fn resolve(program: &OsStr) -> Result<PathBuf, HelperError> {
     let shown = Path::new(program).display().to_string();
     if program.as_bytes().contains(&b'/') {
         let p = Path::new(program);
         if !p.is_absolute() {
-            return Err(format!(
-                "{shown} is a relative path; helper programs must be given by absolute path or bare name"
-            ));
+            return Err(HelperError::Relative(shown));
         }
         return Ok(p.to_path_buf());
     }
     if program.is_empty() {
-        return Err("an empty program name".to_string());
+        return Err(HelperError::Empty);
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in absolute_entries(&path) {
@@ -185,15 +209,14 @@ pub fn resolve(program: &OsStr) -> Result<PathBuf, String> {
             return Ok(candidate);
         }
     }
-    Err(format!(
-        "{shown} was not found in the absolute entries of PATH ({:?}); empty and relative \
-         entries are ignored, never the current directory",
-        path.to_string_lossy()
-    ))
+    Err(HelperError::NotFound {
+        program: shown,
+        path: path.to_string_lossy().into_owned(),
+    })
 }
 
 /// A command for `program` (resolved by [`resolve`]) with only [`KEPT_VARIABLES`] passed on.
-pub fn command(program: &OsStr) -> Result<std::process::Command, String> {
+pub fn command(program: &OsStr) -> Result<std::process::Command, HelperError> {
     let path = resolve(program)?;
     let mut cmd = std::process::Command::new(path);
     cmd.env_clear();
@@ -220,6 +243,7 @@ mod tests {
     fn relative_paths_are_refused_and_absolute_ones_kept() {
         assert!(resolve(OsStr::new("./gpg"))
             .unwrap_err()
+            .to_string()
             .contains("relative"));
         assert_eq!(
             resolve(OsStr::new("/nix/store/x/bin/gpg")).unwrap(),

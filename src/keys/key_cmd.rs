@@ -23,8 +23,25 @@ pub const RECIPIENT_VARIABLE: &str = "SOPS_AGE_RECIPIENT";
 /// Bytes of standard error kept (the end, for the reason line).
 const STDERR_KEPT: usize = 8192;
 
+/// The key command could not give identities: one line saying why (never its output).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyCommandError(pub String);
+
+impl From<String> for KeyCommandError {
+    fn from(text: String) -> Self {
+        KeyCommandError(text)
+    }
+}
+
+impl From<super::helper::HelperError> for KeyCommandError {
+    fn from(e: super::helper::HelperError) -> Self {
+        KeyCommandError(e.to_string())
+    }
+}
+
 /// Runs the command for `recipient`; its standard output, or one line saying why not.
-pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, String> {
+pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, KeyCommandError> {
     let words = shlex::split(command_line)
         .ok_or_else(|| "cannot be split into words (an unclosed quote?)".to_string())?;
     let (program, args) = words.split_first().ok_or_else(|| "is empty".to_string())?;
@@ -93,16 +110,20 @@ pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, Str
         .map_err(|e| format!("{program} did not finish: {e}"))?;
     let err = err_reader.and_then(|t| t.join().ok()).unwrap_or_default();
     if killed {
-        return Err(format!(
+        return Err(KeyCommandError(format!(
             "{program} did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
             timeout.as_secs()
-        ));
+        )));
     }
     if too_much {
-        return Err(format!("{program} printed more than {max} bytes"));
+        return Err(KeyCommandError(format!(
+            "{program} printed more than {max} bytes"
+        )));
     }
     if let Some(e) = read_error {
-        return Err(format!("cannot read the output of {program}: {e}"));
+        return Err(KeyCommandError(format!(
+            "cannot read the output of {program}: {e}"
+        )));
     }
     if !status.success() {
         let text = String::from_utf8_lossy(&err);
@@ -111,15 +132,15 @@ pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, Str
             .map(str::trim)
             .rfind(|l| !l.is_empty())
             .unwrap_or("");
-        return Err(match (status.code(), last) {
+        return Err(KeyCommandError(match (status.code(), last) {
             (_, l) if !l.is_empty() => format!("{program} failed: {l}"),
             (Some(c), _) => format!("{program} exited with status {c}"),
             (None, _) => format!("{program} was killed by a signal"),
-        });
+        }));
     }
     match std::str::from_utf8(&out) {
         Ok(s) => Ok(Zeroizing::new(s.to_string())),
-        Err(_) => Err(format!("{program} printed invalid UTF-8")),
+        Err(_) => Err(KeyCommandError(format!("{program} printed invalid UTF-8"))),
     }
 }
 
@@ -136,11 +157,12 @@ mod tests {
     #[test]
     fn failures_are_one_line_with_the_reason() {
         let e = run("/bin/sh -c 'echo no key here >&2; exit 3'", "age1x").unwrap_err();
-        assert_eq!(e, "/bin/sh failed: no key here");
+        assert_eq!(e.0, "/bin/sh failed: no key here");
         assert!(run("'unclosed", "r")
             .unwrap_err()
+            .0
             .contains("unclosed quote"));
-        assert!(run("  ", "r").unwrap_err().contains("empty"));
-        assert!(run("./relative", "r").unwrap_err().contains("relative"));
+        assert!(run("  ", "r").unwrap_err().0.contains("empty"));
+        assert!(run("./relative", "r").unwrap_err().0.contains("relative"));
     }
 }

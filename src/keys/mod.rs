@@ -11,6 +11,7 @@
 
 mod age_key_file;
 pub mod age_plugin;
+mod error;
 mod gnupg;
 pub mod helper;
 pub mod key_cmd;
@@ -24,6 +25,7 @@ mod ssh_host_key;
 pub mod ssh_to_pgp;
 pub mod user_places;
 
+pub use error::KeyError;
 pub use gnupg::Gnupg;
 pub use pgp::{Attempt as PgpAttempt, PgpKey};
 pub use source::KeySource;
@@ -47,7 +49,7 @@ pub struct LoadedIdentity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceProblem {
     pub source: KeySource,
-    pub reason: String,
+    pub reason: KeyError,
 }
 
 /// Every identity loaded for a run, and every source that failed.
@@ -196,11 +198,11 @@ impl Identities {
 
     /// Records a source of age identities given as text (a key command, for example) that
     /// could not be used.
-    pub fn record_problem(&mut self, label: &str, reason: String) {
+    pub fn record_problem(&mut self, label: &str, reason: KeyError) {
         self.problem(KeySource::AgeKeyText(label.to_string()), reason);
     }
 
-    fn problem(&mut self, source: KeySource, reason: String) {
+    fn problem(&mut self, source: KeySource, reason: KeyError) {
         self.problems.push(SourceProblem { source, reason });
     }
 

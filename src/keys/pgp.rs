@@ -7,7 +7,7 @@ use super::gnupg::Gnupg;
 use super::openpgp_v4;
 use super::pgp_message::{self, Opened};
 use super::rsa_ssh_key::RsaPgpKey;
-use super::KeySource;
+use super::{KeyError, KeySource};
 use crate::secret_bytes::SecretBytes;
 
 /// One PGP key source.
@@ -25,7 +25,7 @@ pub enum PgpKey {
 pub enum Attempt {
     Opened(SecretBytes),
     NotForThisKey,
-    Failed(String),
+    Failed(KeyError),
 }
 
 impl PgpKey {
@@ -60,7 +60,7 @@ impl PgpKey {
                 match pgp_message::open(armored, &id, &key.key) {
                     Ok(Opened::Plaintext(p)) => Attempt::Opened(SecretBytes::copy_from(&p)),
                     Ok(Opened::NotForThisKey) => Attempt::NotForThisKey,
-                    Err(e) => Attempt::Failed(e),
+                    Err(e) => Attempt::Failed(e.into()),
                 }
             }
             PgpKey::Gnupg { gpg } => match gpg.decrypt(armored) {

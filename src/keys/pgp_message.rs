@@ -17,6 +17,7 @@
 //! commit without it: +2.2 MB (+44%), above the 6 MB the issue allows. So this reader stays;
 //! the experiment is branch `rules-rpgp`.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use aes::cipher::{consts::U16, BlockEncrypt, BlockSizeUser, KeyInit};
@@ -30,6 +31,23 @@ const TAG_MARKER: u8 = 10;
 const TAG_LITERAL: u8 = 11;
 const TAG_SEIPD: u8 = 18;
 
+/// The message cannot be read with this key (never any plaintext in the text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PgpMessageError(Cow<'static, str>);
+
+impl From<&'static str> for PgpMessageError {
+    fn from(text: &'static str) -> Self {
+        PgpMessageError(Cow::Borrowed(text))
+    }
+}
+
+impl From<String> for PgpMessageError {
+    fn from(text: String) -> Self {
+        PgpMessageError(Cow::Owned(text))
+    }
+}
+
 /// What opening a message with one key gave.
 pub enum Opened {
     /// The literal data: the sops data key or Shamir part.
@@ -39,12 +57,20 @@ pub enum Opened {
 }
 
 /// Opens an armored message with the RSA key whose v4 key ID is `key_id`.
-pub fn open(armored: &str, key_id: &[u8; 8], key: &RsaPrivateKey) -> Result<Opened, String> {
+pub fn open(
+    armored: &str,
+    key_id: &[u8; 8],
+    key: &RsaPrivateKey,
+) -> Result<Opened, PgpMessageError> {
     open_binary(&dearmor(armored)?, key_id, key)
 }
 
 /// Opens a de-armored message (the packets).
-pub fn open_binary(binary: &[u8], key_id: &[u8; 8], key: &RsaPrivateKey) -> Result<Opened, String> {
+pub fn open_binary(
+    binary: &[u8],
+    key_id: &[u8; 8],
+    key: &RsaPrivateKey,
+) -> Result<Opened, PgpMessageError> {
     let packets = split_packets(binary)?;
     let mut session = None;
     let mut addressed = false;
@@ -62,11 +88,21 @@ pub fn open_binary(binary: &[u8], key_id: &[u8; 8], key: &RsaPrivateKey) -> Resu
             TAG_SEIPD => data = Some(body),
             TAG_MARKER => {}
             3 => {}
-            9 => return Err("the message uses unprotected (no MDC) encryption".into()),
-            20 => {
-                return Err("the message uses GnuPG's OCB packets, which are not supported".into())
+            9 => {
+                return Err(PgpMessageError::from(
+                    "the message uses unprotected (no MDC) encryption",
+                ))
             }
-            other => return Err(format!("unexpected OpenPGP packet {other} in the message")),
+            20 => {
+                return Err(PgpMessageError::from(
+                    "the message uses GnuPG's OCB packets, which are not supported",
+                ))
+            }
+            other => {
+                return Err(PgpMessageError::from(format!(
+                    "unexpected OpenPGP packet {other} in the message"
+                )))
+            }
         }
     }
     if !addressed {
@@ -79,7 +115,7 @@ pub fn open_binary(binary: &[u8], key_id: &[u8; 8], key: &RsaPrivateKey) -> Resu
 }
 
 /// The armored message's binary contents; the CRC-24 line, when present, is checked.
-fn dearmor(text: &str) -> Result<Vec<u8>, String> {
+fn dearmor(text: &str) -> Result<Vec<u8>, PgpMessageError> {
     use base64::Engine;
     let mut lines = text.lines().map(str::trim);
     lines
@@ -103,7 +139,9 @@ fn dearmor(text: &str) -> Result<Vec<u8>, String> {
         }
     }
     if !ended {
-        return Err("the PGP message armor has no end line".into());
+        return Err(PgpMessageError::from(
+            "the PGP message armor has no end line",
+        ));
     }
     let engine = base64::engine::general_purpose::STANDARD;
     let bytes = engine
@@ -115,7 +153,9 @@ fn dearmor(text: &str) -> Result<Vec<u8>, String> {
             .map_err(|_| "the PGP message checksum is not valid base64")?;
         let got = crc24(&bytes).to_be_bytes();
         if want != got[1..] {
-            return Err("the PGP message armor checksum does not match".into());
+            return Err(PgpMessageError::from(
+                "the PGP message armor checksum does not match",
+            ));
         }
     }
     Ok(bytes)
@@ -136,7 +176,7 @@ pub(crate) fn crc24(data: &[u8]) -> u32 {
 }
 
 /// Splits a packet sequence into (tag, body); partial body lengths are joined.
-fn split_packets(data: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, String> {
+fn split_packets(data: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, PgpMessageError> {
     let truncated = || "the OpenPGP message is truncated".to_string();
     let mut out = Vec::new();
     let mut pos = 0;
@@ -144,7 +184,9 @@ fn split_packets(data: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, String> {
         let head = data[pos];
         pos += 1;
         if head & 0x80 == 0 {
-            return Err("the OpenPGP message is malformed (bad packet header)".into());
+            return Err(PgpMessageError::from(
+                "the OpenPGP message is malformed (bad packet header)",
+            ));
         }
         if head & 0x40 == 0 {
             let tag = (head >> 2) & 0x0f;
@@ -202,7 +244,7 @@ fn be(bytes: &[u8]) -> usize {
 }
 
 /// The RSA ciphertext of a v3 PKESK addressed to `key_id` (or to the wildcard ID 0).
-fn pkesk_for(body: &[u8], key_id: &[u8; 8]) -> Result<Option<Vec<u8>>, String> {
+fn pkesk_for(body: &[u8], key_id: &[u8; 8]) -> Result<Option<Vec<u8>>, PgpMessageError> {
     let bad = || "a session key packet is malformed".to_string();
     if body.first() != Some(&3) {
         return Ok(None); // v6 PKESKs address v6 keys only
@@ -251,15 +293,19 @@ fn decrypt_session_key(ciphertext: &[u8], key: &RsaPrivateKey) -> Option<Session
 }
 
 /// Decrypts a v1 SEIPD body and checks its MDC; returns the inner packets.
-fn decrypt_seipd(body: &[u8], session: &SessionKey) -> Result<Zeroizing<Vec<u8>>, String> {
+fn decrypt_seipd(body: &[u8], session: &SessionKey) -> Result<Zeroizing<Vec<u8>>, PgpMessageError> {
     match body.first() {
         Some(1) => {}
         Some(2) => {
-            return Err(
-                "the message uses AEAD (SEIPD v2) encryption, which is not supported".into(),
-            )
+            return Err(PgpMessageError::from(
+                "the message uses AEAD (SEIPD v2) encryption, which is not supported",
+            ))
         }
-        _ => return Err("the encrypted data packet is malformed".into()),
+        _ => {
+            return Err(PgpMessageError::from(
+                "the encrypted data packet is malformed",
+            ))
+        }
     }
     let mut plain = Zeroizing::new(body[1..].to_vec());
     let key = &session.key[..];
@@ -276,23 +322,29 @@ fn decrypt_seipd(body: &[u8], session: &SessionKey) -> Result<Zeroizing<Vec<u8>>
             &aes::Aes256::new_from_slice(key).map_err(|_| "bad key")?,
             &mut plain,
         ),
-        (7..=9, _) => return Err("the session key's length does not fit its cipher".into()),
-        (algo, _) => {
-            return Err(format!(
-                "the message uses symmetric cipher {algo}; only AES is supported"
+        (7..=9, _) => {
+            return Err(PgpMessageError::from(
+                "the session key's length does not fit its cipher",
             ))
+        }
+        (algo, _) => {
+            return Err(PgpMessageError::from(format!(
+                "the message uses symmetric cipher {algo}; only AES is supported"
+            )))
         }
     }
     // prefix (16 random bytes + 2 repeated) || packets || 0xD3 0x14 || SHA-1
     if plain.len() < 18 + 22 {
-        return Err("the encrypted data is too short".into());
+        return Err(PgpMessageError::from("the encrypted data is too short"));
     }
     let mdc_at = plain.len() - 22;
     let mut h = Sha1::new();
     h.update(&plain[..mdc_at + 2]);
     let digest: [u8; 20] = h.finalize().into();
     if plain[mdc_at..mdc_at + 2] != [0xD3, 0x14] || digest[..] != plain[mdc_at + 2..] {
-        return Err("the message fails its integrity check (MDC)".into());
+        return Err(PgpMessageError::from(
+            "the message fails its integrity check (MDC)",
+        ));
     }
     Ok(Zeroizing::new(plain[18..mdc_at].to_vec()))
 }
@@ -312,7 +364,7 @@ fn cfb_decrypt<C: BlockEncrypt + BlockSizeUser<BlockSize = U16>>(cipher: &C, dat
 }
 
 /// The contents of the literal data packet, decompressing once if needed.
-fn literal_data(packets: &[u8], depth: u8) -> Result<Zeroizing<Vec<u8>>, String> {
+fn literal_data(packets: &[u8], depth: u8) -> Result<Zeroizing<Vec<u8>>, PgpMessageError> {
     let mut split = split_packets(packets)?;
     let result = match split.as_slice() {
         [(TAG_LITERAL, body)] => literal_body(body),
@@ -320,7 +372,9 @@ fn literal_data(packets: &[u8], depth: u8) -> Result<Zeroizing<Vec<u8>>, String>
             let inflated = decompress(body)?;
             literal_data(&inflated, depth + 1)
         }
-        _ => Err("the decrypted message is not a single literal data packet".into()),
+        _ => Err(PgpMessageError::from(
+            "the decrypted message is not a single literal data packet",
+        )),
     };
     for (_, body) in &mut split {
         body.zeroize();
@@ -328,14 +382,14 @@ fn literal_data(packets: &[u8], depth: u8) -> Result<Zeroizing<Vec<u8>>, String>
     result
 }
 
-fn literal_body(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+fn literal_body(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, PgpMessageError> {
     let bad = || "the literal data packet is malformed".to_string();
     let name_len = usize::from(*body.get(1).ok_or_else(bad)?);
     let start = 2 + name_len + 4;
     Ok(Zeroizing::new(body.get(start..).ok_or_else(bad)?.to_vec()))
 }
 
-fn decompress(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+fn decompress(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, PgpMessageError> {
     let (&algo, data) = body
         .split_first()
         .ok_or("the compressed data packet is empty")?;
@@ -354,17 +408,17 @@ fn decompress(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
             .take(limit)
             .read_to_end(&mut out),
         other => {
-            return Err(format!(
+            return Err(PgpMessageError::from(format!(
                 "the message uses compression {other}; only ZIP and ZLIB are supported"
-            ))
+            )))
         }
     };
     result.map_err(|_| "the compressed data is corrupt")?;
     if out.len() > MAX_INFLATED {
-        return Err(format!(
+        return Err(PgpMessageError::from(format!(
             "the compressed data is too large (more than {} KiB once inflated)",
             MAX_INFLATED >> 10
-        ));
+        )));
     }
     Ok(out)
 }
@@ -468,14 +522,14 @@ mod tests {
         for at in [5, 20, body.len() - 1] {
             let mut bad = body.clone();
             bad[at] ^= 1;
-            let err = decrypt_seipd(&bad, &session()).err().unwrap();
+            let err = decrypt_seipd(&bad, &session()).err().unwrap().to_string();
             assert!(err.contains("integrity check"), "{at}: {err}");
         }
         let aes128 = SessionKey {
             algo: 7,
             key: Zeroizing::new(key.to_vec()),
         };
-        let err = decrypt_seipd(&body, &aes128).err().unwrap();
+        let err = decrypt_seipd(&body, &aes128).err().unwrap().to_string();
         assert!(err.contains("length"), "{err}");
     }
 
@@ -490,7 +544,7 @@ mod tests {
         let Err(err) = decompress(&body) else {
             panic!("a 16 MiB inflation was accepted");
         };
-        assert!(err.contains("too large"), "{err}");
+        assert!(err.to_string().contains("too large"), "{err}");
         // A small one still inflates.
         let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
         enc.write_all(b"KEY").unwrap();

@@ -13,7 +13,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey};
 use zeroize::Zeroizing;
 
-use super::openpgp_v4;
+use super::{openpgp_v4, KeyError};
 
 /// An RSA key with its OpenPGP v4 fingerprint (creation time 0).
 pub struct RsaPgpKey {
@@ -22,37 +22,38 @@ pub struct RsaPgpKey {
 }
 
 /// Reads and parses the key at `path`.
-pub fn load(path: &Path) -> Result<RsaPgpKey, String> {
+pub fn load(path: &Path) -> Result<RsaPgpKey, KeyError> {
     let bytes = crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
         .map(Zeroizing::new)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| "not an RSA private key".to_string())?;
+        .map_err(|e| KeyError::read(&e))?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| KeyError::NotAKey("not an RSA private key"))?;
     let key = parse(text)?;
     let fingerprint =
         openpgp_v4::rsa_v4_fingerprint(&key.n().to_bytes_be(), &key.e().to_bytes_be(), 0);
     Ok(RsaPgpKey { key, fingerprint })
 }
 
-fn parse(text: &str) -> Result<RsaPrivateKey, String> {
-    let passphrase = || {
-        "the key is protected by a passphrase, which cannot be asked for at activation".to_string()
-    };
+fn parse(text: &str) -> Result<RsaPrivateKey, KeyError> {
     if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
         let key = ssh_key::PrivateKey::from_openssh(text)
-            .map_err(|_| "not a valid OpenSSH private key".to_string())?;
+            .map_err(|_| KeyError::NotAKey("not a valid OpenSSH private key"))?;
         if key.is_encrypted() {
-            return Err(passphrase());
+            return Err(KeyError::Passphrase);
         }
         let pair = key.key_data().rsa().ok_or_else(|| {
-            format!(
-                "only RSA keys can be used as PGP keys, this is a {} key",
-                key.algorithm()
+            KeyError::Unsupported(
+                format!(
+                    "only RSA keys can be used as PGP keys, this is a {} key",
+                    key.algorithm()
+                )
+                .into(),
             )
         })?;
         let int = |m: &ssh_key::Mpint| {
             m.as_positive_bytes()
                 .map(BigUint::from_bytes_be)
-                .ok_or_else(|| "the RSA key is malformed".to_string())
+                .ok_or(KeyError::Malformed("the RSA key is malformed"))
         };
         let primes = vec![int(&pair.private.p)?, int(&pair.private.q)?];
         let key = RsaPrivateKey::from_components(
@@ -61,28 +62,28 @@ fn parse(text: &str) -> Result<RsaPrivateKey, String> {
             int(&pair.private.d)?,
             primes,
         )
-        .map_err(|_| "the RSA key is malformed".to_string())?;
+        .map_err(|_| KeyError::Malformed("the RSA key is malformed"))?;
         return checked(key);
     }
     if text.contains("ENCRYPTED") {
-        return Err(passphrase());
+        return Err(KeyError::Passphrase);
     }
     if text.contains("-----BEGIN RSA PRIVATE KEY-----") {
         let key = RsaPrivateKey::from_pkcs1_pem(text.trim())
-            .map_err(|_| "not a valid PEM RSA private key".to_string())?;
+            .map_err(|_| KeyError::NotAKey("not a valid PEM RSA private key"))?;
         return checked(key);
     }
     if text.contains("-----BEGIN PRIVATE KEY-----") {
         let key = RsaPrivateKey::from_pkcs8_pem(text.trim())
-            .map_err(|_| "not a PKCS#8 RSA private key".to_string())?;
+            .map_err(|_| KeyError::NotAKey("not a PKCS#8 RSA private key"))?;
         return checked(key);
     }
-    Err("not an RSA private key (OpenSSH or PEM)".into())
+    Err(KeyError::NotAKey("not an RSA private key (OpenSSH or PEM)"))
 }
 
-fn checked(key: RsaPrivateKey) -> Result<RsaPrivateKey, String> {
+fn checked(key: RsaPrivateKey) -> Result<RsaPrivateKey, KeyError> {
     key.validate()
-        .map_err(|_| "the RSA key is inconsistent".to_string())?;
+        .map_err(|_| KeyError::Malformed("the RSA key is inconsistent"))?;
     Ok(key)
 }
 
@@ -93,7 +94,7 @@ mod tests {
     #[test]
     fn an_ed25519_key_is_refused_by_name() {
         let path = crate::test_fixtures::fixtures_dir().join("keys/ssh_host_ed25519_key");
-        let err = load(&path).err().unwrap();
+        let err = load(&path).err().unwrap().to_string();
         assert!(
             err.contains("only RSA keys") && err.contains("ed25519"),
             "{err}"
@@ -105,10 +106,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("k");
         std::fs::write(&p, "hello").unwrap();
-        assert!(load(&p).err().unwrap().contains("not an RSA private key"));
+        assert!(load(&p)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("not an RSA private key"));
         assert!(load(&dir.path().join("missing"))
             .err()
             .unwrap()
+            .to_string()
             .starts_with("cannot read"));
     }
 }

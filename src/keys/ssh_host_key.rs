@@ -10,10 +10,10 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::{KeySource, LoadedIdentity};
+use super::{KeyError, KeySource, LoadedIdentity};
 
 /// Both identities of a host key (native, then converted for ed25519).
-pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, String> {
+pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, KeyError> {
     let bytes = read(path)?;
     let native = native_identity(&bytes, path)?;
     let mut found = vec![native];
@@ -24,39 +24,33 @@ pub fn load(path: &Path) -> Result<Vec<LoadedIdentity>, String> {
 }
 
 /// Only the native identity (an RSA key given for PGP also answers `ssh-rsa` recipients).
-pub fn load_native(path: &Path) -> Result<LoadedIdentity, String> {
+pub fn load_native(path: &Path) -> Result<LoadedIdentity, KeyError> {
     let bytes = read(path)?;
     native_identity(&bytes, path)
 }
 
 /// Only the ssh-to-age conversion (ed25519 keys only).
-pub fn load_converted(path: &Path) -> Result<LoadedIdentity, String> {
+pub fn load_converted(path: &Path) -> Result<LoadedIdentity, KeyError> {
     let bytes = read(path)?;
     converted_identity(&bytes, path)
 }
 
-fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
+fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     crate::input_file::read(path, crate::input_file::KEY_FILE_MAX)
         .map(Zeroizing::new)
-        .map_err(|e| format!("cannot read: {e}"))
+        .map_err(|e| KeyError::read(&e))
 }
 
-fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, String> {
+fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, KeyError> {
     let identity = age::ssh::Identity::from_buffer(bytes, Some(path.display().to_string()))
-        .map_err(|_| "not an OpenSSH private key".to_string())?;
+        .map_err(|_| KeyError::NotAKey("not an OpenSSH private key"))?;
     let recipient = match &identity {
         age::ssh::Identity::Unencrypted(_) => public_key_line(&identity)?,
-        age::ssh::Identity::Encrypted(_) => {
-            return Err(
-                "the key is protected by a passphrase, which cannot be asked for at activation"
-                    .to_string(),
-            )
-        }
+        age::ssh::Identity::Encrypted(_) => return Err(KeyError::Passphrase),
         age::ssh::Identity::Unsupported(_) => {
-            return Err(
-                "unsupported SSH key type (only ed25519 and rsa keys can open age files)"
-                    .to_string(),
-            )
+            return Err(KeyError::Unsupported(
+                "unsupported SSH key type (only ed25519 and rsa keys can open age files)".into(),
+            ))
         }
     };
     Ok(LoadedIdentity {
@@ -68,18 +62,23 @@ fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, String> 
 }
 
 /// The OpenSSH public key line (`ssh-ed25519 AAAA…`) of an unencrypted key.
-fn public_key_line(identity: &age::ssh::Identity) -> Result<String, String> {
+fn public_key_line(identity: &age::ssh::Identity) -> Result<String, KeyError> {
     age::ssh::Recipient::try_from(identity.clone())
         .map(|r| r.to_string())
-        .map_err(|_| "the public half of the SSH key is malformed or unsupported".to_string())
+        .map_err(|_| {
+            KeyError::Malformed("the public half of the SSH key is malformed or unsupported")
+        })
 }
 
-fn converted_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, String> {
-    let pair = ssh_to_age::convert::ssh_private_key_to_age(bytes)
-        .map_err(|_| "cannot convert to an age identity (only ed25519 keys convert)".to_string())?;
+fn converted_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, KeyError> {
+    let pair = ssh_to_age::convert::ssh_private_key_to_age(bytes).map_err(|_| {
+        KeyError::Unsupported(
+            "cannot convert to an age identity (only ed25519 keys convert)".into(),
+        )
+    })?;
     let secret = Zeroizing::new(pair.secret);
     let identity = age::x25519::Identity::from_str(&secret)
-        .map_err(|_| "the converted age identity is malformed".to_string())?;
+        .map_err(|_| KeyError::Malformed("the converted age identity is malformed"))?;
     Ok(LoadedIdentity {
         identity: Box::new(identity),
         recipient: pair.recipient,

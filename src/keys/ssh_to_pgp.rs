@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 use super::openpgp_v4::{self, push_mpi};
 use super::pgp_message::crc24;
 use super::rsa_ssh_key;
+use super::KeyError;
 
 /// The user ID of the generated key.
 pub const USER_ID: &str = "root (Imported from SSH) <root@localhost>";
@@ -39,7 +40,7 @@ pub struct PgpKey {
 
 /// Reads the RSA ssh key at `path` and builds its OpenPGP key (public, or with `private` the
 /// secret key).
-pub fn from_ssh_key(path: &Path, private: bool) -> Result<PgpKey, String> {
+pub fn from_ssh_key(path: &Path, private: bool) -> Result<PgpKey, KeyError> {
     let key = rsa_ssh_key::load(path)?;
     let rsa = &key.key;
     let n = rsa.n().to_bytes_be();
@@ -103,7 +104,7 @@ fn self_certification(
     public_body: &[u8],
     fingerprint: &[u8; 20],
     rsa: &rsa::RsaPrivateKey,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, KeyError> {
     let mut hashed = Vec::new();
     // Signature creation time: the key's own, 0.
     hashed.extend_from_slice(&[5, 2, 0, 0, 0, 0]);
@@ -138,7 +139,7 @@ fn self_certification(
     };
     let signature = rsa
         .sign(scheme, &digest)
-        .map_err(|e| format!("cannot sign the user ID: {e}"))?;
+        .map_err(|e| KeyError::Unsupported(format!("cannot sign the user ID: {e}").into()))?;
 
     // Unhashed: the issuer key ID.
     let mut unhashed = vec![9, 16];
@@ -152,9 +153,14 @@ fn self_certification(
 
 /// The secret-key packet body: the public body, no protection, MPIs d, p, q, u with p < q and
 /// u = p⁻¹ mod q, and the two-byte checksum of the MPIs.
-fn secret_body(public_body: &[u8], rsa: &rsa::RsaPrivateKey) -> Result<Zeroizing<Vec<u8>>, String> {
+fn secret_body(
+    public_body: &[u8],
+    rsa: &rsa::RsaPrivateKey,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let [a, b] = rsa.primes() else {
-        return Err("only two-prime RSA keys can be written as OpenPGP keys".into());
+        return Err(KeyError::Unsupported(
+            "only two-prime RSA keys can be written as OpenPGP keys".into(),
+        ));
     };
     let (p, q) = if a < b { (a, b) } else { (b, a) };
     // q is prime, so p^(q-2) is p's inverse mod q.

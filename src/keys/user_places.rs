@@ -35,20 +35,14 @@ impl UserPlaces {
     }
 
     /// The user configuration directory, or why there is none.
-    pub fn config_dir(&self) -> Result<PathBuf, String> {
+    pub fn config_dir(&self) -> Result<PathBuf, NoConfigDir> {
         if let Some(xdg) = &self.xdg_config_home {
             if cfg!(target_os = "macos") || xdg.is_absolute() {
                 return Ok(xdg.clone());
             }
-            return Err(format!(
-                "XDG_CONFIG_HOME ({}) is a relative path",
-                xdg.display()
-            ));
+            return Err(NoConfigDir::RelativeXdg(xdg.clone()));
         }
-        let home = self
-            .home
-            .as_ref()
-            .ok_or_else(|| "neither XDG_CONFIG_HOME nor HOME is set".to_string())?;
+        let home = self.home.as_ref().ok_or(NoConfigDir::Unset)?;
         Ok(if cfg!(target_os = "macos") {
             home.join("Library/Application Support")
         } else {
@@ -57,7 +51,7 @@ impl UserPlaces {
     }
 
     /// `<config dir>/sops/age/keys.txt`, or why there is none.
-    pub fn age_keys_file(&self) -> Result<PathBuf, String> {
+    pub fn age_keys_file(&self) -> Result<PathBuf, NoConfigDir> {
         self.config_dir().map(|d| d.join(AGE_KEYS_BELOW_CONFIG))
     }
 
@@ -68,6 +62,15 @@ impl UserPlaces {
             .flat_map(|h| ["id_ed25519", "id_rsa"].map(|n| h.join(".ssh").join(n)))
             .collect()
     }
+}
+
+/// Why there is no user configuration directory.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoConfigDir {
+    #[error("XDG_CONFIG_HOME ({}) is a relative path", .0.display())]
+    RelativeXdg(PathBuf),
+    #[error("neither XDG_CONFIG_HOME nor HOME is set")]
+    Unset,
 }
 
 #[cfg(test)]
@@ -107,12 +110,13 @@ mod tests {
     #[test]
     fn no_home_means_no_place_and_says_why() {
         let p = places(None, None);
-        assert!(p.age_keys_file().unwrap_err().contains("HOME"));
+        assert!(p.age_keys_file().unwrap_err().to_string().contains("HOME"));
         assert!(p.ssh_keys().is_empty());
         if !cfg!(target_os = "macos") {
             assert!(places(Some("/h"), Some("rel"))
                 .age_keys_file()
                 .unwrap_err()
+                .to_string()
                 .contains("relative"));
         }
     }

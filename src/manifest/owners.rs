@@ -8,6 +8,7 @@ use nix::unistd::{Group, User};
 
 use super::validate::{Problem, Problems};
 use super::{Manifest, Ownership, Principal, Secret, Template};
+use crate::hint::Hint;
 
 /// Numeric ownership and mode of one installed file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,19 +59,21 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners<'_>, Proble
             Principal::Name(n) => match User::from_name(n) {
                 Ok(Some(u)) => u.uid.as_raw(),
                 Ok(None) => {
-                    problems.push(Problem {
-                        subject: subject.clone(),
-                        field: "owner",
-                        message: format!("no user named {n:?}"),
-                    });
+                    problems.push(
+                        Problem::new(subject.clone(), "owner", format!("no user named {n:?}"))
+                            .with_hint(Some(unknown("user", n, "users.users", "uid"))),
+                    );
                     0
                 }
                 Err(e) => {
-                    problems.push(Problem {
-                        subject: subject.clone(),
-                        field: "owner",
-                        message: format!("cannot look up user {n:?}: {e}"),
-                    });
+                    problems.push(
+                        Problem::new(
+                            subject.clone(),
+                            "owner",
+                            format!("cannot look up user {n:?}: {e}"),
+                        )
+                        .with_hint(Some(lookup_failed())),
+                    );
                     0
                 }
             },
@@ -80,19 +83,21 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners<'_>, Proble
             Principal::Name(n) => match Group::from_name(n) {
                 Ok(Some(g)) => g.gid.as_raw(),
                 Ok(None) => {
-                    problems.push(Problem {
-                        subject: subject.clone(),
-                        field: "group",
-                        message: format!("no group named {n:?}"),
-                    });
+                    problems.push(
+                        Problem::new(subject.clone(), "group", format!("no group named {n:?}"))
+                            .with_hint(Some(unknown("group", n, "users.groups", "gid"))),
+                    );
                     0
                 }
                 Err(e) => {
-                    problems.push(Problem {
-                        subject: subject.clone(),
-                        field: "group",
-                        message: format!("cannot look up group {n:?}: {e}"),
-                    });
+                    problems.push(
+                        Problem::new(
+                            subject.clone(),
+                            "group",
+                            format!("cannot look up group {n:?}: {e}"),
+                        )
+                        .with_hint(Some(lookup_failed())),
+                    );
                     0
                 }
             },
@@ -101,11 +106,16 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners<'_>, Proble
         // would leave the file root's without a word.
         for (field, id) in [("owner", uid), ("group", gid)] {
             if id == u32::MAX {
-                problems.push(Problem {
-                    subject: subject.clone(),
-                    field,
-                    message: "resolves to id 4294967295, chown's \"leave unchanged\", which cannot own a file".into(),
-                });
+                problems.push(
+                    Problem::new(
+                        subject.clone(),
+                        field,
+                        "resolves to id 4294967295, chown's \"leave unchanged\", which cannot own a file",
+                    )
+                    .with_hint(Some(Hint::new(
+                        "give that user or group another id, or set uid/gid to a real id",
+                    ))),
+                );
             }
         }
         FileIds {
@@ -135,12 +145,12 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners<'_>, Proble
     } else {
         match keys_group() {
             Ok(gid) => gid,
-            Err(message) => {
-                problems.push(Problem {
-                    subject: "manifest".into(),
-                    field: "keys group",
-                    message,
-                });
+            Err(e) => {
+                problems.push(
+                    Problem::new("manifest", "keys group", e.to_string()).with_hint(Some(
+                        Hint::new("declare a \"keys\" group (users.groups.keys on NixOS)"),
+                    )),
+                );
                 0
             }
         }
@@ -156,12 +166,29 @@ pub fn resolve(manifest: &Manifest, lookup: Lookup) -> Result<Owners<'_>, Proble
     }
 }
 
+/// Neither group that may own the secrets directories exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("there is neither a \"keys\" nor a \"nogroup\" group")]
+pub struct NoKeysGroup;
+
 /// The group that may traverse the secrets directories: `keys`, else `nogroup`.
-fn keys_group() -> Result<u32, String> {
+fn keys_group() -> Result<u32, NoKeysGroup> {
     for name in ["keys", "nogroup"] {
         if let Ok(Some(g)) = Group::from_name(name) {
             return Ok(g.gid.as_raw());
         }
     }
-    Err("there is neither a \"keys\" nor a \"nogroup\" group".into())
+    Err(NoKeysGroup)
+}
+
+/// Advice for an owner or group name the user database does not know.
+fn unknown(kind: &str, name: &str, option: &str, id: &str) -> Hint {
+    Hint::new(format!(
+        "declare the {kind} ({option}.{name} on NixOS) so it exists when secrets are installed, \
+         or set `{id}` instead of a name"
+    ))
+}
+
+fn lookup_failed() -> Hint {
+    Hint::new("check the user database (/etc/passwd, /etc/group, nsswitch.conf) is readable")
 }

@@ -6,6 +6,7 @@
 //! Nothing is interpreted here: see
 //! `validate` for the rules.
 
+use crate::hint::Hint;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -54,6 +55,8 @@ pub struct RawSecret {
     pub mode: Option<String>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Installed before users are created (the for-users manifest).
+    pub needed_for_users: Option<bool>,
     /// Ours: the systemd credential name this secret is exposed as.
     pub credential: Option<String>,
 }
@@ -72,24 +75,53 @@ pub struct RawTemplate {
     pub gid: Option<u32>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Rendered into the for-users generation: only neededForUsers secrets may be named.
+    pub needed_for_users: Option<bool>,
+}
+
+/// The manifest is not JSON of the expected shape.
+#[derive(Debug, thiserror::Error)]
+pub enum RawError {
+    /// Not JSON, cut short, or text after the object.
+    #[error("{0}")]
+    Syntax(serde_json::Error),
+    /// A field holds a value of the wrong type.
+    #[error("{field}: {source}")]
+    Field {
+        field: String,
+        source: serde_json::Error,
+    },
+}
+
+impl RawError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<Hint> {
+        Some(Hint::new(
+            "the manifest is written by the sops-install module at build time: rebuild the \
+             configuration rather than editing it, and use a sops-install as new as the module",
+        ))
+    }
 }
 
 /// Parses manifest JSON; the error names the field (when the JSON itself is well-formed), the
 /// line and the column.
-pub fn parse(text: &str) -> Result<RawManifest, String> {
+pub fn parse(text: &str) -> Result<RawManifest, RawError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let raw: RawManifest = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
-    de.end().map_err(|e| e.to_string())?;
+    de.end().map_err(RawError::Syntax)?;
     Ok(raw)
 }
 
-fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> String {
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> RawError {
     let field = e.path().to_string();
     let inner = e.into_inner();
     if field == "." || inner.is_syntax() || inner.is_eof() {
-        inner.to_string()
+        RawError::Syntax(inner)
     } else {
-        format!("{field}: {inner}")
+        RawError::Field {
+            field,
+            source: inner,
+        }
     }
 }
 
@@ -110,7 +142,8 @@ const TOP: &[&str] = &[
     "keepLastGoodOnFailure",
     "credentialStore",
 ];
-/// `neededForUsers` and `sopsFileHash` are written by the sops-nix modules and not used here.
+/// `sopsFileHash` is written by the sops-nix modules and not used here; `neededForUsers` only
+/// decides which secrets a neededForUsers template may name.
 const SECRET: &[&str] = &[
     "name",
     "key",
@@ -140,6 +173,7 @@ const TEMPLATE: &[&str] = &[
     "gid",
     "restartUnits",
     "reloadUnits",
+    "neededForUsers",
 ];
 const LOGGING: &[&str] = &["keyImport", "secretChanges"];
 
@@ -233,15 +267,20 @@ mod tests {
 
     #[test]
     fn a_wrongly_typed_field_is_an_error_with_a_position() {
-        let err = parse(r#"{"secrets": [{"uid": "0"}]}"#).unwrap_err();
+        let err = parse(r#"{"secrets": [{"uid": "0"}]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("secrets[0].uid: invalid type"), "{err}");
         assert!(err.contains("line 1"), "{err}");
     }
 
     #[test]
     fn a_syntax_error_names_the_position_only_and_trailing_text_is_an_error() {
-        let err = parse(r#"{"secrets": ["#).unwrap_err();
+        let err = parse(r#"{"secrets": ["#).unwrap_err().to_string();
         assert!(err.starts_with("EOF while parsing"), "{err}");
-        assert!(parse("{} {}").unwrap_err().contains("trailing characters"));
+        assert!(parse("{} {}")
+            .unwrap_err()
+            .to_string()
+            .contains("trailing characters"));
     }
 }

@@ -14,6 +14,7 @@ use super::{
     normalize, runtime_dir, Manifest, Ownership, Principal, Secret, SecretKey, Template,
     CREDENTIALS_DIR, DEFAULT_CREDENTIAL_STORE, RENDERED_DIR,
 };
+use crate::hint::Hint;
 use crate::sops::stores::Format;
 
 /// One thing wrong with the manifest.
@@ -23,6 +24,76 @@ pub struct Problem {
     pub subject: String,
     pub field: &'static str,
     pub message: String,
+    /// What to do about it (not part of the message: printed once, after all problems).
+    pub hint: Option<Hint>,
+}
+
+impl Problem {
+    /// A problem with the advice for its field.
+    pub fn new(
+        subject: impl Into<String>,
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            subject: subject.into(),
+            field,
+            message: message.into(),
+            hint: field_hint(field),
+        }
+    }
+
+    /// The same problem with more specific advice (`None` keeps the field's).
+    pub fn with_hint(mut self, hint: Option<Hint>) -> Self {
+        if hint.is_some() {
+            self.hint = hint;
+        }
+        self
+    }
+}
+
+/// The advice for a wrong value of a manifest field (the option of the Nix modules that sets
+/// it), when one piece of advice fits every way the field can be wrong.
+fn field_hint(field: &str) -> Option<Hint> {
+    let text = match field {
+        "mode" => {
+            "write the mode as an octal string such as \"0400\" (owner read-only) or \
+                   \"0440\" (owner and group)"
+        }
+        "format" => {
+            return Some(Hint::new(format!(
+                "set `format` to the store the file was encrypted as ({}), the same for every \
+                 secret of one file",
+                Format::names()
+            )))
+        }
+        "name" => {
+            "secret and template names are relative paths inside the secrets directory: \
+                   unique, without \"..\" and not both a file and a directory"
+        }
+        "uid" | "gid" => "name the owner or group (`owner`, `group`) or use a real uid/gid",
+        "path" | "secretsMountPoint" | "symlinkPath" => {
+            "use an absolute path without \"..\", outside the secrets mount point"
+        }
+        "gnupgHome" => {
+            "use either sops.gnupg.home or the key files (sops.gnupg.sshKeyPaths, \
+                        sops.age.keyFile), not both"
+        }
+        "restartUnits" | "reloadUnits" => "name units in full, e.g. \"nginx.service\"",
+        "content" => {
+            "declare the secret of that placeholder in this configuration \
+                      (neededForUsers secrets cannot be used in templates) or remove the \
+                      placeholder"
+        }
+        "placeholderBySecretName" => {
+            "the manifest is written by the sops-install module: \
+                                      rebuild the configuration instead of editing the manifest"
+        }
+        "sopsFile" => "set `sopsFile` (or sops.defaultSopsFile) to the sops file's absolute path",
+        "file" => "make `file` name a readable file, or give the template's `content`",
+        _ => return None,
+    };
+    Some(Hint::new(text))
 }
 
 impl fmt::Display for Problem {
@@ -34,6 +105,13 @@ impl fmt::Display for Problem {
 /// Every problem found, printed one per line after a summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// The distinct advice of every problem, as one hint.
+    pub fn hint(&self) -> Option<Hint> {
+        Hint::join(self.0.iter().filter_map(|p| p.hint.clone()))
+    }
+}
 
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,7 +125,7 @@ pub enum RuntimeDir {
     /// Use this directory.
     Known(String),
     /// Not available: fatal for installing, `""` in check modes.
-    Unavailable(String),
+    Unavailable(runtime_dir::RuntimeDirError),
 }
 
 struct Collector {
@@ -58,11 +136,7 @@ struct Collector {
 
 impl Collector {
     fn add(&mut self, subject: &str, field: &'static str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            subject: subject.to_string(),
-            field,
-            message: message.into(),
-        });
+        self.problems.push(Problem::new(subject, field, message));
     }
 }
 
@@ -90,7 +164,8 @@ pub fn validate(
     };
     if user_mode && installing {
         if let RuntimeDir::Unavailable(why) = runtime {
-            c.add("manifest", "userMode", why.clone());
+            c.problems
+                .push(Problem::new("manifest", "userMode", why.to_string()).with_hint(why.hint()));
         }
     }
 
@@ -147,6 +222,8 @@ pub fn validate(
     let symlink_for_defaults = symlink_path.clone().unwrap_or_default();
 
     let mut names = HashSet::new();
+    // Names of the neededForUsers secrets and templates (see `check_template_placeholders`).
+    let mut for_users = ForUsers::default();
     let mut file_formats: HashMap<PathBuf, (Format, String)> = HashMap::new();
     let mut secrets = Vec::new();
     for (i, rs) in raw.secrets.unwrap_or_default().into_iter().enumerate() {
@@ -154,6 +231,7 @@ pub fn validate(
             Some(n) if !n.is_empty() => format!("secret {n:?}"),
             _ => format!("secret #{}", i + 1),
         };
+        let needed_for_users = rs.needed_for_users.unwrap_or(false);
         if let Some(s) = secret(
             &mut c,
             &subject,
@@ -165,6 +243,9 @@ pub fn validate(
         ) {
             if !names.insert(s.name.clone()) {
                 c.add(&subject, "name", "another secret has the same name");
+            }
+            if needed_for_users {
+                for_users.secrets.insert(s.name.clone());
             }
             match file_formats.get(&s.sops_file) {
                 Some((f, first)) if *f != s.format => c.add(
@@ -192,9 +273,13 @@ pub fn validate(
             Some(n) if !n.is_empty() => format!("template {n:?}"),
             _ => format!("template #{}", i + 1),
         };
+        let needed_for_users = rt.needed_for_users.unwrap_or(false);
         if let Some(t) = template(&mut c, &subject, rt, &expand, &symlink_for_defaults) {
             if !template_names.insert(t.name.clone()) {
                 c.add(&subject, "name", "another template has the same name");
+            }
+            if needed_for_users {
+                for_users.templates.insert(t.name.clone());
             }
             templates.push(t);
         }
@@ -206,7 +291,7 @@ pub fn validate(
         "template",
         templates.iter().map(|t| t.name.as_str()),
     );
-    check_template_placeholders(&mut c, &templates, &secrets, &placeholders);
+    check_template_placeholders(&mut c, &templates, &secrets, &placeholders, &for_users);
     check_placeholder_map(&mut c, &placeholders);
     let credential_store =
         check_credentials(&mut c, &secrets, raw.credential_store.as_deref(), user_mode);
@@ -410,21 +495,41 @@ fn check_prefix_collisions<'a>(
     }
 }
 
+/// The secrets and templates marked `neededForUsers`, by name.
+#[derive(Default)]
+struct ForUsers {
+    secrets: HashSet<String>,
+    templates: HashSet<String>,
+}
+
 /// A template may only use placeholders of secrets this manifest installs (sops-nix would leave
-/// the placeholder text in the file).
+/// the placeholder text in the file), and a neededForUsers template, rendered before users
+/// exist, only those of neededForUsers secrets.
 fn check_template_placeholders(
     c: &mut Collector,
     templates: &[Template],
     secrets: &[Secret],
     all: &BTreeMap<String, String>,
+    for_users: &ForUsers,
 ) {
     for t in templates {
+        let template_for_users = for_users.templates.contains(&t.name);
         for (name, placeholder) in all {
-            if t.text.contains(placeholder.as_str())
-                && !secrets
-                    .iter()
-                    .any(|s| s.placeholder.as_deref() == Some(placeholder))
+            if !t.text.contains(placeholder.as_str()) {
+                continue;
+            }
+            let installed = secrets
+                .iter()
+                .find(|s| s.placeholder.as_deref() == Some(placeholder));
+            if template_for_users && !installed.is_some_and(|s| for_users.secrets.contains(&s.name))
             {
+                let name = installed.map_or(name, |s| &s.name);
+                c.add(
+                    &format!("template {:?}", t.name),
+                    "content",
+                    format!("this neededForUsers template uses the placeholder of secret {name:?}, which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"),
+                );
+            } else if installed.is_none() {
                 c.add(
                     &format!("template {:?}", t.name),
                     "content",

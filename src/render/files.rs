@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::{render, Substitution};
+use super::{render, RenderError, Substitution};
 use crate::manifest::owners::{FileIds, Owned, Owners};
 use crate::manifest::{Secret, Template, RENDERED_DIR};
 use crate::secret_bytes::SecretBytes;
@@ -36,7 +36,7 @@ pub struct PreviousValue {
 pub fn build(
     owners: &Owners<'_>,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
-) -> Result<Vec<GenerationFile>, String> {
+) -> Result<Vec<GenerationFile>, RenderError> {
     build_keeping(owners, decrypted, HashMap::new())
 }
 
@@ -46,7 +46,7 @@ pub fn build_keeping(
     owners: &Owners<'_>,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
     mut kept: HashMap<String, PreviousValue>,
-) -> Result<Vec<GenerationFile>, String> {
+) -> Result<Vec<GenerationFile>, RenderError> {
     let secrets = owners
         .secrets
         .iter()
@@ -57,7 +57,7 @@ pub fn build_keeping(
             };
             Ok((owned.item, file))
         })
-        .collect::<Result<Vec<(&Secret, GenerationFile)>, String>>()?;
+        .collect::<Result<Vec<(&Secret, GenerationFile)>, RenderError>>()?;
     let substitutions: Vec<Substitution<'_>> = secrets
         .iter()
         .filter_map(|(s, f)| {
@@ -71,7 +71,7 @@ pub fn build_keeping(
         .templates
         .iter()
         .map(|owned| template_file(owned, &substitutions))
-        .collect::<Result<Vec<GenerationFile>, String>>()?;
+        .collect::<Result<Vec<GenerationFile>, RenderError>>()?;
     Ok(secrets
         .into_iter()
         .map(|(_, f)| f)
@@ -83,21 +83,20 @@ pub fn build_keeping(
 fn secret_file(
     &Owned { item: s, ids }: &Owned<'_, Secret>,
     decrypted: &HashMap<PathBuf, DecryptedFile>,
-) -> Result<GenerationFile, String> {
-    let file = decrypted.get(&s.sops_file).ok_or_else(|| {
-        format!(
-            "secret {:?}: {} was not decrypted",
-            s.name,
-            s.sops_file.display()
-        )
-    })?;
-    let content = file.secret(s.key.segments()).map_err(|e| {
-        format!(
-            "secret {} in {} is not valid: {e}",
-            s.name,
-            s.sops_file.display()
-        )
-    })?;
+) -> Result<GenerationFile, RenderError> {
+    let file = decrypted
+        .get(&s.sops_file)
+        .ok_or_else(|| RenderError::NotDecrypted {
+            name: s.name.clone(),
+            file: s.sops_file.display().to_string(),
+        })?;
+    let content = file
+        .secret(s.key.segments())
+        .map_err(|source| RenderError::Secret {
+            name: s.name.clone(),
+            file: s.sops_file.display().to_string(),
+            source,
+        })?;
     Ok(GenerationFile {
         name: s.name.clone(),
         rendered: false,
@@ -126,9 +125,11 @@ fn kept_file(s: &Secret, previous: PreviousValue) -> GenerationFile {
 fn template_file(
     &Owned { item: t, ids }: &Owned<'_, Template>,
     substitutions: &[Substitution<'_>],
-) -> Result<GenerationFile, String> {
-    let content = render(&t.text, substitutions)
-        .map_err(|e| format!("cannot render template {:?}: {e}", t.name))?;
+) -> Result<GenerationFile, RenderError> {
+    let content = render(&t.text, substitutions).map_err(|e| RenderError::Template {
+        name: t.name.clone(),
+        source: Box::new(e),
+    })?;
     Ok(GenerationFile {
         name: t.name.clone(),
         rendered: true,

@@ -9,7 +9,51 @@ pub mod files;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use crate::hint::Hint;
 use crate::secret_bytes::SecretBytes;
+use crate::sops::error::SopsError;
+
+/// A secret or template could not be made into a file of the new generation.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot build the placeholder matcher: {0}")]
+    Matcher(#[from] aho_corasick::BuildError),
+    /// A matcher result that does not fit the text (never expected).
+    #[error("{0}")]
+    Internal(&'static str),
+    #[error("it contains the placeholder {0} of a secret that is not in this manifest (a neededForUsers secret, or a secret that was removed)")]
+    UnknownPlaceholder(String),
+    #[error("secret {name:?}: {file} was not decrypted")]
+    NotDecrypted { name: String, file: String },
+    #[error("secret {name} in {file} is not valid: {source}")]
+    Secret {
+        name: String,
+        file: String,
+        source: SopsError,
+    },
+    #[error("cannot render template {name:?}: {source}")]
+    Template {
+        name: String,
+        source: Box<RenderError>,
+    },
+}
+
+impl RenderError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            RenderError::UnknownPlaceholder(_) => Some(Hint::new(
+                "declare the secret of that placeholder in this configuration (neededForUsers \
+                 secrets cannot be used in templates) or remove the placeholder from the template",
+            )),
+            RenderError::Secret { source, .. } => source.hint(),
+            RenderError::Template { source, .. } => source.hint(),
+            RenderError::Matcher(_)
+            | RenderError::Internal(_)
+            | RenderError::NotDecrypted { .. } => None,
+        }
+    }
+}
 
 /// A placeholder and the value that replaces it.
 pub struct Substitution<'a> {
@@ -18,7 +62,7 @@ pub struct Substitution<'a> {
 }
 
 /// Renders `text`, or says which unknown placeholder it contains (never any value).
-pub fn render(text: &str, substitutions: &[Substitution<'_>]) -> Result<SecretBytes, String> {
+pub fn render(text: &str, substitutions: &[Substitution<'_>]) -> Result<SecretBytes, RenderError> {
     let mut out = SecretBytes::with_capacity(text.len());
     // An empty placeholder would match between every two bytes (validation refuses it).
     let used: Vec<&Substitution<'_>> = substitutions
@@ -30,32 +74,33 @@ pub fn render(text: &str, substitutions: &[Substitution<'_>]) -> Result<SecretBy
     if !patterns.is_empty() {
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .map_err(|e| format!("cannot build the placeholder matcher: {e}"))?;
+            .build(&patterns)?;
         for m in matcher.find_iter(text) {
             // Non-empty UTF-8 patterns match on character boundaries; `get` keeps it panic-free.
-            let literal = text
-                .get(last..m.start())
-                .ok_or("a placeholder matched inside a character")?;
+            let literal = text.get(last..m.start()).ok_or(RenderError::Internal(
+                "a placeholder matched inside a character",
+            ))?;
             check_no_unknown_placeholder(literal)?;
             out.push_str(literal);
             let value = used
                 .get(m.pattern().as_usize())
-                .ok_or("a placeholder matched that is not in the list")?;
+                .ok_or(RenderError::Internal(
+                    "a placeholder matched that is not in the list",
+                ))?;
             out.extend_from_slice(value.value.as_bytes());
             last = m.end();
         }
     }
-    let rest = text
-        .get(last..)
-        .ok_or("a placeholder ended inside a character")?;
+    let rest = text.get(last..).ok_or(RenderError::Internal(
+        "a placeholder ended inside a character",
+    ))?;
     check_no_unknown_placeholder(rest)?;
     out.push_str(rest);
     Ok(out)
 }
 
 /// sops-nix placeholders look like `<SOPS:` + 64 hex digits + `:PLACEHOLDER>`.
-fn check_no_unknown_placeholder(literal: &str) -> Result<(), String> {
+fn check_no_unknown_placeholder(literal: &str) -> Result<(), RenderError> {
     let mut rest = literal;
     while let Some(start) = rest.find("<SOPS:") {
         let candidate = &rest[start..];
@@ -66,9 +111,8 @@ fn check_no_unknown_placeholder(literal: &str) -> Result<(), String> {
                 .get(70..)
                 .is_some_and(|t| t.starts_with(":PLACEHOLDER>"))
         {
-            return Err(format!(
-                "it contains the placeholder {} of a secret that is not in this manifest (a neededForUsers secret, or a secret that was removed)",
-                candidate.get(..83).unwrap_or(candidate)
+            return Err(RenderError::UnknownPlaceholder(
+                candidate.get(..83).unwrap_or(candidate).to_string(),
             ));
         }
         rest = candidate.get(6..).unwrap_or("");
@@ -115,7 +159,9 @@ mod tests {
             placeholder: &pa,
             value: &a,
         }];
-        let err = render(&format!("{pa} {}", ph('c')), &subs).unwrap_err();
+        let err = render(&format!("{pa} {}", ph('c')), &subs)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&ph('c')));
         assert!(!err.contains("secret-value"));
     }

@@ -45,7 +45,7 @@ pub fn compare(
     live: &Path,
     files: &[GenerationFile],
     owners: OwnerCheck,
-) -> Result<Changes, String> {
+) -> Result<Changes, super::ReportError> {
     let mut c = Changes::default();
     if std::fs::metadata(live).is_err() {
         return Ok(c);
@@ -54,7 +54,7 @@ pub fn compare(
         let path = live.join(&f.rel);
         let state = match live_state(&path, f, owners) {
             Ok(state) => state,
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => return Err(super::ReportError::ReadLive { path, source }),
         };
         let Some(added) = state else { continue };
         let list = match (f.rendered, added) {

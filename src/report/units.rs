@@ -12,6 +12,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::Stdio;
 
+use super::ReportError;
+
 /// How units are asked for.
 pub struct UnitRequests<'a> {
     pub dry: bool,
@@ -21,7 +23,7 @@ pub struct UnitRequests<'a> {
 }
 
 impl UnitRequests<'_> {
-    pub fn request(&self, restart: &[String], reload: &[String]) -> Result<(), String> {
+    pub fn request(&self, restart: &[String], reload: &[String]) -> Result<(), ReportError> {
         if self.via_systemctl {
             if self.dry {
                 for u in restart {
@@ -51,7 +53,7 @@ impl UnitRequests<'_> {
     }
 }
 
-fn systemctl(verb: &str, units: &[String]) -> Result<(), String> {
+fn systemctl(verb: &str, units: &[String]) -> Result<(), ReportError> {
     if units.is_empty() {
         return Ok(());
     }
@@ -59,14 +61,20 @@ fn systemctl(verb: &str, units: &[String]) -> Result<(), String> {
     // Found through absolute PATH entries only (never the working directory), small env.
     // `--`: validation already refuses names starting with `-`; this keeps it so.
     let out = crate::keys::helper::command(std::ffi::OsStr::new("systemctl"))
-        .map_err(|e| format!("cannot run '{shown}': {e}"))?
+        .map_err(|source| ReportError::NoSystemctl {
+            shown: shown.clone(),
+            source,
+        })?
         .arg("--no-block")
         .arg(verb)
         .arg("--")
         .args(units)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run '{shown}': {e}"))?;
+        .map_err(|source| ReportError::RunSystemctl {
+            shown: shown.clone(),
+            source,
+        })?;
     for text in [&out.stdout, &out.stderr] {
         for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             eprintln!("{}", super::escape::escape_bytes(line));
@@ -75,11 +83,14 @@ fn systemctl(verb: &str, units: &[String]) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("error running '{shown}': {}", out.status))
+        Err(ReportError::Systemctl {
+            shown,
+            status: out.status,
+        })
     }
 }
 
-fn append(list: &Path, units: &[String]) -> Result<(), String> {
+fn append(list: &Path, units: &[String]) -> Result<(), ReportError> {
     if units.is_empty() || !list.parent().is_some_and(Path::is_dir) {
         return Ok(());
     }
@@ -88,8 +99,14 @@ fn append(list: &Path, units: &[String]) -> Result<(), String> {
         .create(true)
         .mode(0o600)
         .open(list)
-        .map_err(|e| format!("cannot open {}: {e}", list.display()))?;
+        .map_err(|source| ReportError::OpenList {
+            path: list.to_path_buf(),
+            source,
+        })?;
     let text: String = units.iter().map(|u| format!("{u}\n")).collect();
     f.write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", list.display()))
+        .map_err(|source| ReportError::WriteList {
+            path: list.to_path_buf(),
+            source,
+        })
 }

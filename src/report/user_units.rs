@@ -12,7 +12,7 @@
 use std::ffi::OsStr;
 use std::process::Stdio;
 
-use super::{Changes, OwnerCheck};
+use super::{Changes, OwnerCheck, ReportError};
 
 /// The owners compared in user mode: the files belong to the user who runs the installer
 /// (nothing is chowned), so that user and group are the owners a live file must have.
@@ -43,7 +43,7 @@ impl Manager {
 }
 
 /// Restarts and reloads the units of `changes` (see the module doc).
-pub fn request(changes: &Changes, dry: bool) -> Result<(), String> {
+pub fn request(changes: &Changes, dry: bool) -> Result<(), ReportError> {
     let calls = calls(
         Manager::here(),
         nix::unistd::geteuid().as_raw(),
@@ -106,14 +106,20 @@ fn unique<'a>(units: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
 }
 
 /// Runs one call; its output goes to stderr (escaped), a failure is an error naming the call.
-fn run(program: &str, args: &[String], shown: &str) -> Result<(), String> {
+fn run(program: &str, args: &[String], shown: &str) -> Result<(), ReportError> {
     // Found through absolute PATH entries only (never the working directory), small env.
     let out = crate::keys::helper::command(OsStr::new(program))
-        .map_err(|e| format!("cannot run '{shown}': {e}"))?
+        .map_err(|source| ReportError::NoSystemctl {
+            shown: shown.to_string(),
+            source,
+        })?
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run '{shown}': {e}"))?;
+        .map_err(|source| ReportError::RunSystemctl {
+            shown: shown.to_string(),
+            source,
+        })?;
     for text in [&out.stdout, &out.stderr] {
         for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             eprintln!("{}", super::escape::escape_bytes(line));
@@ -122,7 +128,10 @@ fn run(program: &str, args: &[String], shown: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("error running '{shown}': {}", out.status))
+        Err(ReportError::Systemctl {
+            shown: shown.to_string(),
+            status: out.status,
+        })
     }
 }
 

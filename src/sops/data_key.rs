@@ -12,6 +12,7 @@ use std::io::Read;
 
 use zeroize::Zeroize;
 
+use crate::hint::Hint;
 use crate::keys::{Identities, PgpAttempt, SourceProblem};
 use crate::secret_bytes::SecretBytes;
 use crate::sops::metadata::{KeyGroup, Metadata};
@@ -61,7 +62,22 @@ pub struct NoKeyReport {
     /// True when the file has no age or pgp recipient at all (only kms and the like).
     pub only_unsupported_kinds: bool,
     /// Something more specific than "no key matched" (a corrupt `enc`, bad parts).
-    pub detail: Option<String>,
+    pub detail: Option<KeyEntryError>,
+}
+
+/// A key entry opened but what it held is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyEntryError {
+    #[error("the age entry for {0} is not a valid age file")]
+    NotAgeFile(String),
+    #[error("the age entry for {0} is corrupt")]
+    Corrupt(String),
+    #[error("the recovered data key is not 32 bytes long")]
+    PartLength,
+    #[error("the combined data key is not 32 bytes long")]
+    CombinedLength,
+    #[error("cannot combine the key groups' parts: {0}")]
+    Combine(#[from] shamir::ShamirError),
 }
 
 impl fmt::Display for NoKeyReport {
@@ -95,6 +111,55 @@ impl fmt::Display for NoKeyReport {
             write!(f, "; {}: {}", p.source, p.reason)?;
         }
         Ok(())
+    }
+}
+
+impl NoKeyReport {
+    /// What to do: give the file this host's recipients (those of the key sources that
+    /// loaded), or make a key source load; `file` is the sops file as commands name it.
+    pub fn hint(&self, file: &str) -> Hint {
+        let diagnose = format!("`sops-install recipient --check {file}` shows which keys open it");
+        let mut host: Vec<&str> = Vec::new();
+        for (r, _) in &self.loaded {
+            if !host.contains(&r.as_str()) {
+                host.push(r);
+            }
+        }
+        let add = |rest: &str| {
+            format!(
+                "add this host's recipients ({}) to the file's creation rule in .sops.yaml{rest}, \
+                 then run `sops updatekeys {file}`; {diagnose}",
+                host.join(", ")
+            )
+        };
+        let advice = if self.detail.is_some() {
+            format!(
+                "a key entry of the file is damaged: restore the file from version control, or \
+                 re-encrypt its data key with `sops updatekeys {file}` from a machine that can \
+                 open it; {diagnose}"
+            )
+        } else if host.is_empty() {
+            format!(
+                "no key source loaded: make sops.age.keyFile, sops.age.sshKeyPaths or \
+                 sops.gnupg.sshKeyPaths (for `decrypt`: --age-key-file, SOPS_AGE_KEY_FILE) name \
+                 a key this host has, then add the recipient `sops-install recipient` prints to \
+                 .sops.yaml; {diagnose}"
+            )
+        } else if self.only_unsupported_kinds {
+            add(" (an age or pgp key)")
+        } else if let Some((found, needed)) = self.shamir {
+            add(&format!(
+                " in enough key groups ({found} of {needed} open now)"
+            ))
+        } else {
+            add("")
+        };
+        // A key source that failed may be the one that opens the file: say how to fix it first.
+        let sources = Hint::join(self.problems.iter().filter_map(|p| p.reason.hint()));
+        Hint::new(match sources {
+            Some(fix) => format!("{fix}; {advice}"),
+            None => advice,
+        })
     }
 }
 
@@ -135,12 +200,8 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
     };
     if meta.key_groups.len() == 1 {
         return match parts.first() {
-            Some(part) => DataKey::from_secret(part).ok_or_else(|| {
-                report(
-                    None,
-                    Some("the recovered data key is not 32 bytes long".into()),
-                )
-            }),
+            Some(part) => DataKey::from_secret(part)
+                .ok_or_else(|| report(None, Some(KeyEntryError::PartLength))),
             None => Err(report(None, detail)),
         };
     }
@@ -148,18 +209,8 @@ pub fn recover(meta: &Metadata, identities: &Identities) -> Result<DataKey, Box<
     if parts.len() < needed {
         return Err(report(Some((parts.len(), needed)), None));
     }
-    let secret = shamir::combine(&parts).map_err(|e| {
-        report(
-            None,
-            Some(format!("cannot combine the key groups' parts: {e}")),
-        )
-    })?;
-    DataKey::from_secret(&secret).ok_or_else(|| {
-        report(
-            None,
-            Some("the combined data key is not 32 bytes long".into()),
-        )
-    })
+    let secret = shamir::combine(&parts).map_err(|e| report(None, Some(e.into())))?;
+    DataKey::from_secret(&secret).ok_or_else(|| report(None, Some(KeyEntryError::CombinedLength)))
 }
 
 /// The group's part, `None` if no identity fits, an error if an entry is corrupt. PGP sources
@@ -168,7 +219,7 @@ fn open_group(
     group: &KeyGroup,
     identities: &Identities,
     problems: &mut Vec<SourceProblem>,
-) -> Result<Option<SecretBytes>, String> {
+) -> Result<Option<SecretBytes>, KeyEntryError> {
     let mut corrupt = None;
     let rounds = identities.age_identity_rounds();
     let attempts = rounds
@@ -180,10 +231,7 @@ fn open_group(
         let decryptor = match age::Decryptor::new(armored) {
             Ok(d) => d,
             Err(_) => {
-                corrupt = Some(format!(
-                    "the age entry for {} is not a valid age file",
-                    key.recipient
-                ));
+                corrupt = Some(KeyEntryError::NotAgeFile(key.recipient.clone()));
                 continue;
             }
         };
@@ -198,7 +246,7 @@ fn open_group(
                 Ok(n) => part.extend_from_slice(&chunk[..n]),
                 Err(_) => {
                     chunk.zeroize();
-                    return Err(format!("the age entry for {} is corrupt", key.recipient));
+                    return Err(KeyEntryError::Corrupt(key.recipient.clone()));
                 }
             }
         }

@@ -32,9 +32,13 @@ pub struct EncValue {
     pub data: Vec<u8>,
     pub iv: Vec<u8>,
     pub tag: Vec<u8>,
-    /// The type tag as written; `None` if it is not one sops knows.
-    pub value_type: Result<ValueType, String>,
+    /// The type tag as written; an error if it is not one sops knows.
+    pub value_type: Result<ValueType, UnknownValueType>,
 }
+
+/// A type tag sops does not know (at most 32 characters of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValueType(pub String);
 
 /// Why an `ENC[...]` value cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +121,9 @@ impl EncValue {
             b"time" => Ok(ValueType::Time),
             b"comment" => Ok(ValueType::Comment),
             b"bytes" => Ok(ValueType::Bytes),
-            other => Err(String::from_utf8_lossy(other).chars().take(32).collect()),
+            other => Err(UnknownValueType(
+                String::from_utf8_lossy(other).chars().take(32).collect(),
+            )),
         };
         Ok(EncValue {
             data,
@@ -256,7 +262,7 @@ mod tests {
     #[test]
     fn unknown_type_tags_are_kept_for_the_error() {
         let v = EncValue::parse(USER.replace("type:str", "type:xyz").as_bytes()).unwrap();
-        assert_eq!(v.value_type, Err("xyz".to_string()));
+        assert_eq!(v.value_type, Err(UnknownValueType("xyz".to_string())));
     }
 
     #[test]

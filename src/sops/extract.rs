@@ -2,6 +2,7 @@
 //! `a/b/c` keys, and printing the selection as sops does (strings raw, maps as a whole
 //! document of the output store, anything else through the store's value printer).
 
+use crate::hint::Hint;
 use crate::secret_bytes::SecretBytes;
 use crate::sops::error::SopsError;
 use crate::sops::stores::{self, Format};
@@ -35,6 +36,76 @@ impl TopIndex {
     }
 }
 
+/// A path selects nothing, or is not a path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    #[error("invalid --extract path {path:?}: {reason}")]
+    BadPath { path: String, reason: String },
+    #[error("the file has no data")]
+    NoData,
+    #[error("the top level is a map: the first step must be a key")]
+    IndexAtTop,
+    /// `at` is a `kind`, so it has no `step` (`key "c"`, `element 0`).
+    #[error("{at} is a {kind}, so it has no {step}")]
+    NotAContainer {
+        at: String,
+        kind: &'static str,
+        step: String,
+    },
+    /// The keys that do exist at that level come with it, for the hint.
+    #[error("key {key} not found")]
+    NotFound { key: String, existing: Vec<String> },
+    #[error("{0} is a comment")]
+    Comment(String),
+}
+
+/// At most this many existing keys are named in a hint.
+const KEYS_IN_HINT: usize = 20;
+
+impl ExtractError {
+    /// What to do about it: for a missing key, the keys that exist at that level.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            ExtractError::NotFound { existing, .. } if existing.is_empty() => Some(Hint::new(
+                "there are no keys at that level; check the secret's `key` (nested keys are \
+                 written a/b/c)",
+            )),
+            ExtractError::NotFound { existing, .. } => {
+                let mut names: Vec<String> = existing
+                    .iter()
+                    .take(KEYS_IN_HINT)
+                    .map(|k| format!("{k:?}"))
+                    .collect();
+                if existing.len() > KEYS_IN_HINT {
+                    names.push(format!("and {} more", existing.len() - KEYS_IN_HINT));
+                }
+                Some(Hint::new(format!(
+                    "the keys at that level are {}; set the secret's `key` to one of them \
+                     (nested keys are written a/b/c) or add the key with `sops set`",
+                    names.join(", ")
+                )))
+            }
+            ExtractError::NotAContainer { at, .. } => Some(Hint::new(format!(
+                "{at} is a value itself: use `key = \"{at}\"` to install it"
+            ))),
+            ExtractError::BadPath { .. } => Some(Hint::new(
+                "write the path as sops does, e.g. '[\"key\"][\"nested\"][0]'",
+            )),
+            ExtractError::NoData | ExtractError::IndexAtTop | ExtractError::Comment(_) => None,
+        }
+    }
+}
+
+/// The keys of a map, in file order.
+fn keys_of(m: &Map) -> Vec<String> {
+    m.0.iter()
+        .filter_map(|e| match e {
+            Entry::Pair(k, _) => Some(k.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -43,31 +114,33 @@ pub enum Step {
 }
 
 /// Parses sops' `--extract` syntax: `["key"]`, `['key']` and `[0]`, repeated.
-pub fn parse_extract_path(s: &str) -> Result<Vec<Step>, String> {
+pub fn parse_extract_path(s: &str) -> Result<Vec<Step>, ExtractError> {
+    let bad = |reason: String| ExtractError::BadPath {
+        path: s.to_string(),
+        reason,
+    };
     let mut steps = Vec::new();
     let mut rest = s.trim();
     while !rest.is_empty() {
         let inner = rest
             .strip_prefix('[')
-            .ok_or_else(|| format!("invalid --extract path {s:?}: expected '['"))?;
+            .ok_or_else(|| bad("expected '['".into()))?;
         if let Some(q @ ('"' | '\'')) = inner.chars().next() {
             let body = &inner[1..];
             let end = body
                 .find(q)
-                .ok_or_else(|| format!("invalid --extract path {s:?}: unterminated quote"))?;
+                .ok_or_else(|| bad("unterminated quote".into()))?;
             steps.push(Step::Key(body[..end].to_string()));
             rest = body[end + 1..]
                 .strip_prefix(']')
-                .ok_or_else(|| format!("invalid --extract path {s:?}: expected ']'"))?;
+                .ok_or_else(|| bad("expected ']'".into()))?;
         } else {
-            let end = inner
-                .find(']')
-                .ok_or_else(|| format!("invalid --extract path {s:?}: expected ']'"))?;
+            let end = inner.find(']').ok_or_else(|| bad("expected ']'".into()))?;
             let index = inner[..end].trim().parse().map_err(|_| {
-                format!(
-                    "invalid --extract path {s:?}: {:?} is not a quoted key or an index",
+                bad(format!(
+                    "{:?} is not a quoted key or an index",
                     &inner[..end]
-                )
+                ))
             })?;
             steps.push(Step::Index(index));
             rest = &inner[end + 1..];
@@ -99,7 +172,7 @@ fn describe(steps: &[Step]) -> String {
 }
 
 /// The value `steps` select (`None` for the whole file); errors name the failing step.
-pub fn lookup<'a>(branches: &'a [Map], steps: &[Step]) -> Result<Option<&'a Value>, String> {
+pub fn lookup<'a>(branches: &'a [Map], steps: &[Step]) -> Result<Option<&'a Value>, ExtractError> {
     lookup_indexed(branches, None, steps)
 }
 
@@ -108,9 +181,9 @@ pub fn lookup_indexed<'a>(
     branches: &'a [Map],
     index: Option<&TopIndex>,
     steps: &[Step],
-) -> Result<Option<&'a Value>, String> {
+) -> Result<Option<&'a Value>, ExtractError> {
     let Some(first) = branches.first() else {
-        return Err("the file has no data".into());
+        return Err(ExtractError::NoData);
     };
     let mut current: Option<&Value> = None;
     for (i, step) in steps.iter().enumerate() {
@@ -121,22 +194,27 @@ pub fn lookup_indexed<'a>(
             },
             (Some(Value::Map(m)), Step::Key(k)) => m.get(k),
             (Some(Value::List(items)), Step::Index(n)) => items.get(*n),
-            (None, Step::Index(_)) => {
-                return Err("the top level is a map: the first step must be a key".into())
-            }
+            (None, Step::Index(_)) => return Err(ExtractError::IndexAtTop),
             (Some(other), _) => {
-                return Err(format!(
-                    "{} is a {}, so it has no {}",
-                    describe(&steps[..i]),
-                    other.kind_name(),
-                    match step {
+                return Err(ExtractError::NotAContainer {
+                    at: describe(&steps[..i]),
+                    kind: other.kind_name(),
+                    step: match step {
                         Step::Key(k) => format!("key {k:?}"),
                         Step::Index(n) => format!("element {n}"),
-                    }
-                ))
+                    },
+                })
             }
         };
-        current = Some(found.ok_or_else(|| format!("key {} not found", describe(&steps[..=i])))?);
+        let existing = || match current {
+            None => keys_of(first),
+            Some(Value::Map(m)) => keys_of(m),
+            Some(_) => Vec::new(),
+        };
+        current = Some(found.ok_or_else(|| ExtractError::NotFound {
+            key: describe(&steps[..=i]),
+            existing: existing(),
+        })?);
     }
     Ok(current)
 }
@@ -161,7 +239,7 @@ pub fn extract_indexed(
         Some(Value::Str(s)) => Ok(s.clone()),
         Some(Value::Map(m)) => stores::emit_file(format, std::slice::from_ref(m)).map_err(emit),
         Some(Value::Comment(text)) => comment_as_sops_prints_it(text, format)
-            .ok_or_else(|| SopsError::Extract(format!("{} is a comment", describe(steps)))),
+            .ok_or_else(|| SopsError::Extract(ExtractError::Comment(describe(steps)))),
         Some(v) => stores::emit_value(format, v).map_err(emit),
     }
 }

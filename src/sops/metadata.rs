@@ -8,6 +8,8 @@
 
 use regex::Regex;
 
+use crate::hint::Hint;
+
 use crate::sops::tree::{Map, Timestamp, Value};
 
 /// Decoded and validated metadata.
@@ -57,44 +59,92 @@ pub enum EncryptionRule {
     EncryptedCommentRegex(Regex),
 }
 
-/// Decodes the raw metadata tree. Errors are plain sentences without the file name.
-pub fn decode(raw: &Value) -> Result<Metadata, String> {
+/// The `sops` metadata cannot be used. Messages are plain sentences without the file name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    #[error("the sops metadata is a {0}, not a map")]
+    NotAMap(&'static str),
+    #[error("this file was written by sops 1.x, whose format is not supported")]
+    Sops1,
+    #[error("the sops metadata has no lastmodified time")]
+    NoLastModified,
+    #[error("the sops metadata's lastmodified is not an RFC 3339 time")]
+    LastModifiedNotTime,
+    /// `what` is a `kind`, not `expected` (`a map`, `a list`, `text`, `a boolean`).
+    #[error("{what} is a {kind}, not {expected}")]
+    WrongType {
+        what: String,
+        kind: &'static str,
+        expected: &'static str,
+    },
+    #[error("shamir_threshold is not a whole number")]
+    ShamirThreshold,
+    #[error("the sops metadata lists no master keys")]
+    NoMasterKeys,
+    #[error("more than one encryption rule is set ({0})")]
+    SeveralRules(String),
+    #[error("{0} is not a valid regular expression")]
+    BadRegex(&'static str),
+    #[error("a {0} entry's created_at is not an RFC 3339 time")]
+    CreatedAt(String),
+    #[error("{0} is not valid UTF-8")]
+    NotUtf8(String),
+}
+
+impl MetadataError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<Hint> {
+        Some(Hint::new(match self {
+            MetadataError::Sops1 => {
+                "decrypt it with sops 1.x and encrypt it again with a current sops".to_string()
+            }
+            MetadataError::NoMasterKeys => "give the file recipients: add them to its creation \
+                rule in .sops.yaml and run `sops updatekeys FILE`"
+                .to_string(),
+            _ => "the sops metadata was edited by hand or by another tool: restore the file \
+                from version control, or encrypt its values again with `sops encrypt`"
+                .to_string(),
+        }))
+    }
+}
+
+fn wrong_type(what: impl Into<String>, v: &Value, expected: &'static str) -> MetadataError {
+    MetadataError::WrongType {
+        what: what.into(),
+        kind: v.kind_name(),
+        expected,
+    }
+}
+
+/// Decodes the raw metadata tree.
+pub fn decode(raw: &Value) -> Result<Metadata, MetadataError> {
     let Value::Map(map) = raw else {
-        return Err(format!(
-            "the sops metadata is a {}, not a map",
-            raw.kind_name()
-        ));
+        return Err(MetadataError::NotAMap(raw.kind_name()));
     };
     if let Some(Value::Float(_) | Value::Int(_)) = map.get("version") {
         if map.get("lastmodified").is_none() {
-            return Err("this file was written by sops 1.x, whose format is not supported".into());
+            return Err(MetadataError::Sops1);
         }
     }
     let last_modified_text = string_field(map, "lastmodified")?.unwrap_or_default();
-    let last_modified = Timestamp::parse_rfc3339(&last_modified_text).ok_or_else(|| {
-        if last_modified_text.is_empty() {
-            "the sops metadata has no lastmodified time".to_string()
+    let last_modified =
+        Timestamp::parse_rfc3339(&last_modified_text).ok_or(if last_modified_text.is_empty() {
+            MetadataError::NoLastModified
         } else {
-            "the sops metadata's lastmodified is not an RFC 3339 time".to_string()
-        }
-    })?;
+            MetadataError::LastModifiedNotTime
+        })?;
     let mac = string_field(map, "mac")?.unwrap_or_default();
     let rule = decode_rule(map)?;
     let mac_only_encrypted = match map.get("mac_only_encrypted") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(format!(
-                "mac_only_encrypted is a {}, not a boolean",
-                other.kind_name()
-            ))
-        }
+        Some(other) => return Err(wrong_type("mac_only_encrypted", other, "a boolean")),
     };
     let shamir_threshold = match map.get("shamir_threshold") {
         None | Some(Value::Null) => 0,
         Some(Value::Int(n)) if *n >= 0 => *n as usize,
         Some(Value::Float(f)) if *f >= 0.0 && f.fract() == 0.0 && *f < 1e6 => *f as usize,
-        Some(_) => return Err("shamir_threshold is not a whole number".into()),
+        Some(_) => return Err(MetadataError::ShamirThreshold),
     };
     let top = decode_group(map)?;
     let key_groups = if !top.is_empty() {
@@ -106,16 +156,14 @@ pub fn decode(raw: &Value) -> Result<Metadata, String> {
                 .iter()
                 .map(|g| match g {
                     Value::Map(m) => decode_group(m),
-                    other => Err(format!("a key group is a {}, not a map", other.kind_name())),
+                    other => Err(wrong_type("a key group", other, "a map")),
                 })
                 .collect::<Result<_, _>>()?,
-            Some(other) => {
-                return Err(format!("key_groups is a {}, not a list", other.kind_name()))
-            }
+            Some(other) => return Err(wrong_type("key_groups", other, "a list")),
         }
     };
     if key_groups.iter().all(KeyGroup::is_empty) {
-        return Err("the sops metadata lists no master keys".into());
+        return Err(MetadataError::NoMasterKeys);
     }
     Ok(Metadata {
         key_groups,
@@ -150,7 +198,7 @@ const OTHER_KINDS: [(&str, &str, &str); 5] = [
     ("hc_vault", "vault", "vault_address"),
 ];
 
-fn decode_group(map: &Map) -> Result<KeyGroup, String> {
+fn decode_group(map: &Map) -> Result<KeyGroup, MetadataError> {
     let mut group = KeyGroup::default();
     for entry in list_field(map, "age")? {
         let m = as_map(entry, "an age entry")?;
@@ -176,7 +224,7 @@ fn decode_group(map: &Map) -> Result<KeyGroup, String> {
     Ok(group)
 }
 
-fn decode_rule(map: &Map) -> Result<EncryptionRule, String> {
+fn decode_rule(map: &Map) -> Result<EncryptionRule, MetadataError> {
     let mut rules = Vec::new();
     for name in [
         "unencrypted_suffix",
@@ -192,18 +240,14 @@ fn decode_rule(map: &Map) -> Result<EncryptionRule, String> {
     }
     if rules.len() > 1 {
         let names: Vec<&str> = rules.iter().map(|(n, _)| *n).collect();
-        return Err(format!(
-            "more than one encryption rule is set ({})",
-            names.join(", ")
-        ));
+        return Err(MetadataError::SeveralRules(names.join(", ")));
     }
     let Some((name, text)) = rules.pop() else {
         return Ok(EncryptionRule::UnencryptedSuffix(
             "_unencrypted".to_string(),
         ));
     };
-    let regex =
-        |t: &str| Regex::new(t).map_err(|_| format!("{name} is not a valid regular expression"));
+    let regex = |t: &str| Regex::new(t).map_err(|_| MetadataError::BadRegex(name));
     Ok(match name {
         "unencrypted_suffix" => EncryptionRule::UnencryptedSuffix(text),
         "encrypted_suffix" => EncryptionRule::EncryptedSuffix(text),
@@ -214,44 +258,44 @@ fn decode_rule(map: &Map) -> Result<EncryptionRule, String> {
     })
 }
 
-fn check_created_at(m: &Map, kind: &str) -> Result<(), String> {
+fn check_created_at(m: &Map, kind: &str) -> Result<(), MetadataError> {
     match string_field(m, "created_at")? {
-        Some(t) if Timestamp::parse_rfc3339(&t).is_none() => Err(format!(
-            "a {kind} entry's created_at is not an RFC 3339 time"
-        )),
+        Some(t) if Timestamp::parse_rfc3339(&t).is_none() => {
+            Err(MetadataError::CreatedAt(kind.to_string()))
+        }
         _ => Ok(()),
     }
 }
 
-fn as_map<'a>(v: &'a Value, what: &str) -> Result<&'a Map, String> {
+fn as_map<'a>(v: &'a Value, what: &str) -> Result<&'a Map, MetadataError> {
     match v {
         Value::Map(m) => Ok(m),
-        other => Err(format!("{what} is a {}, not a map", other.kind_name())),
+        other => Err(wrong_type(what, other, "a map")),
     }
 }
 
-fn list_field<'a>(map: &'a Map, name: &str) -> Result<&'a [Value], String> {
+fn list_field<'a>(map: &'a Map, name: &str) -> Result<&'a [Value], MetadataError> {
     match map.get(name) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::List(items)) => Ok(items),
-        Some(other) => Err(format!("{name} is a {}, not a list", other.kind_name())),
+        Some(other) => Err(wrong_type(name, other, "a list")),
     }
 }
 
 /// A scalar metadata field as text (YAML may type `version: 3.7` as a float, a bare
 /// `lastmodified` as a timestamp).
-fn string_field(map: &Map, name: &str) -> Result<Option<String>, String> {
+fn string_field(map: &Map, name: &str) -> Result<Option<String>, MetadataError> {
     Ok(match map.get(name) {
         None | Some(Value::Null) => None,
         Some(Value::Str(s)) => Some(
             s.as_str()
-                .ok_or_else(|| format!("{name} is not valid UTF-8"))?
+                .ok_or_else(|| MetadataError::NotUtf8(name.to_string()))?
                 .to_string(),
         ),
         Some(Value::Time(t)) => Some(t.to_rfc3339_nano()),
         Some(v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_))) => v
             .render_scalar()
             .and_then(|b| b.as_str().map(str::to_string)),
-        Some(other) => return Err(format!("{name} is a {}, not text", other.kind_name())),
+        Some(other) => return Err(wrong_type(name, other, "text")),
     })
 }

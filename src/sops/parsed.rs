@@ -26,10 +26,10 @@ pub struct ParsedFile {
 
 impl ParsedFile {
     /// Reads `path` (within the sops file size limit) and parses it as `format`.
-    pub fn read(path: &Path, format: Format) -> Result<ParsedFile, String> {
+    pub fn read(path: &Path, format: Format) -> Result<ParsedFile, SopsError> {
         let input = crate::input_file::read(path, crate::input_file::SOPS_FILE_MAX)
-            .map_err(|e| format!("cannot read it: {e}"))?;
-        let (loaded, metadata) = decrypt::parse(&input, format).map_err(|e| e.to_string())?;
+            .map_err(SopsError::Read)?;
+        let (loaded, metadata) = decrypt::parse(&input, format)?;
         Ok(ParsedFile {
             format,
             loaded,
@@ -40,7 +40,7 @@ impl ParsedFile {
 
     /// Whether the (encrypted) tree has the value the key `segments` select (each a map key);
     /// the error names the step that fails.
-    pub fn check_key(&self, segments: &[String]) -> Result<(), String> {
+    pub fn check_key(&self, segments: &[String]) -> Result<(), extract::ExtractError> {
         let branches = &self.loaded.branches;
         let index = self
             .top_index

@@ -33,19 +33,30 @@ fn inverse(a: u8) -> u8 {
     result
 }
 
+/// Why parts cannot be combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ShamirError {
+    #[error("less than two parts cannot be combined")]
+    TooFewParts,
+    #[error("the parts differ in length")]
+    LengthsDiffer,
+    #[error("two parts have the same x-coordinate")]
+    SameX,
+}
+
 /// Recovers the secret from at least two parts with distinct x-coordinates.
-pub fn combine(parts: &[SecretBytes]) -> Result<SecretBytes, String> {
+pub fn combine(parts: &[SecretBytes]) -> Result<SecretBytes, ShamirError> {
     if parts.len() < 2 {
-        return Err("less than two parts cannot be combined".into());
+        return Err(ShamirError::TooFewParts);
     }
     let len = parts[0].len();
     if len < 2 || parts.iter().any(|p| p.len() != len) {
-        return Err("the parts differ in length".into());
+        return Err(ShamirError::LengthsDiffer);
     }
     let xs: Vec<u8> = parts.iter().map(|p| p.as_bytes()[len - 1]).collect();
     for (i, x) in xs.iter().enumerate() {
         if xs[..i].contains(x) {
-            return Err("two parts have the same x-coordinate".into());
+            return Err(ShamirError::SameX);
         }
     }
     let mut secret = SecretBytes::with_capacity(len - 1);

@@ -270,7 +270,7 @@ impl Walker<'_> {
         let value_type = enc
             .value_type
             .clone()
-            .map_err(|t| self.error(format!("unknown value type \"{t}\"")))?;
+            .map_err(|t| self.error(format!("unknown value type \"{}\"", t.0)))?;
         let plain = enc.decrypt(self.key, self.aad()).map_err(|_| {
             self.error("cannot decrypt: authentication failed (the value was changed, moved to another key, or the file's data key is wrong)".into())
         })?;

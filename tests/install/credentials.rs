@@ -172,4 +172,64 @@ ns_test! {
         let run = install_with_credentials(&env, &m, Some(&creds)).ok();
         assert!(run.stderr.contains("sops-install.age-key") && run.stderr.contains("warning: key source"), "{}", run.stderr);
     }
+
+    fn a_store_someone_else_can_write_to_is_refused_before_anything_changes() {
+        use std::os::unix::fs::PermissionsExt;
+        let env = Env::new();
+        let file = encrypt(&env, "first");
+        let mut m = manifest(&env, &file);
+        let store = env.path("store");
+        m["credentialStore"] = json!(store);
+        env.install(&m, &[]).ok();
+        let live = env.live_generation();
+        encrypt(&env, "second");
+        // Writable by everyone (even sticky), or owned by another user: that user could put
+        // a file of their own where a service's credential link is.
+        for (uid, mode) in [(0, 0o777), (0, 0o1777), (0, 0o770), (1234, 0o700)] {
+            std::os::unix::fs::chown(&store, Some(uid), Some(0)).unwrap();
+            std::fs::set_permissions(&store, std::fs::Permissions::from_mode(mode)).unwrap();
+            let run = env.install(&m, &[]).failed();
+            let line = run.stderr.trim_end();
+            assert!(!line.contains('\n') && line.contains("refusing the credential store") && line.contains(&store.display().to_string()), "{uid} {mode:o}: {line}");
+            assert_eq!(env.live_generation(), live, "nothing swapped");
+            assert_eq!(env.read(store.join("app-token")), "first");
+        }
+        // Root's own 0755 store is fine; so is one reached through a root-owned symlink.
+        std::os::unix::fs::chown(&store, Some(0), Some(0)).unwrap();
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o755)).unwrap();
+        env.install(&m, &[]).ok();
+        assert_eq!(env.read(store.join("app-token")), "second");
+        let other = Env::new();
+        let real = other.path("real-store");
+        std::fs::create_dir(&real).unwrap();
+        let via = other.path("via");
+        std::os::unix::fs::symlink(&real, &via).unwrap();
+        let mut m2 = manifest(&other, &encrypt(&other, "third"));
+        m2["credentialStore"] = json!(via);
+        other.install(&m2, &[]).ok();
+        assert_eq!(other.read(real.join("app-token")), "third");
+        // Not a directory at all.
+        let not_dir = env.path("not-a-dir");
+        std::fs::write(&not_dir, "").unwrap();
+        m["credentialStore"] = json!(not_dir);
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("refusing the credential store") || run.stderr.contains("not a directory"), "{}", run.stderr);
+    }
+
+    fn a_store_path_that_is_not_a_directory_fails_before_the_swap() {
+        let env = Env::new();
+        let file = encrypt(&env, "v");
+        let mut m = manifest(&env, &file);
+        m["credentialStore"] = json!(env.path("store"));
+        m["secrets"][0]["credential"] = json!(null);
+        env.install(&m, &[]).ok();
+        let live = env.live_generation();
+        std::fs::write(env.path("store"), "not a directory").unwrap();
+        m["secrets"][0]["credential"] = json!("app-token");
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("app-token"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert_eq!(env.live_generation(), live, "nothing swapped");
+        assert_eq!(env.read(env.path("store")), "not a directory");
+    }
 }

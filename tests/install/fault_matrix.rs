@@ -1,9 +1,9 @@
 //! The fault matrix: one table of bad inputs and broken environments, each run against a live
 //! generation made by a good manifest (secrets from all five stores, a template, a custom-path
 //! link). Every case must exit non-zero with exactly one stderr line naming the file and the
-//! secret (or the manifest and the field), print no plaintext, leave the live symlink and its
-//! generation exactly as they were with no partial generation beside them, and let the next
-//! good run make one complete new generation. After the table: SIGKILL at seeded syscall
+//! secret (or the manifest and the field) and ending in one "; hint: …", print no plaintext,
+//! leave the live symlink and its generation exactly as they were with no partial generation
+//! beside them, and let the next good run make one complete new generation. After the table: SIGKILL at seeded syscall
 //! points followed by a rerun, and two runs started at once.
 
 use std::collections::BTreeMap;
@@ -729,6 +729,13 @@ fn run_case(c: &Case) {
     assert_ne!(run.status, 0, "exit status 0:\nstdout: {}", run.stdout);
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "exactly one error line, got {lines:?}");
+    // Issue 17 item 3: every fault a user can meet says what to do, on the same line.
+    assert_eq!(
+        lines[0].matches("; hint: ").count(),
+        1,
+        "one hint on the error line {:?}",
+        lines[0]
+    );
     for e in &fault.expect {
         assert!(
             lines[0].contains(e.as_str()),

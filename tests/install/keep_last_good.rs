@@ -297,4 +297,54 @@ ns_test! {
         assert_eq!(owner_mode(&env.symlink().join("b")).2, 0o600);
         assert_eq!(std::fs::read_link(env.symlink()).unwrap(), runtime.join("secrets.d/2"));
     }
+
+    fn a_kept_value_is_what_was_installed_never_what_its_owner_made_of_it_since() {
+        use std::os::unix::fs::PermissionsExt;
+        let env = Env::new();
+        let m = first_install(&env, true);
+        // "a1" is nobody's (0440): nobody may chmod the live file, as any owner can. Widening
+        // it must not carry over into the next generation.
+        let live_a1 = env.live_generation().join("a1");
+        std::fs::set_permissions(&live_a1, std::fs::Permissions::from_mode(0o644)).unwrap();
+        break_mac(&env.path("a.yaml"));
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("keeping the previous values"), "{}", run.stderr);
+        assert_eq!(env.generations(), vec![2]);
+        let a1 = env.symlink().join("a1");
+        assert_eq!(state(&a1), ("first-one".to_string(), (65534, 65534, 0o440)), "the mode as installed, not as widened");
+
+        // The owner rewrites the live file (chmod u+w, write, chmod back). The next failing run
+        // must neither keep those bytes nor render root's template from them.
+        let live_a1 = env.live_generation().join("a1");
+        std::fs::set_permissions(&live_a1, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::write(&live_a1, "planted").unwrap();
+        std::fs::set_permissions(&live_a1, std::fs::Permissions::from_mode(0o440)).unwrap();
+        let live = env.live_generation();
+        let run = env.install(&m, &[]).failed();
+        let errors: Vec<String> = stderr_lines(&run).into_iter().filter(|l| !l.contains("Imported")).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("\"a1\" is not kept: its live file was changed after it was installed") && errors[0].contains("a.yaml"), "{}", errors[0]);
+        assert_eq!(env.live_generation(), live, "nothing swapped");
+        assert_eq!(env.read(env.symlink().join("rendered/app.conf")), "one=first-one\n");
+
+        // A record someone else could write is not trusted: nothing is kept.
+        let record = env.mount_point().join("last-good.json");
+        assert_eq!(owner_mode(&record), (0, 0, 0o400), "the record is root's alone");
+        std::fs::write(&live_a1, "first-one").unwrap();
+        std::fs::set_permissions(&record, std::fs::Permissions::from_mode(0o602)).unwrap();
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("last-good.json") && run.stderr.contains("only we can write"), "{}", run.stderr);
+        assert_eq!(env.live_generation(), live, "nothing swapped");
+    }
+
+    fn a_generation_installed_without_the_option_has_no_values_to_keep() {
+        let env = Env::new();
+        let mut m = first_install(&env, false);
+        assert!(std::fs::symlink_metadata(env.mount_point().join("last-good.json")).is_err(), "no record without the option");
+        m["keepLastGoodOnFailure"] = json!(true);
+        break_mac(&env.path("a.yaml"));
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("has no previous value to keep"), "{}", run.stderr);
+        assert_eq!(env.generations(), vec![1]);
+    }
 }

@@ -15,11 +15,13 @@ mod plugin;
 mod adversarial;
 
 mod adversarial_validation;
+mod attack;
 mod changes;
 mod credentials;
 mod failures;
 mod fault_matrix;
 mod generations;
+mod hints;
 mod keep_last_good;
 mod keys_and_owners;
 mod link_walk;
@@ -27,6 +29,7 @@ mod pgp_keys;
 mod plugins;
 mod security;
 mod templates_and_links;
+mod templates_for_users;
 mod user_mode;
 mod user_units;
 

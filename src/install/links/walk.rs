@@ -19,6 +19,7 @@ use nix::sys::stat::Mode;
 
 use super::{InstallError, Layout, Link};
 use crate::install::platform::{self, Entry};
+use crate::install::Cause;
 
 /// How a walk opens a directory: never through a symlink in the last component.
 const DIR_FLAGS: OFlag = platform::HOLD_DIR;
@@ -33,9 +34,33 @@ pub(super) struct HeldDir {
     pub path: PathBuf,
 }
 
+/// Why the walk to a link cannot go on: the text of the link's message, and the cause.
+pub(super) struct Why {
+    cause: Cause,
+    text: String,
+}
+
+impl Why {
+    pub(super) fn new(cause: Cause, text: impl Into<String>) -> Why {
+        Why {
+            cause,
+            text: text.into(),
+        }
+    }
+
+    fn errno(e: Errno, text: String) -> Why {
+        Why::new(Cause::Errno(e as i32), text)
+    }
+}
+
 /// Holds the link's parent directory, creating missing ones (owned by us, mode 0755).
 pub(super) fn open_parent(layout: &Layout, link: &Link) -> Result<HeldDir, InstallError> {
-    walk(layout, link, true)?.ok_or_else(|| fail(link, "a directory vanished while made".into()))
+    walk(layout, link, true)?.ok_or_else(|| {
+        fail(
+            link,
+            Why::new(Cause::Other, "a directory vanished while made"),
+        )
+    })
 }
 
 /// Holds the link's parent directory if it exists; `None` when a component is missing (it
@@ -45,12 +70,16 @@ pub(super) fn find_parent(layout: &Layout, link: &Link) -> Result<Option<HeldDir
 }
 
 /// The error for `link`, in the one format every link message has.
-pub(super) fn fail(link: &Link, why: String) -> InstallError {
-    InstallError(format!(
-        "{}: cannot link {}: {why}",
-        link.owner_of,
-        link.path.display()
-    ))
+pub(super) fn fail(link: &Link, why: Why) -> InstallError {
+    InstallError::new(
+        why.cause,
+        format!(
+            "{}: cannot link {}: {}",
+            link.owner_of,
+            link.path.display(),
+            why.text
+        ),
+    )
 }
 
 /// Nix errors as io errors, so messages read like the rest of the installer's.
@@ -58,9 +87,9 @@ pub(super) fn io(e: Errno) -> std::io::Error {
     std::io::Error::from(e)
 }
 
-fn root() -> Result<HeldDir, String> {
+fn root() -> Result<HeldDir, Why> {
     let fd = nix::fcntl::open("/", DIR_FLAGS, Mode::empty())
-        .map_err(|e| format!("cannot open /: {}", io(e)))?;
+        .map_err(|e| Why::errno(e, format!("cannot open /: {}", io(e))))?;
     Ok(HeldDir {
         fd,
         path: PathBuf::from("/"),
@@ -95,7 +124,10 @@ fn walk(layout: &Layout, link: &Link, create: bool) -> Result<Option<HeldDir>, I
                             let at = here.path.join(name);
                             return Err(fail(
                                 link,
-                                format!("too many symlinks at {}", at.display()),
+                                Why::errno(
+                                    Errno::ELOOP,
+                                    format!("too many symlinks at {}", at.display()),
+                                ),
                             ));
                         }
                         push_front(&mut todo, &target);
@@ -125,7 +157,7 @@ enum Step {
 
 /// Looks up `name` in `here`: a directory is opened (made first if missing and `create`), a
 /// trusted symlink is read. A name that changes kind while looked at is looked at again.
-fn step(layout: &Layout, here: &HeldDir, name: &OsStr, create: bool) -> Result<Step, String> {
+fn step(layout: &Layout, here: &HeldDir, name: &OsStr, create: bool) -> Result<Step, Why> {
     let path = here.path.join(name);
     for _ in 0..3 {
         match nix::fcntl::openat(&here.fd, name, DIR_FLAGS, Mode::empty()) {
@@ -134,28 +166,54 @@ fn step(layout: &Layout, here: &HeldDir, name: &OsStr, create: bool) -> Result<S
             Err(Errno::ENOENT) => {
                 match nix::sys::stat::mkdirat(&here.fd, name, Mode::from_bits_truncate(0o755)) {
                     Ok(()) | Err(Errno::EEXIST) => continue,
-                    Err(e) => return Err(format!("cannot create {}: {}", path.display(), io(e))),
+                    Err(e) => {
+                        return Err(Why::errno(
+                            e,
+                            format!("cannot create {}: {}", path.display(), io(e)),
+                        ))
+                    }
                 }
             }
             Err(Errno::ELOOP | Errno::ENOTDIR) => {}
-            Err(e) => return Err(format!("cannot open {}: {}", path.display(), io(e))),
+            Err(e) => {
+                return Err(Why::errno(
+                    e,
+                    format!("cannot open {}: {}", path.display(), io(e)),
+                ))
+            }
         }
         // Owner and target come from the same inode (see `platform::symlink_at`).
         let (uid, target) = match platform::symlink_at(&here.fd, name) {
             Ok(Entry::Symlink { uid, target }) => (uid, target),
             Ok(Entry::Changed) => continue,
-            Ok(Entry::Other) => return Err(format!("{} is not a directory", path.display())),
-            Err(e) => return Err(format!("cannot read {}: {}", path.display(), io(e))),
+            Ok(Entry::Other) => {
+                return Err(Why::new(
+                    Cause::InTheWay,
+                    format!("{} is not a directory", path.display()),
+                ))
+            }
+            Err(e) => {
+                return Err(Why::errno(
+                    e,
+                    format!("cannot read {}: {}", path.display(), io(e)),
+                ))
+            }
         };
         if !trusted(layout, uid) {
-            return Err(format!(
-                "{} is a symlink owned by uid {uid}, who could point it anywhere; refusing to follow it",
-                path.display(),
+            return Err(Why::new(
+                Cause::Unsafe,
+                format!(
+                    "{} is a symlink owned by uid {uid}, who could point it anywhere; refusing to follow it",
+                    path.display(),
+                ),
             ));
         }
         return Ok(Step::Symlink(target));
     }
-    Err(format!("{} keeps changing while looked at", path.display()))
+    Err(Why::new(
+        Cause::Other,
+        format!("{} keeps changing while looked at", path.display()),
+    ))
 }
 
 /// Whose symlinks may be followed: root's, and in user mode our own.

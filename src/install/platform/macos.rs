@@ -11,7 +11,7 @@ use nix::fcntl::OFlag;
 
 pub use super::symlink_at_by_name as symlink_at;
 use super::{is_mount_point, ramdisk};
-use crate::install::InstallError;
+use crate::install::{Cause, InstallError};
 
 /// How the link walk holds a directory: opened for reading, never through a symlink.
 pub const HOLD_DIR: OFlag = OFlag::O_RDONLY
@@ -49,17 +49,21 @@ pub fn mount_secrets_fs(mount_point: &Path, use_tmpfs: bool) -> Result<(), Insta
         return Ok(());
     }
     let attached = run(&ramdisk::attach_args(ramdisk::sectors(ramdisk::SIZE_BYTES)))?;
-    let device = ramdisk::parse_attached_device(&attached).map_err(InstallError)?;
+    let device = ramdisk::parse_attached_device(&attached)
+        .map_err(|e| InstallError::new(Cause::Other, e.to_string()))?;
     let made = run(&ramdisk::newfs_args(&device))
         .and_then(|_| run(&ramdisk::mount_args(&device, mount_point)));
     if let Err(e) = made {
         if let Err(d) = run(&ramdisk::detach_args(&device)) {
             tracing::warn!("{d}");
         }
-        return Err(InstallError(format!(
-            "cannot mount a RAM disk for secrets on {}: {e}",
-            mount_point.display()
-        )));
+        return Err(InstallError::new(
+            e.cause,
+            format!(
+                "cannot mount a RAM disk for secrets on {}: {e}",
+                mount_point.display()
+            ),
+        ));
     }
     Ok(())
 }
@@ -73,19 +77,22 @@ fn run(argv: &[OsString]) -> Result<String, InstallError> {
         .collect::<Vec<_>>()
         .join(" ");
     let Some((program, args)) = argv.split_first() else {
-        return Err(InstallError("no command to run".into()));
+        return Err(InstallError::new(Cause::Other, "no command to run"));
     };
     let out = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| InstallError(format!("cannot run {shown}: {e}")))?;
+        .map_err(|e| InstallError::io("cannot run", Path::new(&shown), e))?;
     if !out.status.success() {
-        return Err(InstallError(format!(
-            "{shown} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(InstallError::new(
+            Cause::Other,
+            format!(
+                "{shown} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

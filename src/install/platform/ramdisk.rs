@@ -79,17 +79,19 @@ fn is_disk_device(s: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// `hdiutil attach` printed something other than a device (what it printed, trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hdiutil attach printed {0:?}, not a /dev/diskN device")]
+pub struct NotADevice(pub String);
+
 /// The device `hdiutil attach -nomount ram://…` made, from its output (`/dev/diskN` and
 /// padding).
-pub fn parse_attached_device(stdout: &str) -> Result<String, String> {
+pub fn parse_attached_device(stdout: &str) -> Result<String, NotADevice> {
     let first = stdout.split_whitespace().next().unwrap_or("");
     if is_disk_device(first) {
         Ok(first.to_string())
     } else {
-        Err(format!(
-            "hdiutil attach printed {:?}, not a /dev/diskN device",
-            stdout.trim()
-        ))
+        Err(NotADevice(stdout.trim().to_string()))
     }
 }
 
@@ -235,7 +237,7 @@ mod tests {
             "/dev/disk4s1\n",
         ] {
             let e = parse_attached_device(bad).expect_err(bad);
-            assert!(e.contains("not a /dev/diskN device"), "{e}");
+            assert!(e.to_string().contains("not a /dev/diskN device"), "{e}");
         }
     }
 

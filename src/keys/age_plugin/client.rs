@@ -60,6 +60,17 @@ pub struct Outcome {
     pub errors: Vec<String>,
 }
 
+/// An exchange with a plugin failed: one line naming the plugin (never key material).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PluginError(pub String);
+
+impl From<String> for PluginError {
+    fn from(text: String) -> Self {
+        PluginError(text)
+    }
+}
+
 /// One command from the plugin.
 struct Command {
     tag: String,
@@ -77,8 +88,8 @@ pub fn unwrap(
     stanzas: &[Stanza],
     timeout: Duration,
     note: &mut dyn FnMut(Note),
-) -> Result<Outcome, String> {
-    let mut cmd = crate::keys::helper::command(program.as_os_str())?;
+) -> Result<Outcome, PluginError> {
+    let mut cmd = crate::keys::helper::command(program.as_os_str()).map_err(|e| e.to_string())?;
     cmd.arg("--age-plugin=identity-v1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -115,7 +126,7 @@ impl Exchange<'_> {
         identities: &[Zeroizing<String>],
         stanzas: &[Stanza],
         note: &mut dyn FnMut(Note),
-    ) -> Result<Outcome, String> {
+    ) -> Result<Outcome, PluginError> {
         let binary = self.binary;
         let mut out: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
         for identity in identities {
@@ -190,7 +201,7 @@ impl Exchange<'_> {
                 match nix::poll::poll(&mut fds, wait) {
                     Ok(_) => {}
                     Err(nix::errno::Errno::EINTR) => continue,
-                    Err(e) => return Err(format!("cannot wait for {binary}: {e}")),
+                    Err(e) => return Err(PluginError(format!("cannot wait for {binary}: {e}"))),
                 }
                 let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
                 let mut it = fds.iter();
@@ -226,21 +237,21 @@ impl Exchange<'_> {
                         }
                     }
                     Err(e) if would_block(&e) => {}
-                    Err(e) => return Err(format!("cannot read from {binary}: {e}")),
+                    Err(e) => return Err(PluginError(format!("cannot read from {binary}: {e}"))),
                 }
             }
         }
     }
 
-    fn timed_out(&self) -> String {
-        format!(
+    fn timed_out(&self) -> PluginError {
+        PluginError(format!(
             "{} did not finish within {} s and was killed (SOPS_INSTALL_HELPER_TIMEOUT)",
             self.binary,
             self.timeout.as_secs()
-        )
+        ))
     }
 
-    fn stopped_early(&mut self) -> String {
+    fn stopped_early(&mut self) -> PluginError {
         // Give it a moment to exit, for the status.
         let until = Instant::now() + GRACE;
         let status = loop {
@@ -262,7 +273,7 @@ impl Exchange<'_> {
         if let Some(last) = last {
             msg.push_str(&format!(": {}", shown(last)));
         }
-        msg
+        PluginError(msg)
     }
 
     /// Closes the plugin's input, lets a plugin that finished exit, then kills its process
@@ -441,18 +452,21 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn broken(&self, what: &str) -> String {
-        format!("{} broke the age plugin protocol: {what}", self.binary)
+    fn broken(&self, what: &str) -> PluginError {
+        PluginError(format!(
+            "{} broke the age plugin protocol: {what}",
+            self.binary
+        ))
     }
 
     /// Takes `bytes` (at most [`CHUNK`]); the commands they complete.
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<Command>, String> {
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<Command>, PluginError> {
         self.total += bytes.len();
         if self.total > TOTAL_MAX {
-            return Err(format!(
+            return Err(PluginError(format!(
                 "{} wrote more than {TOTAL_MAX} bytes and was stopped",
                 self.binary
-            ));
+            )));
         }
         self.buf.extend_from_slice(bytes);
         let mut done = Vec::new();
@@ -464,15 +478,15 @@ impl<'a> Parser<'a> {
             }
         }
         if self.buf.len() > LINE_MAX {
-            return Err(format!(
+            return Err(PluginError(format!(
                 "{} wrote a line longer than {LINE_MAX} bytes and was stopped",
                 self.binary
-            ));
+            )));
         }
         Ok(done)
     }
 
-    fn line(&mut self, line: &[u8]) -> Result<Option<Command>, String> {
+    fn line(&mut self, line: &[u8]) -> Result<Option<Command>, PluginError> {
         let Some((tag, args, mut body)) = self.current.take() else {
             let Some(words) = line.strip_prefix(b"-> ") else {
                 return Err(self.broken("a line that is not a command"));
@@ -497,11 +511,11 @@ impl<'a> Parser<'a> {
         }
         body.extend_from_slice(line);
         if body.len() > BODY_MAX / 3 * 4 + 4 {
-            return Err(format!(
+            return Err(PluginError(format!(
                 "{} sent a {} body larger than {BODY_MAX} bytes and was stopped",
                 self.binary,
                 shown(&tag)
-            ));
+            )));
         }
         if line.len() == COLUMNS {
             self.current = Some((tag, args, body));
@@ -529,7 +543,7 @@ mod tests {
         let mut p = Parser::new("age-plugin-t");
         let mut all = Vec::new();
         for chunk in text.chunks(CHUNK) {
-            for c in p.feed(chunk)? {
+            for c in p.feed(chunk).map_err(|e| e.to_string())? {
                 all.push((c.tag, c.args, c.body.to_vec()));
             }
         }

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
-use super::{KeySource, LoadedIdentity, SourceProblem};
+use super::{KeyError, KeySource, LoadedIdentity, SourceProblem};
 
 /// What plugins reported while files were being opened, in order.
 #[derive(Clone, Default)]
@@ -34,7 +34,7 @@ impl FailureLog {
         if let Ok(mut log) = self.0.lock() {
             log.push(SourceProblem {
                 source: source.clone(),
-                reason,
+                reason: KeyError::Plugin(reason),
             });
         }
     }
@@ -71,13 +71,13 @@ pub fn load(
     identities: &[age::plugin::Identity],
     source: &KeySource,
     log: &FailureLog,
-) -> Result<LoadedIdentity, String> {
+) -> Result<LoadedIdentity, KeyError> {
     let binary = binary_name(name);
     let program = super::helper::resolve(std::ffi::OsStr::new(&binary)).map_err(|_| {
-        format!(
+        KeyError::Plugin(format!(
             "{binary} is not on PATH (add its package to sops.age.plugins); its {} skipped",
             count(identities.len())
-        )
+        ))
     })?;
     let upper = name.to_uppercase();
     Ok(LoadedIdentity {
@@ -153,7 +153,7 @@ impl PluginIdentity {
                 Some(Err(age::DecryptError::DecryptionFailed))
             }
             Err(e) => {
-                self.log.push(&self.source, e);
+                self.log.push(&self.source, e.0);
                 Some(Err(age::DecryptError::DecryptionFailed))
             }
         }
@@ -188,7 +188,11 @@ mod tests {
         log.push(k, "failed".into());
         // The same failure as before the mark, for the next file: it belongs to that file too.
         log.push(k, "asked for a PIN".into());
-        let later: Vec<String> = log.since(mark).into_iter().map(|p| p.reason).collect();
+        let later: Vec<String> = log
+            .since(mark)
+            .into_iter()
+            .map(|p| p.reason.to_string())
+            .collect();
         assert_eq!(later, ["failed", "asked for a PIN"]);
         assert_eq!(log.since(0).len(), 2);
         assert!(log.since(99).is_empty());

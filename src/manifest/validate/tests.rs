@@ -1,5 +1,6 @@
 use super::*;
 use crate::manifest::raw;
+use crate::manifest::runtime_dir::RuntimeDirError;
 
 fn parse(json: &str) -> RawManifest {
     raw::parse(json).unwrap()
@@ -12,11 +13,20 @@ fn base(secrets: &str) -> String {
 }
 
 fn ok(json: &str) -> Manifest {
-    validate(parse(json), &RuntimeDir::Unavailable("unset".into()), true).unwrap()
+    validate(
+        parse(json),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
+        true,
+    )
+    .unwrap()
 }
 
 fn problems(json: &str) -> Vec<String> {
-    match validate(parse(json), &RuntimeDir::Unavailable("unset".into()), true) {
+    match validate(
+        parse(json),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
+        true,
+    ) {
         Ok(_) => panic!("expected problems"),
         Err(p) => p.0.iter().map(ToString::to_string).collect(),
     }
@@ -146,7 +156,7 @@ fn user_mode_expands_percent_r_and_needs_a_runtime_dir_to_install() {
     assert_eq!(m.secrets[0].path, PathBuf::from("/run/user/1000/s"));
     assert!(validate(
         parse(json),
-        &RuntimeDir::Unavailable("no runtime dir".into()),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
         true
     )
     .is_err());
@@ -171,6 +181,30 @@ fn a_template_using_a_placeholder_of_a_secret_not_installed_here_is_rejected() {
         "templates": [{"name": "t", "content": "x=<SOPS:ff:PLACEHOLDER>", "mode": "0400"}]}"#;
     let p = problems(json);
     assert!(p[0].contains("\"for-users\""), "{p:?}");
+}
+
+#[test]
+fn a_needed_for_users_template_may_name_only_needed_for_users_secrets() {
+    let manifest = |secret_for_users: bool| {
+        format!(
+            r#"{{"secretsMountPoint": "/run/secrets-for-users.d", "symlinkPath": "/run/secrets-for-users",
+            "placeholderBySecretName": {{"pw": "<PW>", "api": "<API>"}},
+            "secrets": [{{"name": "pw", "sopsFile": "/s.yaml", "mode": "0400", "neededForUsers": {secret_for_users}}}],
+            "templates": [{{"name": "hash", "content": "<PW>", "mode": "0400", "neededForUsers": true}}]}}"#
+        )
+    };
+    let m = ok(&manifest(true));
+    assert_eq!(m.templates[0].text, "<PW>");
+    assert_eq!(
+        problems(&manifest(false)),
+        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"pw\", which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"]
+    );
+    // A secret of the other manifest (a regular one, as the NixOS module splits them).
+    let other = manifest(true).replace(r#""content": "<PW>""#, r#""content": "<PW> <API>""#);
+    assert_eq!(
+        problems(&other),
+        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"api\", which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"]
+    );
 }
 
 #[test]
