@@ -27,8 +27,7 @@
     in
     {
       overlays.default =
-        final: _prev:
-        builtins.removeAttrs (import ./nix/packages.nix { pkgs = final; }) [ "default" ];
+        final: _prev: builtins.removeAttrs (import ./nix/packages.nix { pkgs = final; }) [ "default" ];
 
       nixosModules = {
         sops = ./nix/modules/nixos;

@@ -26,7 +26,10 @@ rustPlatform.buildRustPackage {
   cargoLock.lockFile = ../Cargo.lock;
 
   # Only the binary, not the examples or benches.
-  cargoBuildFlags = [ "--bin" "sops-install" ];
+  cargoBuildFlags = [
+    "--bin"
+    "sops-install"
+  ];
 
   # The test suite needs root, a private mount namespace and the real sops; it runs in CI and in
   # the NixOS VM tests instead.

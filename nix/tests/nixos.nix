@@ -346,12 +346,18 @@ let
           imports = [ ageKey ];
           system.switch.enable = true;
           sops.secrets.test_key = {
-            restartUnits = [ "restart-unit.service" "reload-unit.service" ];
+            restartUnits = [
+              "restart-unit.service"
+              "reload-unit.service"
+            ];
             reloadUnits = [ "reload-trigger.service" ];
           };
           sops.templates.test_template = {
             content = "this is a template with a secret: ${config.sops.placeholder.test_key}";
-            restartUnits = [ "restart-unit.service" "reload-unit.service" ];
+            restartUnits = [
+              "restart-unit.service"
+              "reload-unit.service"
+            ];
             reloadUnits = [ "reload-trigger.service" ];
           };
           systemd.services = markerUnits;

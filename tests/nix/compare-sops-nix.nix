@@ -91,7 +91,9 @@ let
     }
   );
   theirsHomeManifest = builtins.head (
-    builtins.match ".*@@MANIFEST@@(.*)@@END@@.*" (toString theirsHome.systemd.user.services.sops-nix.Service.ExecStart)
+    builtins.match ".*@@MANIFEST@@(.*)@@END@@.*" (
+      toString theirsHome.systemd.user.services.sops-nix.Service.ExecStart
+    )
   );
 in
 {

@@ -18,7 +18,8 @@ let
         nixos = ../../nix/modules/nixos;
         darwin = ../../nix/modules/nix-darwin;
         home = ../../nix/modules/home-manager;
-      }.${ex.kind}
+      }
+      .${ex.kind}
       { _module.args.pkgs = stubs.pkgs // (ex.pkgs or { }); }
       ex.config
     ];

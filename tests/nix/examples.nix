@@ -48,9 +48,7 @@ in
         };
         templates."grafana.env" = {
           owner = "grafana";
-          content = "GF_DATABASE_PASSWORD=${
-            "<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>"
-          }\n";
+          content = "GF_DATABASE_PASSWORD=${"<SOPS:4c4bafe61f052e13a786eaf8b0a7ee0af7c39c5ccade2b24c9fbea4914962b9d:PLACEHOLDER>"}\n";
           restartUnits = [ "grafana.service" ];
         };
       };
@@ -84,7 +82,13 @@ in
       sops = {
         age.keyFile = "/var/lib/sops-nix/key.txt";
         age.generateKey = true;
-        age.plugins = [ { type = "derivation"; name = "age-plugin-yubikey"; outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey"; } ];
+        age.plugins = [
+          {
+            type = "derivation";
+            name = "age-plugin-yubikey";
+            outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey";
+          }
+        ];
         defaultSopsFile = assets + "/secrets.yaml";
         environment.FOO = "bar";
         secrets.test_key = { };
@@ -228,7 +232,11 @@ in
           b.restartUnits = [ "b.service\nc.service" ];
           c.path = "/run/secrets.d/1/c";
           d.path = "/etc/x";
-          e.reloadUnits = [ "--root=/tmp" "nginx" "ok.service" ];
+          e.reloadUnits = [
+            "--root=/tmp"
+            "nginx"
+            "ok.service"
+          ];
           f.path = "/run/secrets/f";
         };
         templates.t = {
@@ -384,7 +392,13 @@ in
         sops = {
           age.keyFile = "/var/lib/sops-nix/key.txt";
           age.generateKey = true;
-          age.plugins = [ { type = "derivation"; name = "age-plugin-yubikey"; outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey"; } ];
+          age.plugins = [
+            {
+              type = "derivation";
+              name = "age-plugin-yubikey";
+              outPath = "/nix/store/00000000000000000000000000000000-age-plugin-yubikey";
+            }
+          ];
           defaultSopsFile = assets + "/secrets.yaml";
           secrets.test_key = { };
           secrets.password = {

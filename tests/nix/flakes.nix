@@ -21,7 +21,9 @@ let
         hostPlatform = platform;
         buildPlatform = platform;
       };
-      runCommand = name: _: _: stubs.pkgs.callPackage name { };
+      runCommand =
+        name: _: _:
+        stubs.pkgs.callPackage name { };
     };
   nixpkgs = {
     inherit lib;

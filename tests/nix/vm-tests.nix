@@ -10,6 +10,7 @@ let
 in
 lib.mapAttrs (name: t: {
   inherit (t) name;
-  testScript = if builtins.isFunction t.testScript then t.testScript { nodes = { }; } else t.testScript;
+  testScript =
+    if builtins.isFunction t.testScript then t.testScript { nodes = { }; } else t.testScript;
   nodes = lib.mapAttrs (_: node: evalNixos [ node ]) t.nodes;
 }) tests

@@ -45,9 +45,18 @@ rec {
     cfg:
     let
       named =
-        map (p: { option = "sops.age.sshKeyPaths"; value = p; }) cfg.age.sshKeyPaths
-        ++ map (p: { option = "sops.gnupg.sshKeyPaths"; value = p; }) cfg.gnupg.sshKeyPaths
-        ++ lib.optional (cfg.age.keyFile != null) { option = "sops.age.keyFile"; value = cfg.age.keyFile; };
+        map (p: {
+          option = "sops.age.sshKeyPaths";
+          value = p;
+        }) cfg.age.sshKeyPaths
+        ++ map (p: {
+          option = "sops.gnupg.sshKeyPaths";
+          value = p;
+        }) cfg.gnupg.sshKeyPaths
+        ++ lib.optional (cfg.age.keyFile != null) {
+          option = "sops.age.keyFile";
+          value = cfg.age.keyFile;
+        };
     in
     map (
       e:
@@ -59,7 +68,9 @@ rec {
   unitNameOk =
     u:
     builtins.stringLength u <= 255
-    && builtins.match "[A-Za-z0-9:_\\@][A-Za-z0-9:_.\\@-]*[.](service|socket|target|mount|automount|swap|timer|path|slice|scope|device)" u != null;
+    &&
+      builtins.match "[A-Za-z0-9:_\\@][A-Za-z0-9:_.\\@-]*[.](service|socket|target|mount|automount|swap|timer|path|slice|scope|device)" u
+      != null;
 
   # A name `export NAME=…` can take.
   shellVariableOk = n: builtins.match "[A-Za-z_][A-Za-z0-9_]*" n != null;
@@ -77,13 +88,18 @@ rec {
     }:
     let
       below = outer: p: p == outer || lib.hasPrefix "${outer}/" p;
-      paths = map (i: i // { path = normalisePath i.path; default = normalisePath i.default; }) items;
+      paths = map (
+        i:
+        i
+        // {
+          path = normalisePath i.path;
+          default = normalisePath i.default;
+        }
+      ) items;
       clashes =
         i:
         lib.optional (i.path != i.default) (
-          lib.findFirst (
-            j: j.what != i.what && (j.path == i.path || j.default == i.path)
-          ) null paths
+          lib.findFirst (j: j.what != i.what && (j.path == i.path || j.default == i.path)) null paths
         );
     in
     lib.concatMap (

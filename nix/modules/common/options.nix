@@ -140,22 +140,23 @@ in
         after boot) fails the activation as without this option, and nothing is changed.
       '';
     };
-    hostRecipients = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      description = ''
-        This host's (or user's) age recipients, ssh public keys or PGP fingerprints. When set
-        (and `validateSopsFiles` is on), the build fails with a `sops updatekeys FILE` hint if
-        a sops file used here cannot be opened by them: none of its recipients is one of them,
-        or, for a file with Shamir key groups, fewer groups than its threshold hold one of them.
-      '';
-    }
-    // lib.optionalAttrs (!userMode) {
-      example = [
-        "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFslMEtWi4/rmum4f/yxpaP5LBzCwCODhVnRaRkgtDQ5 root@host"
-      ];
-    };
+    hostRecipients =
+      mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = ''
+          This host's (or user's) age recipients, ssh public keys or PGP fingerprints. When set
+          (and `validateSopsFiles` is on), the build fails with a `sops updatekeys FILE` hint if
+          a sops file used here cannot be opened by them: none of its recipients is one of them,
+          or, for a file with Shamir key groups, fewer groups than its threshold hold one of them.
+        '';
+      }
+      // lib.optionalAttrs (!userMode) {
+        example = [
+          "age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq"
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFslMEtWi4/rmum4f/yxpaP5LBzCwCODhVnRaRkgtDQ5 root@host"
+        ];
+      };
 
     age = {
       keyFile = mkOption {

@@ -68,10 +68,13 @@ let
         attr: s:
         lib.optional (!builtins.pathExists s.sopsFile)
           "Cannot find path '${toString s.sopsFile}' set in sops.secrets.${lib.strings.escapeNixIdentifier attr}.sopsFile"
-        ++ lib.optional (
-          !builtins.isPath s.sopsFile
-          && !(builtins.isString s.sopsFile && lib.hasPrefix builtins.storeDir s.sopsFile)
-        ) "'${toString s.sopsFile}' is not in the Nix store. Either add it to the Nix store or set sops.validateSopsFiles to false"
+        ++
+          lib.optional
+            (
+              !builtins.isPath s.sopsFile
+              && !(builtins.isString s.sopsFile && lib.hasPrefix builtins.storeDir s.sopsFile)
+            )
+            "'${toString s.sopsFile}' is not in the Nix store. Either add it to the Nix store or set sops.validateSopsFiles to false"
       ) secrets
     );
 
@@ -149,7 +152,9 @@ in
       checkScriptForUsers = checkFor secretsForUsers;
     };
 
-    system.build.sops-nix-manifest = fileFor "manifest.json" cfg.internal.manifest cfg.internal.checkScript;
+    system.build.sops-nix-manifest =
+      fileFor "manifest.json" cfg.internal.manifest
+        cfg.internal.checkScript;
     system.build.sops-nix-users-manifest =
       fileFor "manifest-for-users.json" cfg.internal.manifestForUsers
         cfg.internal.checkScriptForUsers;
@@ -160,8 +165,9 @@ in
 
     # sops-nix accepts this (and generates nothing useful), so it is a warning, not an error.
     warnings =
-      lib.optional (cfg.age.generateKey && cfg.age.keyFile == null)
-        "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
+      lib.optional (
+        cfg.age.generateKey && cfg.age.keyFile == null
+      ) "sops.age.generateKey is set but sops.age.keyFile is not: no age key will be generated"
       ++ sopsLib.storeKeyWarnings cfg;
 
     assertions =
@@ -190,35 +196,35 @@ in
         inherit (cfg) hostRecipients environment;
       }
       ++ lib.optionals (cfg.secrets != { }) (
-      [
-        {
-          assertion =
-            cfg.gnupg.home != null
-            || cfg.gnupg.sshKeyPaths != [ ]
-            || cfg.age.keyFile != null
-            || cfg.age.sshKeyPaths != [ ]
-            || (cfg.importKeyCredentials or false);
-          message = "No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home";
-        }
-        {
-          assertion = !(cfg.gnupg.home != null && cfg.gnupg.sshKeyPaths != [ ]);
-          message = "Exactly one of sops.gnupg.home and sops.gnupg.sshKeyPaths must be set";
-        }
-      ]
-      ++ lib.optionals cfg.validateSopsFiles (
-        lib.concatLists (
-          lib.mapAttrsToList (name: s: [
-            {
-              assertion = s.uid == null || s.uid == 0 || s.owner == null;
-              message = "In ${name} exactly one of sops.owner and sops.uid must be set";
-            }
-            {
-              assertion = s.gid == null || s.gid == 0 || s.group == null;
-              message = "In ${name} exactly one of sops.group and sops.gid must be set";
-            }
-          ]) cfg.secrets
+        [
+          {
+            assertion =
+              cfg.gnupg.home != null
+              || cfg.gnupg.sshKeyPaths != [ ]
+              || cfg.age.keyFile != null
+              || cfg.age.sshKeyPaths != [ ]
+              || (cfg.importKeyCredentials or false);
+            message = "No key source configured for sops. Either set services.openssh.enable or set sops.age.keyFile or sops.gnupg.home";
+          }
+          {
+            assertion = !(cfg.gnupg.home != null && cfg.gnupg.sshKeyPaths != [ ]);
+            message = "Exactly one of sops.gnupg.home and sops.gnupg.sshKeyPaths must be set";
+          }
+        ]
+        ++ lib.optionals cfg.validateSopsFiles (
+          lib.concatLists (
+            lib.mapAttrsToList (name: s: [
+              {
+                assertion = s.uid == null || s.uid == 0 || s.owner == null;
+                message = "In ${name} exactly one of sops.owner and sops.uid must be set";
+              }
+              {
+                assertion = s.gid == null || s.gid == 0 || s.group == null;
+                message = "In ${name} exactly one of sops.group and sops.gid must be set";
+              }
+            ]) cfg.secrets
+          )
         )
-      )
-    );
+      );
   };
 }

@@ -48,7 +48,10 @@ in
 
     internal = {
       platform = mkOption {
-        type = types.enum [ "nixos" "darwin" ];
+        type = types.enum [
+          "nixos"
+          "darwin"
+        ];
         internal = true;
         readOnly = true;
         default = platform;

@@ -31,7 +31,9 @@ let
     type:
     if config.services.openssh.enable then
       map (k: k.path) (
-        lib.filter (k: k.type == type && !(lib.hasPrefix "/run/secrets" k.path)) config.services.openssh.hostKeys
+        lib.filter (
+          k: k.type == type && !(lib.hasPrefix "/run/secrets" k.path)
+        ) config.services.openssh.hostKeys
       )
     else
       [ ];
@@ -45,7 +47,8 @@ let
       HOME = "/var/empty";
     }
     // sopsLib.helperPath [ (lib.makeBinPath cfg.age.plugins) ];
-  runInstaller = args: sopsLib.withEnvironment scriptEnvironment "${cfg.package}/bin/sops-install-secrets ${args}";
+  runInstaller =
+    args: sopsLib.withEnvironment scriptEnvironment "${cfg.package}/bin/sops-install-secrets ${args}";
 
   keyPathsToMount = lib.concatLists [
     (lib.optional (cfg.gnupg.home != null) cfg.gnupg.home)
@@ -80,7 +83,9 @@ let
         ${pkgs.age}/bin/age-keygen -o ${keyFile}
       fi
     '';
-  generateKeyUnits = lib.optional (generatesKey && usersViaSystemdOrUnit) "sops-generate-age-key.service";
+  generateKeyUnits = lib.optional (
+    generatesKey && usersViaSystemdOrUnit
+  ) "sops-generate-age-key.service";
   usersViaSystemdOrUnit = cfg.useSystemdActivation || usersViaSystemd;
 
   # importKeyCredentials: the key credentials the installer looks for in $CREDENTIALS_DIRECTORY.
@@ -147,12 +152,22 @@ in
 
   config = lib.mkMerge [
     (lib.mkIf (cfg.secrets != { }) {
-      warnings = lib.optional (lib.any (s: (s.owner != null && s.owner != "root") || (s.group != null && s.group != "root")) (lib.attrValues secretsForUsers))
-        "sops: neededForUsers secrets are always installed as root:root; their owner and group options are ignored";
+      warnings =
+        lib.optional
+          (lib.any (s: (s.owner != null && s.owner != "root") || (s.group != null && s.group != "root")) (
+            lib.attrValues secretsForUsers
+          ))
+          "sops: neededForUsers secrets are always installed as root:root; their owner and group options are ignored";
 
       assertions = [
         {
-          assertion = lib.all (s: !((s.uid != null && s.uid != 0 && s.owner != "root") || (s.gid != null && s.gid != 0 && s.group != "root"))) (lib.attrValues secretsForUsers);
+          assertion = lib.all (
+            s:
+            !(
+              (s.uid != null && s.uid != 0 && s.owner != "root")
+              || (s.gid != null && s.gid != 0 && s.group != "root")
+            )
+          ) (lib.attrValues secretsForUsers);
           message = "neededForUsers cannot be used for secrets that are not root-owned";
         }
         {
@@ -183,10 +198,19 @@ in
     # Regular secrets from an activation script.
     (lib.mkIf (regularSecrets != { } && !cfg.useSystemdActivation) {
       system.activationScripts.setupSecrets =
-        lib.stringAfter ([ "specialfs" "users" "groups" ] ++ generateKeyDeps) ''
-          [ -e /run/current-system ] || echo setting up secrets...
-          ${runInstaller "${manifest}"}
-        ''
+        lib.stringAfter
+          (
+            [
+              "specialfs"
+              "users"
+              "groups"
+            ]
+            ++ generateKeyDeps
+          )
+          ''
+            [ -e /run/current-system ] || echo setting up secrets...
+            ${runInstaller "${manifest}"}
+          ''
         // dryActivation;
     })
 
@@ -197,9 +221,17 @@ in
         description = "Install sops secrets";
         wantedBy = [ "sysinit.target" ];
         requiredBy = [ "sysinit-reactivation.target" ];
-        after = [ "local-fs.target" "systemd-sysusers.service" "userborn.service" ] ++ generateKeyUnits;
+        after = [
+          "local-fs.target"
+          "systemd-sysusers.service"
+          "userborn.service"
+        ]
+        ++ generateKeyUnits;
         wants = generateKeyUnits;
-        before = [ "sysinit.target" "sysinit-reactivation.target" ];
+        before = [
+          "sysinit.target"
+          "sysinit-reactivation.target"
+        ];
         environment = unitEnvironment;
         path = cfg.age.plugins;
         unitConfig = {
