@@ -1884,3 +1884,34 @@ eval_test! {
         assert_check_passes(&d["manifestForUsers"]);
     }
 }
+
+eval_test! {
+    fn home_manager_has_the_system_modules_safety_assertions() {
+        let Some(r) = eval("home-hostile") else {
+            return;
+        };
+        let mut failing: Vec<String> = r["failing"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m.as_str().unwrap_or_default().to_string())
+            .collect();
+        failing.sort();
+        assert_eq!(
+            failing,
+            vec![
+                "sops.environment: \"A B\" is not a shell variable name",
+                "sops.hostRecipients: an entry is empty; it would match every file",
+                "sops.secrets.a: path /home/alice/.config/sops-nix/secrets/b is also the default path of sops.secrets.b",
+                "sops.secrets.c: path /%r/secrets.d/1/c is inside the secrets mount point /%r/secrets.d",
+                "sops.secrets.d: path /home/alice/x is also the path of sops.templates.t",
+                "sops.templates.t: path /home/alice/x is also the path of sops.secrets.d",
+            ]
+        );
+        // The spec's home-manager example passes them.
+        let Some(ok) = eval("home-example") else {
+            return;
+        };
+        assert_eq!(ok["failing"], json!([]));
+    }
+}

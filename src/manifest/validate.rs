@@ -82,8 +82,8 @@ fn field_hint(field: &str) -> Option<Hint> {
         "restartUnits" | "reloadUnits" => "name units in full, e.g. \"nginx.service\"",
         "content" => {
             "declare the secret of that placeholder in this configuration \
-                      (neededForUsers secrets cannot be used in templates) or remove the \
-                      placeholder"
+                      (only neededForUsers templates can use neededForUsers secrets) or remove \
+                      the placeholder"
         }
         "placeholderBySecretName" => {
             "the manifest is written by the sops-install module: \
@@ -524,10 +524,15 @@ fn check_template_placeholders(
             if template_for_users && !installed.is_some_and(|s| for_users.secrets.contains(&s.name))
             {
                 let name = installed.map_or(name, |s| &s.name);
-                c.add(
-                    &format!("template {:?}", t.name),
-                    "content",
-                    format!("this neededForUsers template uses the placeholder of secret {name:?}, which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"),
+                c.problems.push(
+                    Problem::new(
+                        format!("template {:?}", t.name),
+                        "content",
+                        format!("this neededForUsers template uses the placeholder of secret {name:?}, which is not neededForUsers"),
+                    )
+                    .with_hint(Some(Hint::new(
+                        "set neededForUsers on that secret too, or unset it on the template",
+                    ))),
                 );
             } else if installed.is_none() {
                 c.add(

@@ -571,4 +571,30 @@ in
       };
     };
   };
+
+  # The system modules' safety assertions in home-manager: colliding paths, a path inside the
+  # mount point (spelt with %r), an empty host recipient, an environment name.
+  home-hostile = {
+    kind = "home";
+    config = {
+      sops = {
+        age.keyFile = "/home/alice/.config/sops/age/keys.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        validateSopsFiles = false;
+        hostRecipients = [ " " ];
+        environment."A B" = "x";
+        secrets = {
+          a.path = "/home/alice/.config/sops-nix/secrets/b";
+          b = { };
+          c.path = "%r/secrets.d/1/c";
+          d.path = "/home/alice/x";
+          e.path = "%r/e";
+        };
+        templates.t = {
+          content = "x";
+          path = "/home/alice//x/";
+        };
+      };
+    };
+  };
 }

@@ -230,5 +230,29 @@ in
         '';
       };
     })
+    # The build-time checks the NixOS and nix-darwin modules make (sopsLib.safetyAssertions):
+    # custom paths that collide or lie inside the mount point, unit names (systemd user units on
+    # Linux; launchd labels on macOS are left to the installer), empty host recipients and
+    # environment names that are not shell variable names.
+    (lib.mkIf (cfg.secrets != { }) {
+      assertions = sopsLib.safetyAssertions {
+        items =
+          lib.mapAttrsToList (n: s: {
+            what = "sops.secrets.${n}";
+            inherit (s) path;
+            default = "${cfg.defaultSymlinkPath}/${s.name}";
+            units = lib.optionals (!isDarwin) ((s.restartUnits or [ ]) ++ (s.reloadUnits or [ ]));
+          }) cfg.secrets
+          ++ lib.mapAttrsToList (n: t: {
+            what = "sops.templates.${n}";
+            inherit (t) path;
+            default = "${cfg.defaultSymlinkPath}/rendered/${t.name}";
+            units = lib.optionals (!isDarwin) ((t.restartUnits or [ ]) ++ (t.reloadUnits or [ ]));
+          }) cfg.templates;
+        # Spelt as the paths are compared (`%r/secrets.d` as `/%r/secrets.d`).
+        mountPoints = [ (sopsLib.normalisePath cfg.defaultSecretsMountPoint) ];
+        inherit (cfg) hostRecipients environment;
+      };
+    })
   ];
 }

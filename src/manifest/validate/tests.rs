@@ -197,13 +197,25 @@ fn a_needed_for_users_template_may_name_only_needed_for_users_secrets() {
     assert_eq!(m.templates[0].text, "<PW>");
     assert_eq!(
         problems(&manifest(false)),
-        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"pw\", which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"]
+        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"pw\", which is not neededForUsers"]
     );
     // A secret of the other manifest (a regular one, as the NixOS module splits them).
     let other = manifest(true).replace(r#""content": "<PW>""#, r#""content": "<PW> <API>""#);
     assert_eq!(
         problems(&other),
-        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"api\", which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"]
+        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"api\", which is not neededForUsers"]
+    );
+    let hint = validate(
+        parse(&other),
+        &RuntimeDir::Unavailable(RuntimeDirError::NotSet),
+        true,
+    )
+    .err()
+    .and_then(|p| p.hint())
+    .map(|h| h.as_str().to_string());
+    assert_eq!(
+        hint.as_deref(),
+        Some("set neededForUsers on that secret too, or unset it on the template")
     );
 }
 
