@@ -1,12 +1,15 @@
 //! Attacks on what issue 18 added that need root (other users' directories and symlinks):
 //! `initrd-secret` refuses a destination another user could tamper with before the initrd is
-//! built.
+//! built; a link whose path is respelt through a symlinked directory is not removed as stale
+//! right after it was made.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{fixtures, owner_mode, Env, Run};
+use serde_json::json;
+
+use crate::harness::{fixtures, owner_mode, secret, Env, Run};
 use crate::ns_test;
 
 /// `sops-install initrd-secret` writing `db/password` of the basic fixture to `out`.
@@ -71,5 +74,33 @@ ns_test! {
         std::os::unix::fs::symlink(&good, &roots).unwrap();
         initrd_secret(&env, &roots.join("sub/key")).ok();
         assert_eq!(owner_mode(&good.join("sub/key")), (0, 0, 0o400));
+    }
+
+    fn a_link_respelt_through_a_symlinked_directory_is_kept() {
+        let env = Env::new();
+        let file = env.sops_encrypt("app.yaml", "token: v1\n");
+        let real = env.path("real");
+        std::fs::create_dir(&real).unwrap();
+        let alias = env.path("alias");
+        std::os::unix::fs::symlink(&real, &alias).unwrap();
+        let mut s = secret("tok", &file, "token", "yaml");
+        s["path"] = json!(real.join("tok"));
+        let m1 = env.manifest(json!([s.clone()]), json!([]));
+        env.install(&m1, &[]).ok();
+        assert_eq!(env.read(real.join("tok")), "v1");
+        // The same place spelt through the (root-owned) symlink: the link made for the new
+        // spelling must not be removed as the stale link of the old one.
+        s["path"] = json!(alias.join("tok"));
+        let m2 = env.manifest(json!([s]), json!([]));
+        env.install(&m2, &[]).ok();
+        assert_eq!(env.read(real.join("tok")), "v1", "the link is still there");
+        // And back again, and a real rename still removes the old link.
+        env.install(&m1, &[]).ok();
+        assert_eq!(env.read(real.join("tok")), "v1");
+        let mut moved = secret("tok", &file, "token", "yaml");
+        moved["path"] = json!(real.join("tok2"));
+        env.install(&env.manifest(json!([moved]), json!([])), &[]).ok();
+        assert!(std::fs::symlink_metadata(real.join("tok")).is_err(), "a dropped path is removed");
+        assert_eq!(env.read(real.join("tok2")), "v1");
     }
 }
