@@ -1707,3 +1707,98 @@ eval_test! {
         assert_eq!(r["manifest"]["keepLastGoodOnFailure"], true);
     }
 }
+
+// Issue 18 item 5: templates for secrets needed for users.
+eval_test! {
+    fn a_needed_for_users_template_goes_to_the_for_users_manifest_only() {
+        let Some(r) = eval("templates-for-users") else {
+            return;
+        };
+        assert_eq!(r["failing"], json!([]));
+        assert_eq!(r["warnings"], json!([]));
+        let (m, u) = (&r["manifest"], &r["manifestForUsers"]);
+        let names = |v: &Value| -> Vec<String> {
+            v["templates"]
+                .as_array()
+                .expect("templates")
+                .iter()
+                .map(|t| t["name"].as_str().unwrap_or("?").to_string())
+                .collect()
+        };
+        assert_eq!(names(u), vec!["alice-password"]);
+        assert_eq!(names(m), vec!["app.env"]);
+        let t = &u["templates"][0];
+        assert_eq!(t["path"], "/run/secrets-for-users/rendered/alice-password");
+        assert_eq!(t["neededForUsers"], true);
+        assert_eq!(t["content"], u["placeholderBySecretName"]["password"]);
+        assert_eq!((&t["owner"], &t["uid"], &t["gid"]), (&Value::Null, &json!(0), &json!(0)));
+        // Regular templates keep sops-nix's fields exactly (no neededForUsers key).
+        assert!(m["templates"][0].get("neededForUsers").is_none(), "{m}");
+        // Installed before the users activation script, with -ignore-passwd.
+        let a = &r["activationScripts"];
+        assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
+        let text = a["setupSecretsForUsers"]["text"].as_str().unwrap_or("");
+        assert!(text.contains("sops-install-secrets -ignore-passwd "), "{text}");
+        assert_check_passes(m);
+        assert_check_passes(u);
+    }
+
+    fn a_needed_for_users_template_naming_a_regular_secret_fails_the_build() {
+        let Some(r) = eval("templates-for-users-refused") else {
+            return;
+        };
+        assert_eq!(
+            r["failing"],
+            json!([
+                "sops.templates.hash: neededForUsers is set but it uses the placeholder of sops.secrets.test_key, which is not neededForUsers",
+                "In sops.templates.owned: neededForUsers cannot be used for templates that are not root-owned",
+            ])
+        );
+        assert_eq!(
+            r["warnings"],
+            json!(["sops: neededForUsers templates are always installed as root:root; their owner and group options are ignored"])
+        );
+        // The build-time check of the for-users manifest refuses it too, in one line.
+        let (ok, stderr) = check_manifest(&r["manifestForUsers"]);
+        assert!(!ok, "the check accepted {}", r["manifestForUsers"]);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        assert!(
+            lines[0].contains("template \"hash\"")
+                && lines[0].contains("secret \"test_key\", which is not neededForUsers"),
+            "{stderr}"
+        );
+    }
+}
+
+eval_test! {
+    fn a_needed_for_users_template_alone_still_installs_the_for_users_manifest() {
+        let Some(r) = eval("template-for-users-only") else {
+            return;
+        };
+        assert_eq!(r["failing"], json!([]));
+        let u = &r["manifestForUsers"];
+        assert_eq!(u["secrets"], json!([]));
+        assert_eq!(u["templates"][0]["name"], "motd");
+        assert_eq!(u["templates"][0]["path"], "/run/secrets-for-users/rendered/motd");
+        assert_eq!(r["manifest"]["templates"], json!([]));
+        let a = &r["activationScripts"];
+        assert!(a["setupSecretsForUsers"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("-ignore-passwd ")));
+        assert_eq!(a["users"]["deps"], json!(["setupSecretsForUsers"]));
+        assert_check_passes(u);
+
+        let Some(d) = eval("darwin-template-for-users-only") else {
+            return;
+        };
+        assert_eq!(d["failing"], json!([]));
+        assert_eq!(d["manifestForUsers"]["templates"][0]["name"], "motd");
+        assert!(d["daemons"]["sops-install-secrets-for-users"].is_object());
+        assert!(d["etc"]["sops-install/manifest-for-users.json"].is_object());
+        assert!(d["postActivation"]
+            .as_str()
+            .is_some_and(|p| p.contains("Setting up secrets for users")));
+        assert_check_passes(&d["manifestForUsers"]);
+    }
+}

@@ -472,6 +472,60 @@ let
       '';
     };
 
+    # Ours (issue 18 item 5): a user's password hash from a neededForUsers template, rendered
+    # before the users exist; the user then logs in with that password on a console.
+    # password.yaml holds the SHA-512 crypt hash of "hunter2".
+    user-password-template = pkgs.testers.runNixOSTest {
+      name = "sops-user-password-template";
+      nodes.machine =
+        { config, ... }:
+        {
+          imports = [ ageKey ];
+          system.activationScripts.setupSecretsForUsers.deps = [ "installAgeKey" ];
+          sops.secrets.test_key = { };
+          sops.secrets.example_user_password = {
+            sopsFile = assets + "/password.yaml";
+            neededForUsers = true;
+          };
+          sops.templates.example-user-password = {
+            neededForUsers = true;
+            content = config.sops.placeholder.example_user_password;
+          };
+          users.users.example-user = {
+            isNormalUser = true;
+            hashedPasswordFile = config.sops.templates.example-user-password.path;
+          };
+        };
+      testScript = ''
+        start_all()
+        machine.wait_for_unit("multi-user.target")
+        rendered = "/run/secrets-for-users/rendered/example-user-password"
+        assert machine.succeed(f"stat -c '%U:%G %a' {rendered}").strip() == "root:root 400"
+        hashed = machine.succeed(f"cat {rendered}")
+        assert hashed.startswith("$6$sopsinstall$"), hashed
+        machine.succeed(f"getent shadow example-user | grep -qF ':{hashed}:'")
+        # Not in the regular generation.
+        machine.fail("test -e /run/secrets/rendered/example-user-password")
+        assert machine.succeed("cat /run/secrets/test_key") == "test_value"
+
+        with subtest("the user logs in with the password"):
+            machine.wait_until_succeeds("pgrep -f 'agetty.*tty1'")
+            machine.send_key("alt-f2")
+            machine.wait_until_succeeds("[ $(fgconsole) = 2 ]")
+            machine.wait_for_unit("getty@tty2.service")
+            machine.wait_until_succeeds("pgrep -f 'agetty.*tty2'")
+            machine.wait_until_tty_matches("2", "login: ")
+            machine.send_chars("example-user\n")
+            machine.wait_until_tty_matches("2", "login: example-user")
+            machine.wait_until_succeeds("pgrep login")
+            machine.sleep(2)
+            machine.send_chars("hunter2\n")
+            machine.send_chars("whoami > /tmp/logged-in\n")
+            machine.wait_for_file("/tmp/logged-in")
+            assert machine.succeed("cat /tmp/logged-in").strip() == "example-user"
+      '';
+    };
+
     # sops-nix's pgp-keys test: a GnuPG home prepared by an activation script.
     pgp-keys = pkgs.testers.runNixOSTest {
       name = "sops-pgp-keys";

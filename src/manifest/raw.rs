@@ -55,6 +55,8 @@ pub struct RawSecret {
     pub mode: Option<String>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Installed before users are created (the for-users manifest).
+    pub needed_for_users: Option<bool>,
     /// Ours: the systemd credential name this secret is exposed as.
     pub credential: Option<String>,
 }
@@ -73,6 +75,8 @@ pub struct RawTemplate {
     pub gid: Option<u32>,
     pub restart_units: Option<Vec<String>>,
     pub reload_units: Option<Vec<String>>,
+    /// Rendered into the for-users generation: only neededForUsers secrets may be named.
+    pub needed_for_users: Option<bool>,
 }
 
 /// The manifest is not JSON of the expected shape.
@@ -138,7 +142,8 @@ const TOP: &[&str] = &[
     "keepLastGoodOnFailure",
     "credentialStore",
 ];
-/// `neededForUsers` and `sopsFileHash` are written by the sops-nix modules and not used here.
+/// `sopsFileHash` is written by the sops-nix modules and not used here; `neededForUsers` only
+/// decides which secrets a neededForUsers template may name.
 const SECRET: &[&str] = &[
     "name",
     "key",
@@ -168,6 +173,7 @@ const TEMPLATE: &[&str] = &[
     "gid",
     "restartUnits",
     "reloadUnits",
+    "neededForUsers",
 ];
 const LOGGING: &[&str] = &["keyImport", "secretChanges"];
 

@@ -61,8 +61,11 @@ fn field_hint(field: &str) -> Option<Hint> {
                    \"0440\" (owner and group)"
         }
         "format" => {
-            "set `format` to the store the file was encrypted as (yaml, json, binary, \
-                     dotenv or ini), the same for every secret of one file"
+            return Some(Hint::new(format!(
+                "set `format` to the store the file was encrypted as ({}), the same for every \
+                 secret of one file",
+                Format::names()
+            )))
         }
         "name" => {
             "secret and template names are relative paths inside the secrets directory: \
@@ -215,6 +218,8 @@ pub fn validate(
     let symlink_for_defaults = symlink_path.clone().unwrap_or_default();
 
     let mut names = HashSet::new();
+    // Names of the neededForUsers secrets and templates (see `check_template_placeholders`).
+    let mut for_users = ForUsers::default();
     let mut file_formats: HashMap<PathBuf, (Format, String)> = HashMap::new();
     let mut secrets = Vec::new();
     for (i, rs) in raw.secrets.unwrap_or_default().into_iter().enumerate() {
@@ -222,6 +227,7 @@ pub fn validate(
             Some(n) if !n.is_empty() => format!("secret {n:?}"),
             _ => format!("secret #{}", i + 1),
         };
+        let needed_for_users = rs.needed_for_users.unwrap_or(false);
         if let Some(s) = secret(
             &mut c,
             &subject,
@@ -233,6 +239,9 @@ pub fn validate(
         ) {
             if !names.insert(s.name.clone()) {
                 c.add(&subject, "name", "another secret has the same name");
+            }
+            if needed_for_users {
+                for_users.secrets.insert(s.name.clone());
             }
             match file_formats.get(&s.sops_file) {
                 Some((f, first)) if *f != s.format => c.add(
@@ -260,9 +269,13 @@ pub fn validate(
             Some(n) if !n.is_empty() => format!("template {n:?}"),
             _ => format!("template #{}", i + 1),
         };
+        let needed_for_users = rt.needed_for_users.unwrap_or(false);
         if let Some(t) = template(&mut c, &subject, rt, &expand, &symlink_for_defaults) {
             if !template_names.insert(t.name.clone()) {
                 c.add(&subject, "name", "another template has the same name");
+            }
+            if needed_for_users {
+                for_users.templates.insert(t.name.clone());
             }
             templates.push(t);
         }
@@ -274,7 +287,7 @@ pub fn validate(
         "template",
         templates.iter().map(|t| t.name.as_str()),
     );
-    check_template_placeholders(&mut c, &templates, &secrets, &placeholders);
+    check_template_placeholders(&mut c, &templates, &secrets, &placeholders, &for_users);
     check_placeholder_map(&mut c, &placeholders);
     let credential_store =
         check_credentials(&mut c, &secrets, raw.credential_store.as_deref(), user_mode);
@@ -478,21 +491,41 @@ fn check_prefix_collisions<'a>(
     }
 }
 
+/// The secrets and templates marked `neededForUsers`, by name.
+#[derive(Default)]
+struct ForUsers {
+    secrets: HashSet<String>,
+    templates: HashSet<String>,
+}
+
 /// A template may only use placeholders of secrets this manifest installs (sops-nix would leave
-/// the placeholder text in the file).
+/// the placeholder text in the file), and a neededForUsers template, rendered before users
+/// exist, only those of neededForUsers secrets.
 fn check_template_placeholders(
     c: &mut Collector,
     templates: &[Template],
     secrets: &[Secret],
     all: &BTreeMap<String, String>,
+    for_users: &ForUsers,
 ) {
     for t in templates {
+        let template_for_users = for_users.templates.contains(&t.name);
         for (name, placeholder) in all {
-            if t.text.contains(placeholder.as_str())
-                && !secrets
-                    .iter()
-                    .any(|s| s.placeholder.as_deref() == Some(placeholder))
+            if !t.text.contains(placeholder.as_str()) {
+                continue;
+            }
+            let installed = secrets
+                .iter()
+                .find(|s| s.placeholder.as_deref() == Some(placeholder));
+            if template_for_users && !installed.is_some_and(|s| for_users.secrets.contains(&s.name))
             {
+                let name = installed.map_or(name, |s| &s.name);
+                c.add(
+                    &format!("template {:?}", t.name),
+                    "content",
+                    format!("this neededForUsers template uses the placeholder of secret {name:?}, which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"),
+                );
+            } else if installed.is_none() {
                 c.add(
                     &format!("template {:?}", t.name),
                     "content",

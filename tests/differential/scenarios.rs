@@ -529,6 +529,20 @@ pub fn list(lab: &Lab) -> Vec<Scenario> {
     m["symlinkPath"] = json!("/run/secrets-for-users");
     v.push(plain(
         "needed_for_users",
+        vec![with_args(step(m.clone()), &["-ignore-passwd"])],
+    ));
+
+    // Issue 18 item 5: a neededForUsers template in the for-users manifest is rendered there,
+    // as root, the same by both (the original ignores the template's neededForUsers field).
+    let mut ut = template("user_hash", "hash=<SOPS:pw:PLACEHOLDER>\n");
+    ut["neededForUsers"] = json!(true);
+    ut["path"] = json!("/run/secrets-for-users/rendered/user_hash");
+    ut["mode"] = json!("0440");
+    ut["owner"] = json!("alice");
+    m["templates"] = json!([ut]);
+    m["placeholderBySecretName"] = json!({ "user_pw": "<SOPS:pw:PLACEHOLDER>" });
+    v.push(plain(
+        "needed_for_users_template",
         vec![with_args(step(m), &["-ignore-passwd"])],
     ));
 

@@ -29,6 +29,7 @@ mod pgp_keys;
 mod plugins;
 mod security;
 mod templates_and_links;
+mod templates_for_users;
 mod user_mode;
 
 local_test! {

@@ -422,4 +422,92 @@ in
       };
     };
   };
+
+  # Issue 18 item 5: templates rendered before users exist, from neededForUsers secrets only.
+  templates-for-users = {
+    kind = "nixos";
+    config =
+      { config, ... }:
+      {
+        users.users.alice.hashedPasswordFile = config.sops.templates."alice-password".path;
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = { };
+          secrets.password = {
+            key = "test_key";
+            neededForUsers = true;
+          };
+          templates."alice-password" = {
+            neededForUsers = true;
+            content = config.sops.placeholder.password;
+          };
+          templates."app.env".content = "KEY=${config.sops.placeholder.test_key}\n";
+        };
+      };
+  };
+
+  # A neededForUsers template naming a regular secret, one owned by uid 1000, one by a user.
+  templates-for-users-refused = {
+    kind = "nixos";
+    config =
+      { config, ... }:
+      {
+        users.users.alice.group = "users";
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = { };
+          secrets.password = {
+            key = "test_key";
+            neededForUsers = true;
+          };
+          templates.hash = {
+            neededForUsers = true;
+            content = "${config.sops.placeholder.password}:${config.sops.placeholder.test_key}";
+          };
+          templates.owned = {
+            neededForUsers = true;
+            content = "x";
+            uid = 1000;
+          };
+          templates.named = {
+            neededForUsers = true;
+            content = "x";
+            owner = "alice";
+          };
+        };
+      };
+  };
+
+  # A neededForUsers template and no neededForUsers secret: the for-users manifest is still
+  # installed (NixOS and nix-darwin).
+  template-for-users-only = {
+    kind = "nixos";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        templates.motd = {
+          neededForUsers = true;
+          content = "no secret in here\n";
+        };
+      };
+    };
+  };
+  darwin-template-for-users-only = {
+    kind = "darwin";
+    config = {
+      sops = {
+        age.keyFile = "/var/lib/sops-nix/key.txt";
+        defaultSopsFile = assets + "/secrets.yaml";
+        secrets.test_key = { };
+        templates.motd = {
+          neededForUsers = true;
+          content = "no secret in here\n";
+        };
+      };
+    };
+  };
 }

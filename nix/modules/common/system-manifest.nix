@@ -14,6 +14,9 @@ let
 
   regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
+  # Templates rendered before users exist go to the for-users manifest.
+  regularTemplates = lib.filterAttrs (_: t: !(t.neededForUsers or false)) cfg.templates;
+  templatesForUsers = lib.filterAttrs (_: t: t.neededForUsers or false) cfg.templates;
 
   secretEntry =
     s:
@@ -52,7 +55,9 @@ let
         gid
         ;
     }
-    // lib.optionalAttrs isNixos { inherit (t) restartUnits reloadUnits; };
+    // lib.optionalAttrs isNixos { inherit (t) restartUnits reloadUnits; }
+    # Only when set, so regular manifests stay exactly sops-nix's.
+    // lib.optionalAttrs (t.neededForUsers or false) { neededForUsers = true; };
 
   # Evaluation-time checks of sops-nix (only with validateSopsFiles): every file exists and
   # is in the store, so the build-time check can read it.
@@ -130,13 +135,13 @@ in
     sops.internal = {
       manifest = manifestFor {
         secrets = regularSecrets;
-        templates = cfg.templates;
+        templates = regularTemplates;
         mountPoint = cfg.defaultSecretsMountPoint;
         symlinkPath = cfg.defaultSymlinkPath;
       };
       manifestForUsers = manifestFor {
         secrets = secretsForUsers;
-        templates = { };
+        templates = templatesForUsers;
         mountPoint = cfg.defaultSecretsMountPointForUsers;
         symlinkPath = cfg.defaultSymlinkPathForUsers;
       };
@@ -173,7 +178,9 @@ in
           ++ lib.mapAttrsToList (n: t: {
             what = "sops.templates.${n}";
             inherit (t) path;
-            default = "${cfg.defaultSymlinkPath}/rendered/${t.name}";
+            default = "${
+              if t.neededForUsers or false then cfg.defaultSymlinkPathForUsers else cfg.defaultSymlinkPath
+            }/rendered/${t.name}";
             units = (t.restartUnits or [ ]) ++ (t.reloadUnits or [ ]);
           }) cfg.templates;
         mountPoints = [

@@ -32,6 +32,20 @@ let
       description = "Units to reload when the rendered file is added or changes.";
     };
   };
+  templatesForUsers = lib.filterAttrs (_: t: t.neededForUsers or false) cfg.templates;
+  # The secrets that are not neededForUsers whose placeholders a template's text contains
+  # (`content`, or `file` when it is a plain path).
+  usesRegularSecrets =
+    t:
+    let
+      text = if t.content == "" && builtins.isPath t.file then builtins.readFile t.file else t.content;
+    in
+    lib.attrNames (
+      lib.filterAttrs (
+        n: s:
+        !s.neededForUsers && cfg.placeholder ? ${n} && lib.hasInfix (toString cfg.placeholder.${n}) text
+      ) cfg.secrets
+    );
   templateType = types.submodule (
     { config, name, ... }:
     {
@@ -46,13 +60,15 @@ let
           default =
             if userMode then
               "${config'.xdg.configHome}/sops-nix/secrets/rendered/${config.name}"
+            else if config.neededForUsers then
+              "${cfg.defaultSymlinkPathForUsers}/rendered/${config.name}"
             else
               "${cfg.defaultSymlinkPath}/rendered/${config.name}";
           defaultText =
             if userMode then
               "<xdg.configHome>/sops-nix/secrets/rendered/<name>"
             else
-              "/run/secrets/rendered/<name>";
+              "/run/secrets-for-users/rendered/<name> when neededForUsers is set, else /run/secrets/rendered/<name>";
           description = "Where the rendered file appears; anything but the default is a symlink to it.";
         };
         content = mkOption {
@@ -99,6 +115,15 @@ let
             default = 0;
             description = "Numeric group owning the rendered file, used when `group` is null.";
           };
+          neededForUsers = mkOption {
+            type = types.bool;
+            default = false;
+            description = ''
+              Render this template before users are created (for `hashedPasswordFile`), into
+              `/run/secrets-for-users/rendered`. Its placeholders may only name secrets that are
+              `neededForUsers` too, and it is always owned by root.
+            '';
+          };
         }
         // lib.optionalAttrs hasUnits unitOptions
       );
@@ -130,17 +155,46 @@ in
   config = lib.mkIf (cfg.templates != { }) {
     sops.placeholder = lib.mapAttrs (attr: _: lib.mkDefault (sopsLib.placeholderFor attr)) cfg.secrets;
 
-    assertions = lib.mkIf (!userMode) (lib.concatLists (
-      lib.mapAttrsToList (name: t: [
-        {
-          assertion = !(t.owner != null && t.uid != null && t.uid != 0);
-          message = "In sops.templates.${name}: set only one of owner and uid";
-        }
-        {
-          assertion = !(t.group != null && t.gid != null && t.gid != 0);
-          message = "In sops.templates.${name}: set only one of group and gid";
-        }
-      ]) cfg.templates
-    ));
+    warnings = lib.mkIf (!userMode) (
+      lib.optional
+        (lib.any (t: (t.owner != null && t.owner != "root") || (t.group != null && t.group != "root")) (
+          lib.attrValues templatesForUsers
+        ))
+        "sops: neededForUsers templates are always installed as root:root; their owner and group options are ignored"
+    );
+
+    assertions = lib.mkIf (!userMode) (
+      lib.concatLists (
+        lib.mapAttrsToList (
+          name: t:
+          [
+            {
+              assertion =
+                !(
+                  (t.uid != null && t.uid != 0 && t.owner != "root")
+                  || (t.gid != null && t.gid != 0 && t.group != "root")
+                );
+              message = "In sops.templates.${name}: neededForUsers cannot be used for templates that are not root-owned";
+            }
+          ]
+          ++ map (secret: {
+            assertion = false;
+            message = "sops.templates.${lib.strings.escapeNixIdentifier name}: neededForUsers is set but it uses the placeholder of sops.secrets.${lib.strings.escapeNixIdentifier secret}, which is not neededForUsers";
+          }) (usesRegularSecrets t)
+        ) templatesForUsers
+      )
+      ++ lib.concatLists (
+        lib.mapAttrsToList (name: t: [
+          {
+            assertion = !(t.owner != null && t.uid != null && t.uid != 0);
+            message = "In sops.templates.${name}: set only one of owner and uid";
+          }
+          {
+            assertion = !(t.group != null && t.gid != null && t.gid != 0);
+            message = "In sops.templates.${name}: set only one of group and gid";
+          }
+        ]) cfg.templates
+      )
+    );
   };
 }

@@ -14,6 +14,8 @@ let
 
   regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
+  installsForUsers =
+    secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
   manifest = config.system.build.sops-nix-manifest;
   manifestForUsers = config.system.build.sops-nix-users-manifest;
 
@@ -85,7 +87,7 @@ in
       system.activationScripts.postActivation.text = lib.mkAfter (installScriptFor "${manifest}");
       launchd.daemons.sops-install-secrets = daemon (installScriptFor stableManifest);
     })
-    (lib.mkIf (secretsForUsers != { }) {
+    (lib.mkIf installsForUsers {
       environment.etc."sops-install/manifest-for-users.json".source = manifestForUsers;
       system.activationScripts.postActivation.text = lib.mkAfter (
         installForUsersScriptFor "${manifestForUsers}"

@@ -15,6 +15,9 @@ let
 
   regularSecrets = lib.filterAttrs (_: s: !s.neededForUsers) cfg.secrets;
   secretsForUsers = lib.filterAttrs (_: s: s.neededForUsers) cfg.secrets;
+  # The for-users manifest is installed when it has secrets or templates.
+  installsForUsers =
+    secretsForUsers != { } || lib.any (t: t.neededForUsers) (lib.attrValues cfg.templates);
   manifest = config.system.build.sops-nix-manifest;
   manifestForUsers = config.system.build.sops-nix-users-manifest;
 
@@ -168,7 +171,7 @@ in
           message = "sops.importKeyCredentials needs sops.useSystemdActivation, and for neededForUsers secrets systemd-sysusers or userborn (activation scripts run before systemd imports credentials)";
         }
         {
-          assertion = secretsForUsers != { } && sysusersEnabled -> config.users.mutableUsers;
+          assertion = installsForUsers && sysusersEnabled -> config.users.mutableUsers;
           message = ''
             systemd.sysusers.enable in combination with sops.secrets.<name>.neededForUsers can only work with config.users.mutableUsers enabled.
             See https://github.com/Mic92/sops-nix/issues/475
@@ -213,7 +216,7 @@ in
     })
 
     # neededForUsers secrets: before the users activation script, or before sysusers/userborn.
-    (lib.mkIf (secretsForUsers != { } && !usersViaSystemd) {
+    (lib.mkIf (installsForUsers && !usersViaSystemd) {
       system.activationScripts = {
         setupSecretsForUsers =
           lib.stringAfter ([ "specialfs" ] ++ generateKeyDeps) ''
@@ -224,7 +227,7 @@ in
         users.deps = [ "setupSecretsForUsers" ];
       };
     })
-    (lib.mkIf (secretsForUsers != { } && usersViaSystemd) {
+    (lib.mkIf (installsForUsers && usersViaSystemd) {
       systemd.services.sops-install-secrets-for-users =
         let
           usersUnits =

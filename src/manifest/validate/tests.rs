@@ -184,6 +184,30 @@ fn a_template_using_a_placeholder_of_a_secret_not_installed_here_is_rejected() {
 }
 
 #[test]
+fn a_needed_for_users_template_may_name_only_needed_for_users_secrets() {
+    let manifest = |secret_for_users: bool| {
+        format!(
+            r#"{{"secretsMountPoint": "/run/secrets-for-users.d", "symlinkPath": "/run/secrets-for-users",
+            "placeholderBySecretName": {{"pw": "<PW>", "api": "<API>"}},
+            "secrets": [{{"name": "pw", "sopsFile": "/s.yaml", "mode": "0400", "neededForUsers": {secret_for_users}}}],
+            "templates": [{{"name": "hash", "content": "<PW>", "mode": "0400", "neededForUsers": true}}]}}"#
+        )
+    };
+    let m = ok(&manifest(true));
+    assert_eq!(m.templates[0].text, "<PW>");
+    assert_eq!(
+        problems(&manifest(false)),
+        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"pw\", which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"]
+    );
+    // A secret of the other manifest (a regular one, as the NixOS module splits them).
+    let other = manifest(true).replace(r#""content": "<PW>""#, r#""content": "<PW> <API>""#);
+    assert_eq!(
+        problems(&other),
+        vec!["template \"hash\": content: this neededForUsers template uses the placeholder of secret \"api\", which is not neededForUsers (set neededForUsers on the secret, or unset it on the template)"]
+    );
+}
+
+#[test]
 fn empty_and_duplicate_placeholders_are_rejected() {
     let json = r#"{"secretsMountPoint": "/a", "symlinkPath": "/b",
         "placeholderBySecretName": {"s": "", "t": "<P>", "u": "<P>"},
