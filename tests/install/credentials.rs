@@ -200,6 +200,7 @@ ns_test! {
         std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o700)).unwrap();
         let outer = env.path("outer");
         std::fs::create_dir(&outer).unwrap();
+        std::fs::set_permissions(&outer, std::fs::Permissions::from_mode(0o755)).unwrap();
         let inner_store = outer.join("store");
         std::fs::create_dir(&inner_store).unwrap();
         std::fs::set_permissions(&inner_store, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -226,6 +227,7 @@ ns_test! {
         let other = Env::new();
         let real = other.path("real-store");
         std::fs::create_dir(&real).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
         let via = other.path("via");
         std::os::unix::fs::symlink(&real, &via).unwrap();
         let mut m2 = manifest(&other, &encrypt(&other, "third"));
