@@ -53,6 +53,13 @@ pub fn check_store(manifest: &Manifest) -> Result<(), String> {
     let store = &manifest.credential_store;
     let meta = match std::fs::metadata(store) {
         Ok(m) => Some(m),
+        // A dangling symlink: its target would be made by the link walk, 0755, not as a store.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && store.is_symlink() => {
+            return Err(format!(
+                "refusing the credential store {}: it is a symlink to nothing",
+                store.display()
+            ))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("credential store {}: {e}", store.display())),
     };

@@ -234,6 +234,13 @@ ns_test! {
         m2["credentialStore"] = json!(via);
         other.install(&m2, &[]).ok();
         assert_eq!(other.read(real.join("app-token")), "third");
+        // A symlink to nothing: its target is not made as some 0755 directory.
+        let dangling = env.path("dangling");
+        std::os::unix::fs::symlink(env.path("nowhere"), &dangling).unwrap();
+        m["credentialStore"] = json!(dangling);
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("is a symlink to nothing"), "{}", run.stderr);
+        assert!(!env.path("nowhere").exists(), "nothing made");
         // Not a directory at all.
         let not_dir = env.path("not-a-dir");
         std::fs::write(&not_dir, "").unwrap();
