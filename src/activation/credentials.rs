@@ -44,19 +44,39 @@ pub fn links(manifest: &Manifest) -> Vec<links::Link> {
 }
 
 /// Before anything changes: an existing store (followed through the root-owned symlinks
-/// [`links::check`] allows) must be a directory of root's that only root can write to.
+/// [`links::check`] allows) must be a directory of root's that only root can write to, and
+/// so must every directory on its way (or have the sticky bit, as `/tmp`).
 pub fn check_store(manifest: &Manifest) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
     if !manifest.secrets.iter().any(|s| s.credential.is_some()) {
         return Ok(());
     }
     let store = &manifest.credential_store;
     let meta = match std::fs::metadata(store) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Ok(m) => Some(m),
+        // A dangling symlink: its target would be made by the link walk, 0755, not as a store.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && store.is_symlink() => {
+            return Err(format!(
+                "refusing the credential store {}: it is a symlink to nothing",
+                store.display()
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("credential store {}: {e}", store.display())),
     };
-    let why = if !meta.is_dir() {
+    let why = meta.and_then(|m| store_itself(&m));
+    match why.or_else(|| open_way(store)) {
+        Some(why) => Err(format!(
+            "refusing the credential store {}: {why}",
+            store.display()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Why an existing store is not one only root controls.
+fn store_itself(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    if !meta.is_dir() {
         Some("it is not a directory".to_string())
     } else if meta.uid() != 0 || meta.mode() & 0o022 != 0 {
         Some(format!(
@@ -67,14 +87,34 @@ pub fn check_store(manifest: &Manifest) -> Result<(), String> {
         ))
     } else {
         None
-    };
-    match why {
-        Some(why) => Err(format!(
-            "refusing the credential store {}: {why}",
-            store.display()
-        )),
-        None => Ok(()),
     }
+}
+
+/// A directory on the way to the store (symlinks followed) that someone else could change:
+/// not root's, or writable by group or others without the sticky bit. Its owner could move
+/// the store away and put their own in its place.
+fn open_way(store: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // The nearest directory that exists: a missing store (and its missing parents) will be
+    // made there.
+    let real = store
+        .ancestors()
+        .skip(1)
+        .find_map(|a| std::fs::canonicalize(a).ok())?;
+    let mut here = std::path::PathBuf::new();
+    for part in real.components() {
+        here.push(part);
+        let m = std::fs::metadata(&here).ok()?;
+        if m.uid() != 0 || (m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0) {
+            return Some(format!(
+                "the directory {} on its way (uid {}, mode {:04o}) lets someone else replace it",
+                here.display(),
+                m.uid(),
+                m.mode() & 0o7777
+            ));
+        }
+    }
+    None
 }
 
 /// Writes the credential copies of `files` (the generation's secrets) into the staged

@@ -172,7 +172,8 @@ fn check_destination(out: &Path) -> Result<(), OutError> {
 
 /// No one but root and us can change the way to `parent`: every symlink on the path as
 /// given is root's or ours, and every directory from `/` to `parent` (symlinks followed) is
-/// root's or ours and writable by group or others only with the sticky bit (as `/tmp`).
+/// root's or ours and writable by group or others only with the sticky bit (as `/tmp`), up to
+/// the first one that no one else may pass through (mode without group or other `x`).
 fn check_ancestors(out: &Path, parent: &Path) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     let shown = out.display();
@@ -208,6 +209,11 @@ fn check_ancestors(out: &Path, parent: &Path) -> Result<(), String> {
                 m.uid(),
                 m.mode() & 0o7777
             ));
+        }
+        // No one else can pass this directory (nixpkgs' `mktemp -d`): what is below it is
+        // out of their reach, whatever its modes.
+        if m.mode() & 0o011 == 0 {
+            break;
         }
     }
     Ok(())

@@ -335,12 +335,31 @@ fn remove_stale(layout: &Layout, links: &[Link]) {
     let Ok(old): Result<Vec<Link>, _> = serde_json::from_str(&text) else {
         return;
     };
+    // Where the wanted links are, as (device, inode of the parent, name): a recorded link
+    // spelt another way (`/var/run/…` for `/run/…`, a symlinked directory) is the same place,
+    // not a stale link to remove right after it was made.
+    let wanted: Vec<(u64, u64, &OsStr)> = links
+        .iter()
+        .filter_map(|l| {
+            let name = l.path.file_name()?;
+            let parent = walk::find_parent(layout, l).ok()??;
+            let (dev, ino) = dev_ino(&parent)?;
+            Some((dev, ino, name))
+        })
+        .collect();
     for stale in old
         .iter()
         .filter(|o| !links.iter().any(|l| l.path == o.path))
     {
-        remove_if_ours(layout, stale);
+        remove_if_ours(layout, stale, &wanted);
     }
+}
+
+/// Device and inode of a held directory.
+fn dev_ino(dir: &HeldDir) -> Option<(u64, u64)> {
+    let st = fstat(&dir.fd).ok()?;
+    #[allow(clippy::useless_conversion)] // dev_t and ino_t differ between platforms
+    Some((u64::try_from(st.st_dev).ok()?, u64::from(st.st_ino)))
 }
 
 /// The largest link record read (a record of thousands of links is far smaller).
@@ -389,7 +408,7 @@ enum UntrustedRecord {
 
 /// Removes a link an earlier run made, if it is still that link; found by the same walk as
 /// links are made by, and removed through the held parent.
-fn remove_if_ours(layout: &Layout, stale: &Link) {
+fn remove_if_ours(layout: &Layout, stale: &Link, wanted: &[(u64, u64, &OsStr)]) {
     let Some(name) = stale.path.file_name() else {
         return;
     };
@@ -401,6 +420,11 @@ fn remove_if_ours(layout: &Layout, stale: &Link) {
             return;
         }
     };
+    let same_place =
+        |&(dev, ino, n): &(u64, u64, &OsStr)| n == name && dev_ino(&parent) == Some((dev, ino));
+    if wanted.iter().any(same_place) {
+        return;
+    }
     let is_link = fstatat(&parent.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW)
         .is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK);
     let ours = is_link && readlinkat(&parent.fd, name).is_ok_and(|t| Path::new(&t) == stale.target);

@@ -194,6 +194,31 @@ ns_test! {
             assert_eq!(env.live_generation(), live, "nothing swapped");
             assert_eq!(env.read(store.join("app-token")), "first");
         }
+        // A root 0700 store in a directory another user owns or may write to: she could
+        // rename it away and put her own in its place.
+        std::os::unix::fs::chown(&store, Some(0), Some(0)).unwrap();
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let outer = env.path("outer");
+        std::fs::create_dir(&outer).unwrap();
+        std::fs::set_permissions(&outer, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let inner_store = outer.join("store");
+        std::fs::create_dir(&inner_store).unwrap();
+        std::fs::set_permissions(&inner_store, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mut m_outer = m.clone();
+        m_outer["credentialStore"] = json!(inner_store);
+        for (uid, mode) in [(1234, 0o755), (0, 0o777)] {
+            std::os::unix::fs::chown(&outer, Some(uid), Some(0)).unwrap();
+            std::fs::set_permissions(&outer, std::fs::Permissions::from_mode(mode)).unwrap();
+            let run = env.install(&m_outer, &[]).failed();
+            assert!(run.stderr.contains("refusing the credential store") && run.stderr.contains("on its way"), "{uid} {mode:o}: {}", run.stderr);
+            assert_eq!(env.live_generation(), live, "nothing swapped");
+        }
+        // Not there yet, below her directory: refused before it is made.
+        let mut m_missing = m.clone();
+        m_missing["credentialStore"] = json!(outer.join("new/store"));
+        let run = env.install(&m_missing, &[]).failed();
+        assert!(run.stderr.contains("on its way"), "{}", run.stderr);
+        assert!(!outer.join("new").exists(), "nothing made");
         // Root's own 0755 store is fine; so is one reached through a root-owned symlink.
         std::os::unix::fs::chown(&store, Some(0), Some(0)).unwrap();
         std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -202,12 +227,20 @@ ns_test! {
         let other = Env::new();
         let real = other.path("real-store");
         std::fs::create_dir(&real).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
         let via = other.path("via");
         std::os::unix::fs::symlink(&real, &via).unwrap();
         let mut m2 = manifest(&other, &encrypt(&other, "third"));
         m2["credentialStore"] = json!(via);
         other.install(&m2, &[]).ok();
         assert_eq!(other.read(real.join("app-token")), "third");
+        // A symlink to nothing: its target is not made as some 0755 directory.
+        let dangling = env.path("dangling");
+        std::os::unix::fs::symlink(env.path("nowhere"), &dangling).unwrap();
+        m["credentialStore"] = json!(dangling);
+        let run = env.install(&m, &[]).failed();
+        assert!(run.stderr.contains("is a symlink to nothing"), "{}", run.stderr);
+        assert!(!env.path("nowhere").exists(), "nothing made");
         // Not a directory at all.
         let not_dir = env.path("not-a-dir");
         std::fs::write(&not_dir, "").unwrap();

@@ -84,6 +84,22 @@ pub fn check(
     // A credential is a link `<credentialStore>/<name>` like a custom path (activation::credentials).
     // A name used twice is reported once, by the credential rules.
     let mut credentials = HashSet::new();
+    // A store at or below the symlink path would be the live generation: its links would be
+    // made inside a generation, over a secret of the same name.
+    if let Some(store) = credential_store.filter(|st| st.starts_with(symlink_path)) {
+        if secrets.iter().any(|s| s.credential.is_some()) {
+            c.add(
+                "manifest",
+                "credentialStore",
+                format!(
+                    "{} is at or below the symlink path {}: its links would be made inside a \
+                     secrets generation",
+                    store.display(),
+                    symlink_path.display()
+                ),
+            );
+        }
+    }
     for s in secrets {
         if let (Some(store), Some(name)) = (credential_store, &s.credential) {
             if !credentials.insert(name) {

@@ -476,3 +476,22 @@ fn a_credential_store_inside_the_mount_point_or_relative_is_refused() {
         "{p:?}"
     );
 }
+
+#[test]
+fn a_credential_store_at_or_below_the_symlink_path_is_refused() {
+    // Its links would land in the live generation, one over the secret of the same name.
+    let secret = r#"{"name": "c", "sopsFile": "/s.yaml", "mode": "0400", "credential": "c"}"#;
+    for store in ["/run/secrets", "/run/secrets/", "/run/secrets/cs"] {
+        let json = base(secret).replacen('{', &format!(r#"{{"credentialStore": {store:?}, "#), 1);
+        let p = problems(&json);
+        assert!(
+            p.iter().any(|p| p.starts_with("manifest: credentialStore:")
+                && p.contains("is at or below the symlink path /run/secrets")),
+            "{store}: {p:?}"
+        );
+    }
+    // Beside it is fine, and so is any store when no secret has a credential.
+    ok(&base(secret).replacen('{', r#"{"credentialStore": "/run/secrets-cs", "#, 1));
+    let plain = r#"{"name": "c", "sopsFile": "/s.yaml", "mode": "0400"}"#;
+    ok(&base(plain).replacen('{', r#"{"credentialStore": "/run/secrets", "#, 1));
+}
