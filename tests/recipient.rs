@@ -381,3 +381,21 @@ fn check_opens_a_file_encrypted_only_to_the_ssh_to_pgp_fingerprint_of_an_rsa_key
         )
     );
 }
+
+#[test]
+fn no_recipient_at_all_says_which_key_to_give_on_one_line() {
+    let sb = Sandbox::new();
+    let absent = sb.path("absent-keys.txt");
+    let out = recipient_cmd(&sb, &["--age-key-file", absent.to_str().unwrap()]);
+    assert_eq!(out.status, 1, "{}", out.stderr_text());
+    assert_eq!(stdout(&out), "");
+    let text = out.stderr_text();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("no key source gave a recipient: ")
+            && text.contains("absent-keys.txt")
+            && text
+                .contains("; hint: give the host's key with --ssh-key FILE or --age-key-file FILE"),
+        "{text}"
+    );
+}

@@ -103,7 +103,16 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
     check_destination(&args.out)
         .map_err(|e| CommandError::new(1, crate::hint::line(&e, e.hint().as_ref())))?;
     let input = crate::input_file::read(&args.sops_file, crate::input_file::SOPS_FILE_MAX)
-        .map_err(|e| CommandError::new(1, format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| {
+            let hint = crate::hint::Hint::new(
+                "give --sops-file the path of a readable sops file (a regular file); in \
+                 sops.initrdSecrets, check the secret's `sopsFile`",
+            );
+            CommandError::new(
+                1,
+                crate::hint::line(format!("{shown}: cannot read: {e}"), Some(&hint)),
+            )
+        })?;
     let ids = crate::keys::for_sources(
         &KeySources {
             age_ssh_key_paths: &args.age_ssh_keys,

@@ -82,9 +82,17 @@ pub fn run(args: &RecipientArgs) -> Result<RecipientOutput, CommandError> {
     let offered = recipients::offered(&ids);
     if args.check.is_empty() {
         if offered.is_empty() {
+            let hint = crate::hint::Hint::new(format!(
+                "give the host's key with --ssh-key FILE or --age-key-file FILE (without them, \
+                 {} are read)",
+                DEFAULT_SSH_KEYS.join(" and ")
+            ));
             return Err(CommandError::new(
                 1,
-                format!("no key source gave a recipient: {}", out.notes.join("; ")),
+                crate::hint::line(
+                    format!("no key source gave a recipient: {}", out.notes.join("; ")),
+                    Some(&hint),
+                ),
             ));
         }
         for o in &offered {
