@@ -97,36 +97,7 @@ enum Command {
     },
     /// Write one secret of a sops file to a file with an exact mode, for the initrd: what
     /// `sops.initrdSecrets` runs while the bootloader is installed. Keys as in activation.
-    InitrdSecret {
-        /// The sops file.
-        #[arg(long, value_name = "FILE")]
-        sops_file: PathBuf,
-        /// The store of the sops file (default: from its extension, binary otherwise).
-        #[arg(long, value_enum)]
-        format: Option<Format>,
-        /// The secret's key as in `sops.secrets` (`a/b` for nested maps; empty: whole file).
-        #[arg(long, default_value = "")]
-        key: String,
-        /// The written file's mode, in octal.
-        #[arg(long, default_value = "0400", value_parser = parse_mode)]
-        mode: u32,
-        /// Where to write it (a symlink there, or as its directory, is refused).
-        #[arg(long, value_name = "PATH")]
-        out: PathBuf,
-        /// An age identity file (`sops.age.keyFile`).
-        #[arg(long = "age-key-file", value_name = "FILE")]
-        age_key_file: Option<PathBuf>,
-        /// An ssh key used as an age key, natively and converted (`sops.age.sshKeyPaths`;
-        /// repeatable).
-        #[arg(long = "age-ssh-key", value_name = "FILE")]
-        age_ssh_keys: Vec<PathBuf>,
-        /// An RSA ssh key used as a PGP key (`sops.gnupg.sshKeyPaths`; repeatable).
-        #[arg(long = "pgp-ssh-key", value_name = "FILE")]
-        pgp_ssh_keys: Vec<PathBuf>,
-        /// The GnuPG home for gpg (`sops.gnupg.home`).
-        #[arg(long = "gnupg-home", value_name = "DIR")]
-        gnupg_home: Option<PathBuf>,
-    },
+    InitrdSecret(initrd_secret::InitrdSecretArgs),
     /// Print the OpenPGP key of an RSA ssh key, as ssh-to-pgp does (also run as `ssh-to-pgp`):
     /// -i KEY, -o OUT, -format auto|binary|armor, -private-key.
     #[command(name = "ssh-to-pgp", disable_help_flag = true)]
@@ -172,10 +143,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_mode(text: &str) -> Result<u32, initrd_secret::OutError> {
-    initrd_secret::parse_mode(text)
-}
-
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SOPS_INSTALL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -199,28 +166,7 @@ fn run(cli: Cli) -> Result<(), CommandError> {
             file,
         }),
         Command::SshToPgp { args } => run_ssh_to_pgp(&args),
-        Command::InitrdSecret {
-            sops_file,
-            format,
-            key,
-            mode,
-            out,
-            age_key_file,
-            age_ssh_keys,
-            pgp_ssh_keys,
-            gnupg_home,
-        } => {
-            let args = initrd_secret::InitrdSecretArgs {
-                sops_file,
-                format,
-                key,
-                mode,
-                out,
-                age_key_file,
-                age_ssh_keys,
-                pgp_ssh_keys,
-                gnupg_home,
-            };
+        Command::InitrdSecret(args) => {
             let env = sops_install::keys::EnvKeys::from_process();
             sops_install::keys::helper::forget_key_variables();
             initrd_secret::run(&args, &env)

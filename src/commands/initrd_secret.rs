@@ -25,20 +25,37 @@ use super::CommandError;
 use crate::keys::{EnvKeys, KeySources};
 use crate::sops::stores::Format;
 
-/// What to write where, and with which keys.
-#[derive(Debug, Default)]
+/// What to write where, and with which keys: the subcommand's arguments (clap reads the field
+/// docs as their help).
+#[derive(Debug, Default, clap::Args)]
 pub struct InitrdSecretArgs {
+    /// The sops file.
+    #[arg(long, value_name = "FILE")]
     pub sops_file: PathBuf,
     /// The store of the sops file (default: from its extension, binary otherwise).
+    #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// sops-nix's key syntax: `a/b` walks nested maps, empty is the whole file.
+    /// The secret's key as in `sops.secrets` (`a/b` for nested maps; empty: whole file).
+    #[arg(long, default_value = "")]
     pub key: String,
-    /// Permission bits of the written file (at most 0o777).
+    /// The written file's mode, in octal.
+    #[arg(long, default_value = "0400", value_parser = parse_mode)]
     pub mode: u32,
+    /// Where to write it (a symlink there, or as its directory, is refused).
+    #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
+    /// An age identity file (`sops.age.keyFile`).
+    #[arg(long = "age-key-file", value_name = "FILE")]
     pub age_key_file: Option<PathBuf>,
+    /// An ssh key used as an age key, natively and converted (`sops.age.sshKeyPaths`;
+    /// repeatable).
+    #[arg(long = "age-ssh-key", value_name = "FILE")]
     pub age_ssh_keys: Vec<PathBuf>,
+    /// An RSA ssh key used as a PGP key (`sops.gnupg.sshKeyPaths`; repeatable).
+    #[arg(long = "pgp-ssh-key", value_name = "FILE")]
     pub pgp_ssh_keys: Vec<PathBuf>,
+    /// The GnuPG home for gpg (`sops.gnupg.home`).
+    #[arg(long = "gnupg-home", value_name = "DIR")]
     pub gnupg_home: Option<PathBuf>,
 }
 
