@@ -11,11 +11,11 @@
 //! after `SOPS_INSTALL_HELPER_TIMEOUT` seconds (default 60; a passphrase-protected key may
 //! make gpg's agent ask through a pinentry) gpg is killed and the entry fails.
 
-use super::helper::{helper_timeout, Watchdog};
+use super::helper::{helper_timeout, read_bounded, Bounded, Watchdog};
 use super::KeyError;
 use crate::secret_bytes::SecretBytes;
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -64,28 +64,19 @@ impl Gnupg {
             .ok_or(KeyError::Gpg("gpg has no standard error".into()))?;
         let err_reader = super::helper::stderr_tail(stderr);
         let mut out = SecretBytes::with_capacity(64);
-        let mut read_error = None;
-        let mut too_much = false;
+        let mut ended = Bounded::Complete;
         if let Some(mut stdout) = child.stdout.take() {
             let mut chunk = zeroize::Zeroizing::new([0u8; 256]);
-            loop {
-                match stdout.read(&mut chunk[..]) {
-                    Ok(0) => break,
-                    Ok(n) if out.len() + n > OUTPUT_MAX => {
-                        too_much = true;
-                        let _ = child.kill();
-                        break;
-                    }
-                    Ok(n) => out.extend_from_slice(&chunk[..n]),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        // A key cut short must not pass for the whole key.
-                        read_error = Some(e);
-                        break;
-                    }
-                }
-            }
+            ended = read_bounded(&mut stdout, OUTPUT_MAX, &mut chunk[..], |b| {
+                out.extend_from_slice(b)
+            });
         }
+        // A key cut short (too long, or a read that failed) must not pass for the whole key.
+        let (too_much, read_error) = match ended {
+            Bounded::Complete => (false, None),
+            Bounded::TooMuch => (true, None),
+            Bounded::Failed(e) => (false, Some(e)),
+        };
         // Unblock a gpg stuck writing to a pipe no one reads, then reap it.
         if too_much || read_error.is_some() {
             let _ = child.kill();

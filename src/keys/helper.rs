@@ -228,6 +228,40 @@ pub fn command(program: &OsStr) -> Result<std::process::Command, HelperError> {
     Ok(cmd)
 }
 
+/// How reading a helper's standard output ended.
+#[derive(Debug)]
+pub enum Bounded {
+    /// Read to its end, within the limit.
+    Complete,
+    /// More than the limit came; reading stopped (what was read is not the whole output).
+    TooMuch,
+    /// Reading failed; what was read must not pass for the whole output.
+    Failed(std::io::Error),
+}
+
+/// Reads `from` to its end through `chunk` (which the caller may zeroize), giving what it
+/// reads to `sink`, and stops once more than `max` bytes would have come.
+pub fn read_bounded(
+    from: &mut impl std::io::Read,
+    max: usize,
+    chunk: &mut [u8],
+    mut sink: impl FnMut(&[u8]),
+) -> Bounded {
+    let mut total = 0usize;
+    loop {
+        match from.read(chunk) {
+            Ok(0) => return Bounded::Complete,
+            Ok(n) if total.saturating_add(n) > max => return Bounded::TooMuch,
+            Ok(n) => {
+                total += n;
+                sink(&chunk[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Bounded::Failed(e),
+        }
+    }
+}
+
 /// How much of a helper's standard error is kept (its end) for the error message.
 pub const STDERR_KEPT: usize = 8192;
 
@@ -259,6 +293,44 @@ pub fn stderr_tail(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_bounded_reads_up_to_the_limit_and_no_further() {
+        let read = |input: &[u8], max: usize| {
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 3];
+            let ended = read_bounded(&mut &input[..], max, &mut chunk, |b| {
+                got.extend_from_slice(b)
+            });
+            (ended, got)
+        };
+        let (ended, got) = read(b"0123456789", 10);
+        assert!(matches!(ended, Bounded::Complete), "{ended:?}");
+        assert_eq!(got, b"0123456789");
+        let (ended, got) = read(b"0123456789", 9);
+        assert!(matches!(ended, Bounded::TooMuch), "{ended:?}");
+        assert!(got.len() <= 9, "never more than the limit: {got:?}");
+
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("pipe broke"))
+            }
+        }
+        let ended = read_bounded(&mut Broken, 10, &mut [0u8; 4], |_| {});
+        assert!(matches!(ended, Bounded::Failed(ref e) if e.to_string() == "pipe broke"));
+    }
+
+    #[test]
+    fn stderr_tail_keeps_only_the_end() {
+        let text: Vec<u8> = (0..STDERR_KEPT + 100)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let kept = stderr_tail(std::io::Cursor::new(text.clone()))
+            .join()
+            .unwrap();
+        assert_eq!(kept, text[100..]);
+    }
 
     #[test]
     fn only_absolute_path_entries_count() {

@@ -9,12 +9,11 @@
 //! bounded by the key-file limit, the last line of standard error kept for the reason, and
 //! killed after `SOPS_INSTALL_HELPER_TIMEOUT` seconds.
 
-use std::io::Read;
 use std::process::Stdio;
 
 use zeroize::Zeroizing;
 
-use super::helper::{helper_timeout, Watchdog};
+use super::helper::{helper_timeout, read_bounded, Bounded, Watchdog};
 
 /// The variable naming the command.
 pub const VARIABLE: &str = "SOPS_AGE_KEY_CMD";
@@ -60,26 +59,18 @@ pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, Key
     let err_reader = child.stderr.take().map(super::helper::stderr_tail);
     let max = usize::try_from(crate::input_file::KEY_FILE_MAX).unwrap_or(usize::MAX);
     let mut out = Zeroizing::new(Vec::new());
-    let mut too_much = false;
-    let mut read_error = None;
+    let mut ended = Bounded::Complete;
     if let Some(mut stdout) = child.stdout.take() {
         let mut chunk = Zeroizing::new([0u8; 4096]);
-        loop {
-            match stdout.read(&mut chunk[..]) {
-                Ok(0) => break,
-                Ok(n) if out.len() + n > max => {
-                    too_much = true;
-                    break;
-                }
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    read_error = Some(e);
-                    break;
-                }
-            }
-        }
+        ended = read_bounded(&mut stdout, max, &mut chunk[..], |b| {
+            out.extend_from_slice(b)
+        });
     }
+    let (too_much, read_error) = match ended {
+        Bounded::Complete => (false, None),
+        Bounded::TooMuch => (true, None),
+        Bounded::Failed(e) => (false, Some(e)),
+    };
     if too_much || read_error.is_some() {
         let _ = child.kill();
     }
