@@ -1776,11 +1776,30 @@ eval_test! {
     fn a_credential_name_used_twice_and_key_credentials_without_units_fail_the_build() {
         let Some(r) = eval("bad-credentials") else { return };
         let failing: Vec<&str> = r["failing"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
-        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret only (same)")), "{failing:?}");
+        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret or template only (same)")), "{failing:?}");
         assert!(failing.iter().any(|f| f.starts_with("sops.importKeyCredentials needs sops.useSystemdActivation")), "{failing:?}");
         // The binary refuses the same duplicate on its own.
         let (ok, stderr) = check_manifest(&r["manifest"]);
         assert!(!ok && stderr.contains("\"same\" is also the credential of secret"), "{stderr}");
+    }
+
+    fn a_template_credential_reaches_the_manifest_and_shares_the_secrets_names() {
+        let Some(r) = eval("template-credentials") else { return };
+        assert_eq!(r["failing"], json!([]));
+        let m = &r["manifest"];
+        assert_eq!(m["credentialStore"], "/run/credstore", "written for a template's credential alone");
+        let templates = m["templates"].as_array().expect("templates");
+        let t = |name: &str| templates.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no template {name}"));
+        assert_eq!(t("app.env")["credential"], "app-env");
+        assert!(t("plain").get("credential").is_none(), "written only when set");
+        assert!(secret(m, "test_key").get("credential").is_none());
+        assert_check_passes(m);
+
+        let Some(r) = eval("template-credential-twice") else { return };
+        let failing: Vec<&str> = r["failing"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret or template only (same)")), "{failing:?}");
+        let (ok, stderr) = check_manifest(&r["manifest"]);
+        assert!(!ok && stderr.contains("template \"t\": credential: \"same\" is also the credential of secret \"test_key\""), "{stderr}");
     }
 
     fn home_manager_writes_keep_last_good_into_its_manifest() {
