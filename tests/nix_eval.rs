@@ -1924,6 +1924,7 @@ eval_test! {
                 "sops.secrets.a: path /home/alice/.config/sops-nix/secrets/b is also the default path of sops.secrets.b",
                 "sops.secrets.c: path /%r/secrets.d/1/c is inside the secrets mount point /%r/secrets.d",
                 "sops.secrets.d: path /home/alice/x is also the path of sops.templates.t",
+                "sops.secrets.f: \"nginx\" is not a systemd unit name (letters, digits and \":_.\\@-\", ending in a unit type such as .service)",
                 "sops.templates.t: path /home/alice/x is also the path of sops.secrets.d",
             ]
         );

@@ -610,7 +610,8 @@ in
   };
 
   # The system modules' safety assertions in home-manager: colliding paths, a path inside the
-  # mount point (spelt with %r), an empty host recipient, an environment name.
+  # mount point (spelt with %r), a unit name without its type, an empty host recipient, an
+  # environment name.
   home-hostile = {
     kind = "home";
     config = {
@@ -626,6 +627,7 @@ in
           c.path = "%r/secrets.d/1/c";
           d.path = "/home/alice/x";
           e.path = "%r/e";
+          f.restartUnits = [ "nginx" ];
         };
         templates.t = {
           content = "x";
