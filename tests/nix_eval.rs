@@ -1742,6 +1742,59 @@ eval_test! {
     }
 }
 
+// Gap of issue 18: initrd secrets' sops files are checked at build time like the others.
+eval_test! {
+    fn initrd_secrets_sops_files_are_checked_at_build_time_with_validate_sops_files() {
+        let (r, _) = eval_initrd_secrets(false);
+        let v = &r["validated"];
+        assert_eq!(v["failing"], json!([]), "{v}");
+        // The check file: the system's check mode and the host recipients check.
+        let phase = v["checkPhase"].as_str().unwrap_or_default();
+        assert!(phase.contains("/bin/sops-install -check-mode=sopsfile \"$out\""), "{phase}");
+        assert!(phase.contains("host-check --recipient age1syzqw8rh3fs6hcxktdm32hqxdsqe03jyh2fvw0ltmq8cgqe5w5ysgwcpq2"), "{phase}");
+        // Every command refers to it (so building the system builds the check), and reads the
+        // store copy of the file the check read.
+        let check_path = v["checkPath"].as_str().expect("checkPath");
+        let command = v["command"].as_str().unwrap_or_default();
+        assert!(command.contains(&format!("checked at build time by {check_path}")), "{command}");
+        let m = &v["manifest"];
+        let s = secret(m, "initrd/etc/secrets/initrd/db-password");
+        let store_file = s["sopsFile"].as_str().expect("sopsFile");
+        assert!(store_file.starts_with("/nix/store/") && store_file.ends_with("-basic.yaml"), "{store_file}");
+        assert!(command.contains(&format!("--sops-file {store_file} ")), "{command}");
+        assert_eq!((s["key"].as_str(), s["format"].as_str()), (Some("db/password"), Some("yaml")));
+
+        // What the check phase runs, on this manifest with the fixture in place of its store
+        // copy: a key that is there passes, one that is not fails naming the initrd secret.
+        let check = |key: &str| {
+            let mut m = m.clone();
+            m["secrets"][0]["sopsFile"] = json!(repo().join("tests/data/sops/enc/basic.yaml"));
+            m["secrets"][0]["key"] = json!(key);
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("initrd-secrets-manifest.json");
+            std::fs::write(&path, serde_json::to_vec(&m).expect("json")).expect("write");
+            let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                .arg("-check-mode=sopsfile")
+                .arg(&path)
+                .env_remove("XDG_RUNTIME_DIR")
+                .output()
+                .expect("run sops-install");
+            (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        let (ok, stderr) = check("db/password");
+        assert!(ok, "{stderr}");
+        let (ok, stderr) = check("db/nope");
+        assert!(!ok && stderr.contains("initrd/etc/secrets/initrd/db-password"), "{stderr}");
+
+        // Files outside the store cannot be checked: refused, as for sops.secrets.
+        let outside = r["validatedOutsideStore"].to_string();
+        assert!(outside.contains("'/etc/nixos/secrets.yaml', '/etc/nixos/luks.bin' is not in the Nix store"), "{outside}");
+        // validateSopsFiles off: no check file in the commands.
+        let plain = r["withHook"]["secretPaths"]["/run/keys/luks"]["command"].as_str().unwrap_or_default();
+        assert!(!plain.contains("checked at build time"), "{plain}");
+    }
+}
+
 // Issue 18 (keep-creds): keepLastGoodOnFailure and systemd credentials.
 eval_test! {
     fn keep_last_good_and_credentials_reach_the_manifests_and_units() {
