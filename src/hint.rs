@@ -52,6 +52,7 @@ macro_rules! advised {
 }
 
 advised!(
+    crate::activation::credentials::StoreError,
     crate::install::InstallError,
     crate::keys::KeyError,
     crate::manifest::raw::RawError,

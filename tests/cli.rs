@@ -230,6 +230,17 @@ fn initrd_secret_refuses_symlinks_and_fails_on_one_line() {
         line.contains("basic.yaml") && line.contains("db/nope"),
         "{line}"
     );
+    // A sops file that is not there: one line with what to do.
+    let mut a = args(&target, "db/password", &key1);
+    a[1] = sb.path("absent.yaml").to_str().unwrap().to_string();
+    let out = run(a);
+    assert_eq!(out.status, 1, "{}", out.stderr_text());
+    let line = one_line(&out);
+    assert!(
+        line.contains("absent.yaml: cannot read: ")
+            && line.contains("; hint: give --sops-file the path of a readable sops file"),
+        "{line}"
+    );
     assert_eq!(entries(&dir), ["link"], "nothing but the symlink is left");
     // A mode beyond the permission bits is a usage error.
     let mut a = args(&target, "db/password", &key1);

@@ -295,8 +295,11 @@ fn check_says_which_files_the_host_opens_and_what_the_others_are_encrypted_to() 
         format!(
             "ok {}\ncannot open {}: no recipient of the file is one of this host's; \
              file recipients: age: {other}; pgp: {fpr}; others: none; \
-             this host offers: {native}, {converted}\n",
+             this host offers: {native}, {converted}; hint: add this host's recipients \
+             ({native}, {converted}) to the file's creation rule in .sops.yaml, then run \
+             `sops updatekeys {}`\n",
             to_converted.display(),
+            elsewhere.display(),
             elsewhere.display()
         )
     );
@@ -368,9 +371,31 @@ fn check_opens_a_file_encrypted_only_to_the_ssh_to_pgp_fingerprint_of_an_rsa_key
         format!(
             "cannot open {}: no recipient of the file is one of this host's; \
              file recipients: age: none; pgp: {fp}; others: none; \
-             this host offers: {}, pgp {other_fp}\n",
+             this host offers: {}, pgp {other_fp}; hint: add this host's recipients \
+             ({}, pgp {other_fp}) to the file's creation rule in .sops.yaml, then run \
+             `sops updatekeys {}`\n",
             file.display(),
-            other_native.join(" ")
+            other_native.join(" "),
+            other_native.join(" "),
+            file.display()
         )
+    );
+}
+
+#[test]
+fn no_recipient_at_all_says_which_key_to_give_on_one_line() {
+    let sb = Sandbox::new();
+    let absent = sb.path("absent-keys.txt");
+    let out = recipient_cmd(&sb, &["--age-key-file", absent.to_str().unwrap()]);
+    assert_eq!(out.status, 1, "{}", out.stderr_text());
+    assert_eq!(stdout(&out), "");
+    let text = out.stderr_text();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("no key source gave a recipient: ")
+            && text.contains("absent-keys.txt")
+            && text
+                .contains("; hint: give the host's key with --ssh-key FILE or --age-key-file FILE"),
+        "{text}"
     );
 }

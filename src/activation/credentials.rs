@@ -2,8 +2,9 @@
 //! `<credentialStore>/<name>` (default `/run/credstore`, a directory `LoadCredential=NAME`
 //! searches), so a unit, `DynamicUser=` ones included, can take them with `LoadCredential=`.
 //!
-//! Each such secret (or rendered template) gets a copy in its generation, `<generation>/.credentials/<name>`, owned by
-//! root with mode 0400 (written like every other file of the generation), and the store holds
+//! Each such secret (or rendered template) gets a copy in its generation,
+//! `<generation>/.credentials/<name>`, owned by root with mode 0400 (written like every other
+//! file of the generation), and the store holds
 //! a symlink `<name>` -> `<symlinkPath>/.credentials/<name>`, made and recorded like a custom
 //! path (`install::links`). systemd (as root) reads the credential through that symlink, so
 //! the value changes exactly when the generation is swapped, and it never leaves the RAM
@@ -40,10 +41,24 @@ pub fn links(manifest: &Manifest) -> Vec<links::Link> {
         .collect()
 }
 
+/// A credential store that cannot be trusted (or examined): the message names it and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(String);
+
+impl StoreError {
+    /// What to do: give the store the owner and mode systemd expects of it.
+    pub fn hint(&self) -> Option<crate::hint::Hint> {
+        Some(crate::hint::Hint::new(
+            "make it root's with mode 0700, as systemd's tmpfiles does",
+        ))
+    }
+}
+
 /// Before anything changes: an existing store (followed through the root-owned symlinks
 /// [`links::check`] allows) must be a directory of root's that only root can write to, and
 /// so must every directory on its way (or have the sticky bit, as `/tmp`).
-pub fn check_store(manifest: &Manifest) -> Result<(), String> {
+pub fn check_store(manifest: &Manifest) -> Result<(), StoreError> {
     if manifest.credential_uses().is_empty() {
         return Ok(());
     }
@@ -52,20 +67,25 @@ pub fn check_store(manifest: &Manifest) -> Result<(), String> {
         Ok(m) => Some(m),
         // A dangling symlink: its target would be made by the link walk, 0755, not as a store.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && store.is_symlink() => {
-            return Err(format!(
+            return Err(StoreError(format!(
                 "refusing the credential store {}: it is a symlink to nothing",
                 store.display()
-            ))
+            )))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("credential store {}: {e}", store.display())),
+        Err(e) => {
+            return Err(StoreError(format!(
+                "credential store {}: {e}",
+                store.display()
+            )))
+        }
     };
     let why = meta.and_then(|m| store_itself(&m));
     match why.or_else(|| open_way(store)) {
-        Some(why) => Err(format!(
+        Some(why) => Err(StoreError(format!(
             "refusing the credential store {}: {why}",
             store.display()
-        )),
+        ))),
         None => Ok(()),
     }
 }

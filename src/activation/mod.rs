@@ -108,10 +108,7 @@ pub fn run(opts: &Options) -> Result<Outcome, Failure> {
     let mut wanted = custom_links(&manifest, &owners);
     wanted.extend(credentials::links(&manifest));
     links::check(&layout, &wanted).map_err(|e| Failure::from_stage(&e))?;
-    credentials::check_store(&manifest).map_err(|e| {
-        let hint = "make it root's with mode 0700, as systemd's tmpfiles does";
-        Failure::hinted(e, Some(crate::hint::Hint::new(hint)))
-    })?;
+    credentials::check_store(&manifest).map_err(|e| Failure::from_stage(&e))?;
     if opts.dry {
         let live = generation::live(&layout).map_err(|e| Failure::from_stage(&e))?;
         warn_elsewhere(&layout, &live, &mut outcome);

@@ -103,7 +103,16 @@ pub fn run(args: &InitrdSecretArgs, env: &EnvKeys) -> Result<(), CommandError> {
     check_destination(&args.out)
         .map_err(|e| CommandError::new(1, crate::hint::line(&e, e.hint().as_ref())))?;
     let input = crate::input_file::read(&args.sops_file, crate::input_file::SOPS_FILE_MAX)
-        .map_err(|e| CommandError::new(1, format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| {
+            let hint = crate::hint::Hint::new(
+                "give --sops-file the path of a readable sops file (a regular file); in \
+                 sops.initrdSecrets, check the secret's `sopsFile`",
+            );
+            CommandError::new(
+                1,
+                crate::hint::line(format!("{shown}: cannot read: {e}"), Some(&hint)),
+            )
+        })?;
     let ids = crate::keys::for_sources(
         &KeySources {
             age_ssh_key_paths: &args.age_ssh_keys,
@@ -158,7 +167,7 @@ fn check_destination(out: &Path) -> Result<(), OutError> {
             "{shown}: its directory {} is a symlink; refusing to write through it",
             parent.display()
         ))),
-        Ok(m) if m.is_dir() => check_ancestors(out, &parent).map_err(OutError::Destination),
+        Ok(m) if m.is_dir() => check_ancestors(out, &parent),
         Ok(_) => Err(OutError::Destination(format!(
             "{shown}: {} is not a directory",
             parent.display()
@@ -174,41 +183,43 @@ fn check_destination(out: &Path) -> Result<(), OutError> {
 /// given is root's or ours, and every directory from `/` to `parent` (symlinks followed) is
 /// root's or ours and writable by group or others only with the sticky bit (as `/tmp`), up to
 /// the first one that no one else may pass through (mode without group or other `x`).
-fn check_ancestors(out: &Path, parent: &Path) -> Result<(), String> {
+fn check_ancestors(out: &Path, parent: &Path) -> Result<(), OutError> {
     use std::os::unix::fs::MetadataExt;
     let shown = out.display();
     let me = nix::unistd::geteuid().as_raw();
     let trusted = |uid: u32| uid == 0 || uid == me;
-    let absolute = std::path::absolute(parent).map_err(|e| format!("{shown}: {e}"))?;
+    let absolute =
+        std::path::absolute(parent).map_err(|e| OutError::Destination(format!("{shown}: {e}")))?;
     let mut here = PathBuf::new();
     for part in absolute.components() {
         here.push(part);
         let m = std::fs::symlink_metadata(&here)
-            .map_err(|e| format!("{shown}: {}: {e}", here.display()))?;
+            .map_err(|e| OutError::Destination(format!("{shown}: {}: {e}", here.display())))?;
         if m.file_type().is_symlink() && !trusted(m.uid()) {
-            return Err(format!(
+            return Err(OutError::Destination(format!(
                 "{shown}: {} is a symlink owned by uid {}, who could point it anywhere; refusing",
                 here.display(),
                 m.uid()
-            ));
+            )));
         }
     }
-    let real = std::fs::canonicalize(parent)
-        .map_err(|e| format!("{shown}: its directory {}: {e}", parent.display()))?;
+    let real = std::fs::canonicalize(parent).map_err(|e| {
+        OutError::Destination(format!("{shown}: its directory {}: {e}", parent.display()))
+    })?;
     let mut here = PathBuf::new();
     for part in real.components() {
         here.push(part);
-        let m =
-            std::fs::metadata(&here).map_err(|e| format!("{shown}: {}: {e}", here.display()))?;
+        let m = std::fs::metadata(&here)
+            .map_err(|e| OutError::Destination(format!("{shown}: {}: {e}", here.display())))?;
         let open_to_others = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
         if !trusted(m.uid()) || open_to_others {
-            return Err(format!(
+            return Err(OutError::Destination(format!(
                 "{shown}: the directory {} (uid {}, mode {:04o}) lets another user replace \
                  the written secret; refusing",
                 here.display(),
                 m.uid(),
                 m.mode() & 0o7777
-            ));
+            )));
         }
         // No one else can pass this directory (nixpkgs' `mktemp -d`): what is below it is
         // out of their reach, whatever its modes.

@@ -82,9 +82,17 @@ pub fn run(args: &RecipientArgs) -> Result<RecipientOutput, CommandError> {
     let offered = recipients::offered(&ids);
     if args.check.is_empty() {
         if offered.is_empty() {
+            let hint = crate::hint::Hint::new(format!(
+                "give the host's key with --ssh-key FILE or --age-key-file FILE (without them, \
+                 {} are read)",
+                DEFAULT_SSH_KEYS.join(" and ")
+            ));
             return Err(CommandError::new(
                 1,
-                format!("no key source gave a recipient: {}", out.notes.join("; ")),
+                crate::hint::line(
+                    format!("no key source gave a recipient: {}", out.notes.join("; ")),
+                    Some(&hint),
+                ),
             ));
         }
         for o in &offered {
@@ -111,16 +119,26 @@ fn describe(o: &Offered) -> String {
     format!("{kind}, from {}", o.source)
 }
 
-/// `ok FILE` or `cannot open FILE: why; file recipients: …; this host offers: …`.
+/// `ok FILE` or `cannot open FILE: why; file recipients: …; this host offers: …; hint: …`.
 fn check_one(file: &Path, ids: &Identities, offered: &[Offered]) -> String {
     let shown = file.display();
     let input = match crate::input_file::read(file, crate::input_file::SOPS_FILE_MAX) {
         Ok(i) => i,
-        Err(e) => return format!("cannot open {shown}: cannot read: {e}"),
+        Err(e) => {
+            return crate::hint::line(
+                format!("cannot open {shown}: cannot read: {e}"),
+                Some(&crate::hint::Hint::new(
+                    "give the path of a readable sops file (a regular file)",
+                )),
+            )
+        }
     };
     let meta = match crate::sops::decrypt::parse(&input, Format::from_path(file)) {
         Ok((_, meta)) => meta,
-        Err(e) => return format!("cannot open {shown}: {e}"),
+        Err(e) => {
+            let hint = e.hint_for(&shown.to_string());
+            return crate::hint::line(format!("cannot open {shown}: {e}"), hint.as_ref());
+        }
     };
     let report = match data_key::recover(&meta, ids) {
         Ok(_key) => return format!("ok {shown}"),
@@ -170,7 +188,7 @@ fn check_one(file: &Path, ids: &Identities, offered: &[Offered]) -> String {
     for p in &report.problems {
         let _ = write!(line, "; {}: {}", p.source, p.reason);
     }
-    line
+    crate::hint::line(line, Some(&report.fix(&shown.to_string())))
 }
 
 #[cfg(test)]
@@ -194,6 +212,39 @@ mod tests {
             notes,
             [format!("{}: does not exist; skipped", absent.display())]
         );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_checked_says_what_to_do_on_its_line() {
+        let ids = Identities::new();
+        let missing = check_one(Path::new("/nonexistent/secrets.yaml"), &ids, &[]);
+        assert!(
+            missing.starts_with("cannot open /nonexistent/secrets.yaml: cannot read: ")
+                && missing
+                    .ends_with("; hint: give the path of a readable sops file (a regular file)"),
+            "{missing}"
+        );
+        let plain = crate::test_fixtures::fixtures_dir().join("plain/basic.yaml");
+        let line = check_one(&plain, &ids, &[]);
+        assert!(line.contains(": it has no sops metadata"), "{line}");
+        assert!(
+            line.contains(&format!(
+                "; hint: encrypt it with `sops encrypt --in-place {}`",
+                plain.display()
+            )),
+            "{line}"
+        );
+        let encrypted = crate::test_fixtures::fixtures_dir().join("enc/basic.yaml");
+        let line = check_one(&encrypted, &ids, &[]);
+        assert!(
+            line.contains("this host offers: none; hint: no key source loaded"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("recipient --check"),
+            "no advice to run itself: {line}"
+        );
+        assert_eq!(line.lines().count(), 1);
     }
 
     #[test]

@@ -60,14 +60,20 @@ fn remove_leftovers(parent: &Path, name: &str) {
 fn clear_obstacle(link: &Path) -> Result<(), InstallError> {
     let meta =
         std::fs::symlink_metadata(link).map_err(|e| InstallError::io("cannot stat", link, e))?;
-    let result = if !meta.is_dir() {
-        std::fs::remove_file(link)
-    } else {
-        std::fs::remove_dir(link).map_err(|_| {
-            std::io::Error::other("it is a directory that is not empty; move it away so the secrets symlink can take its place")
-        })
-    };
-    result.map_err(|e| InstallError::io("cannot replace", link, e))
+    if !meta.is_dir() {
+        return std::fs::remove_file(link).map_err(|e| InstallError::io("cannot replace", link, e));
+    }
+    // Whatever stops the removal, the directory is in the way: the hint says to move it.
+    std::fs::remove_dir(link).map_err(|_| {
+        InstallError::new(
+            super::Cause::InTheWay,
+            format!(
+                "cannot replace {}: it is a directory that is not empty, and the secrets \
+                 symlink must take its place",
+                link.display()
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //!
 //! gpg is found and started as every helper is ([`super::helper`]: never from the working
 //! directory, a small environment). It is bounded: a data key is 32 bytes, so more than
-//! [`OUTPUT_MAX`] bytes on standard output is an error, only the last [`STDERR_KEPT`] bytes of
+//! [`OUTPUT_MAX`] bytes on standard output is an error, only the last [`super::helper::STDERR_KEPT`] bytes of
 //! standard error are kept; after 5 s a warning names the program awaited, and
 //! after `SOPS_INSTALL_HELPER_TIMEOUT` seconds (default 60; a passphrase-protected key may
 //! make gpg's agent ask through a pinentry) gpg is killed and the entry fails.
@@ -21,8 +21,6 @@ use std::process::Stdio;
 
 /// Most bytes read from gpg's standard output (a data key is 32).
 pub const OUTPUT_MAX: usize = 4096;
-/// Bytes of gpg's standard error kept (the end of it, for the reason line).
-pub const STDERR_KEPT: usize = 8192;
 /// gpg with one GnuPG home.
 #[derive(Debug, Clone)]
 pub struct Gnupg {
@@ -60,29 +58,11 @@ impl Gnupg {
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let mut stderr = child
+        let stderr = child
             .stderr
             .take()
             .ok_or(KeyError::Gpg("gpg has no standard error".into()))?;
-        let err_reader = std::thread::spawn(move || {
-            // Only the end is kept: a flood of messages cannot grow memory.
-            let mut kept: Vec<u8> = Vec::new();
-            let mut chunk = [0u8; 4096];
-            loop {
-                match stderr.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        kept.extend_from_slice(&chunk[..n]);
-                        if kept.len() > STDERR_KEPT {
-                            kept.drain(..kept.len() - STDERR_KEPT);
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
-                }
-            }
-            kept
-        });
+        let err_reader = super::helper::stderr_tail(stderr);
         let mut out = SecretBytes::with_capacity(64);
         let mut read_error = None;
         let mut too_much = false;

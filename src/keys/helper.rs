@@ -229,6 +229,34 @@ pub fn command(program: &OsStr) -> Result<std::process::Command, HelperError> {
     Ok(cmd)
 }
 
+/// How much of a helper's standard error is kept (its end) for the error message.
+pub const STDERR_KEPT: usize = 8192;
+
+/// Reads a helper's standard error on its own thread to the end, keeping only its last
+/// [`STDERR_KEPT`] bytes: a flood of messages cannot grow memory, nor block the helper.
+pub fn stderr_tail(
+    mut stderr: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut kept: Vec<u8> = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stderr.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    kept.extend_from_slice(&chunk[..n]);
+                    if kept.len() > STDERR_KEPT {
+                        kept.drain(..kept.len() - STDERR_KEPT);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        kept
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

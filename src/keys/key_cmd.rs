@@ -24,8 +24,6 @@ pub const VARIABLE: &str = "SOPS_AGE_KEY_CMD";
 pub const SSH_VARIABLE: &str = "SOPS_AGE_SSH_PRIVATE_KEY_CMD";
 /// The variable the command gets: the recipient being tried.
 pub const RECIPIENT_VARIABLE: &str = "SOPS_AGE_RECIPIENT";
-/// Bytes of standard error kept (the end, for the reason line).
-const STDERR_KEPT: usize = 8192;
 
 /// The key command could not give identities: one line saying why (never its output).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,26 +61,7 @@ pub fn run(command_line: &str, recipient: &str) -> Result<Zeroizing<String>, Key
     let watchdog = Watchdog::start(program.clone(), timeout, move || {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
     });
-    let err_reader = child.stderr.take().map(|mut stderr| {
-        std::thread::spawn(move || {
-            let mut kept: Vec<u8> = Vec::new();
-            let mut chunk = [0u8; 4096];
-            loop {
-                match stderr.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        kept.extend_from_slice(&chunk[..n]);
-                        if kept.len() > STDERR_KEPT {
-                            kept.drain(..kept.len() - STDERR_KEPT);
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
-                }
-            }
-            kept
-        })
-    });
+    let err_reader = child.stderr.take().map(super::helper::stderr_tail);
     let max = usize::try_from(crate::input_file::KEY_FILE_MAX).unwrap_or(usize::MAX);
     let mut out = Zeroizing::new(Vec::new());
     let mut too_much = false;

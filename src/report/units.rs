@@ -58,21 +58,29 @@ fn systemctl(verb: &str, units: &[String]) -> Result<(), ReportError> {
         return Ok(());
     }
     let shown = format!("systemctl --no-block {verb} -- {}", units.join(" "));
-    // Found through absolute PATH entries only (never the working directory), small env.
     // `--`: validation already refuses names starting with `-`; this keeps it so.
-    let out = crate::keys::helper::command(std::ffi::OsStr::new("systemctl"))
+    let args: Vec<String> = ["--no-block", verb, "--"]
+        .iter()
+        .map(|a| a.to_string())
+        .chain(units.iter().cloned())
+        .collect();
+    run("systemctl", &args, &shown)
+}
+
+/// Runs one call to systemctl (or launchctl); its output goes to stderr (escaped), a failure
+/// is an error naming the call (`shown`).
+pub(super) fn run(program: &str, args: &[String], shown: &str) -> Result<(), ReportError> {
+    // Found through absolute PATH entries only (never the working directory), small env.
+    let out = crate::keys::helper::command(std::ffi::OsStr::new(program))
         .map_err(|source| ReportError::NoSystemctl {
-            shown: shown.clone(),
+            shown: shown.to_string(),
             source,
         })?
-        .arg("--no-block")
-        .arg(verb)
-        .arg("--")
-        .args(units)
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .map_err(|source| ReportError::RunSystemctl {
-            shown: shown.clone(),
+            shown: shown.to_string(),
             source,
         })?;
     for text in [&out.stdout, &out.stderr] {
@@ -84,7 +92,7 @@ fn systemctl(verb: &str, units: &[String]) -> Result<(), ReportError> {
         Ok(())
     } else {
         Err(ReportError::Systemctl {
-            shown,
+            shown: shown.to_string(),
             status: out.status,
         })
     }

@@ -9,9 +9,6 @@
 //! gui/<uid>/<label>` to reload. A unit asked for by several files is asked for once; a unit
 //! both restarted and reloaded is only restarted. Dry runs print what would be done.
 
-use std::ffi::OsStr;
-use std::process::Stdio;
-
 use super::{Changes, OwnerCheck, ReportError};
 
 /// The owners compared in user mode: the files belong to the user who runs the installer
@@ -55,7 +52,7 @@ pub fn request(changes: &Changes, dry: bool) -> Result<(), ReportError> {
         if dry {
             eprintln!("would run {shown}");
         } else {
-            run(program, &args, &shown)?;
+            super::units::run(program, &args, &shown)?;
         }
     }
     Ok(())
@@ -103,36 +100,6 @@ fn unique<'a>(units: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
         }
     }
     out
-}
-
-/// Runs one call; its output goes to stderr (escaped), a failure is an error naming the call.
-fn run(program: &str, args: &[String], shown: &str) -> Result<(), ReportError> {
-    // Found through absolute PATH entries only (never the working directory), small env.
-    let out = crate::keys::helper::command(OsStr::new(program))
-        .map_err(|source| ReportError::NoSystemctl {
-            shown: shown.to_string(),
-            source,
-        })?
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| ReportError::RunSystemctl {
-            shown: shown.to_string(),
-            source,
-        })?;
-    for text in [&out.stdout, &out.stderr] {
-        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            eprintln!("{}", super::escape::escape_bytes(line));
-        }
-    }
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(ReportError::Systemctl {
-            shown: shown.to_string(),
-            status: out.status,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -118,7 +118,19 @@ impl NoKeyReport {
     /// What to do: give the file this host's recipients (those of the key sources that
     /// loaded), or make a key source load; `file` is the sops file as commands name it.
     pub fn hint(&self, file: &str) -> Hint {
-        let diagnose = format!("`sops-install recipient --check {file}` shows which keys open it");
+        self.advice(
+            file,
+            &format!("; `sops-install recipient --check {file}` shows which keys open it"),
+        )
+    }
+
+    /// The same advice for `recipient --check` itself, which is already that diagnosis.
+    pub fn fix(&self, file: &str) -> Hint {
+        self.advice(file, "")
+    }
+
+    /// `diagnose` (empty, or starting with "; ") ends each piece of advice.
+    fn advice(&self, file: &str, diagnose: &str) -> Hint {
         let mut host: Vec<&str> = Vec::new();
         for (r, _) in &self.loaded {
             if !host.contains(&r.as_str()) {
@@ -128,7 +140,7 @@ impl NoKeyReport {
         let add = |rest: &str| {
             format!(
                 "add this host's recipients ({}) to the file's creation rule in .sops.yaml{rest}, \
-                 then run `sops updatekeys {file}`; {diagnose}",
+                 then run `sops updatekeys {file}`{diagnose}",
                 host.join(", ")
             )
         };
@@ -136,14 +148,14 @@ impl NoKeyReport {
             format!(
                 "a key entry of the file is damaged: restore the file from version control, or \
                  re-encrypt its data key with `sops updatekeys {file}` from a machine that can \
-                 open it; {diagnose}"
+                 open it{diagnose}"
             )
         } else if host.is_empty() {
             format!(
                 "no key source loaded: make sops.age.keyFile, sops.age.sshKeyPaths or \
                  sops.gnupg.sshKeyPaths (for `decrypt`: --age-key-file, SOPS_AGE_KEY_FILE) name \
                  a key this host has, then add the recipient `sops-install recipient` prints to \
-                 .sops.yaml; {diagnose}"
+                 .sops.yaml{diagnose}"
             )
         } else if self.only_unsupported_kinds {
             add(" (an age or pgp key)")

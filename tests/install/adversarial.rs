@@ -251,6 +251,12 @@ ns_test! {
         std::fs::write(env.symlink().join("precious"), "mine").expect("write");
         let run = env.install(&one_secret(&env), &[]).failed();
         assert!(run.stderr.contains("not empty"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("; hint: move away what is at that path"),
+            "{}",
+            run.stderr
+        );
         assert_eq!(env.read(env.symlink().join("precious")), "mine");
         assert!(env.generations().is_empty(), "the staged generation is removed");
         std::fs::remove_file(env.symlink().join("precious")).expect("rm");

@@ -191,6 +191,7 @@ ns_test! {
             let run = env.install(&m, &[]).failed();
             let line = run.stderr.trim_end();
             assert!(!line.contains('\n') && line.contains("refusing the credential store") && line.contains(&store.display().to_string()), "{uid} {mode:o}: {line}");
+            assert!(line.ends_with("; hint: make it root's with mode 0700, as systemd's tmpfiles does"), "{uid} {mode:o}: {line}");
             assert_eq!(env.live_generation(), live, "nothing swapped");
             assert_eq!(env.read(store.join("app-token")), "first");
         }

@@ -10,6 +10,16 @@ let
     ;
 in
 rec {
+  # The sops file formats, in the order the options list them (the one Nix list; the Rust side
+  # has `Format::ALL`).
+  formats = [
+    "yaml"
+    "json"
+    "binary"
+    "dotenv"
+    "ini"
+  ];
+
   # The text a template uses for a secret; keyed by the secret's attribute name, as in sops-nix.
   placeholderFor = attrName: "<SOPS:${builtins.hashString "sha256" attrName}:PLACEHOLDER>";
 

@@ -53,13 +53,7 @@ types.submodule (
             description = "Where the secret appears. Anything other than its default place is a symlink to it.";
           };
       format = mkOption {
-        type = types.enum [
-          "yaml"
-          "json"
-          "binary"
-          "dotenv"
-          "ini"
-        ];
+        type = types.enum (import ./lib.nix { inherit lib; }).formats;
         default = cfg.defaultSopsFormat;
         defaultText = lib.literalExpression "config.sops.defaultSopsFormat";
         description = "Format of the sops file. All secrets of one sops file must use the same format.";

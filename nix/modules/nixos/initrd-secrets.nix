@@ -181,13 +181,7 @@ in
               '';
             };
             format = mkOption {
-              type = types.enum [
-                "yaml"
-                "json"
-                "binary"
-                "dotenv"
-                "ini"
-              ];
+              type = types.enum sopsLib.formats;
               default = cfg.defaultSopsFormat;
               defaultText = lib.literalExpression "config.sops.defaultSopsFormat";
               description = "The sops file's format.";
