@@ -53,7 +53,8 @@ enum Command {
         #[arg(long = "age-key-file", value_name = "FILE")]
         age_key_files: Vec<PathBuf>,
         /// An OpenSSH private key, used natively and converted to age (repeatable). Added to
-        /// SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519 and ~/.ssh/id_rsa.
+        /// SOPS_AGE_SSH_PRIVATE_KEY_FILE, SOPS_AGE_SSH_PRIVATE_KEY_CMD, ~/.ssh/id_ed25519 and
+        /// ~/.ssh/id_rsa.
         #[arg(long = "ssh-key", value_name = "FILE")]
         ssh_keys: Vec<PathBuf>,
         /// An RSA ssh private key used as the PGP key ssh-to-pgp derives (repeatable).

@@ -623,6 +623,84 @@ fn the_key_command_alone_opens_a_file_and_is_told_the_recipient() {
     );
 }
 
+/// sops 3.13's `SOPS_AGE_SSH_PRIVATE_KEY_CMD`: its output is one OpenSSH private key, used
+/// natively (the file's `ssh-ed25519 …` recipient), and it is told the recipient it is asked for.
+#[test]
+fn the_ssh_key_command_alone_opens_a_file_for_its_native_recipient() {
+    let sb = Sandbox::new();
+    let key = fixture("keys/ssh_host_ed25519_key");
+    let public = std::fs::read_to_string(fixture("keys/ssh_host_ed25519_key.pub")).expect("pub");
+    let native: Vec<&str> = public.split_whitespace().take(2).collect();
+    let native = native.join(" ");
+    let log = sb.path("asked");
+    // Prints the key only when asked for its recipient; logs every recipient asked for.
+    let script = sb.write(
+        "sshkeycmd.sh",
+        format!(
+            "#!/bin/sh\necho \"$SOPS_AGE_RECIPIENT\" >> '{}'\nset -- $SOPS_AGE_RECIPIENT\n[ \"$1 $2\" = '{native}' ] && cat '{}'\nexit 0\n",
+            log.display(),
+            key.display()
+        )
+        .as_bytes(),
+    );
+    let cmd = format!("/bin/sh '{}'", script.display());
+    assert_prints(
+        &decrypt_with_env(
+            &sb,
+            &[("SOPS_AGE_SSH_PRIVATE_KEY_CMD", cmd.as_ref())],
+            &fixture("enc/ssh.native.yaml"),
+        ),
+        "out/yaml-ssh-native.out",
+        "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+    );
+    let asked = std::fs::read_to_string(&log).expect("the command ran");
+    // The recipient as the file writes it (the public key line, its comment included).
+    assert!(
+        asked.lines().last().is_some_and(|l| l.starts_with(&native)),
+        "{asked}"
+    );
+    // Native only, as sops: the converted age1… recipient is not opened by the same key.
+    let out = decrypt_with_env(
+        &sb,
+        &[(
+            "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+            format!("/bin/cat '{}'", key.display()).as_ref(),
+        )],
+        &fixture("enc/ssh.converted.yaml"),
+    );
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    // What it prints must be an OpenSSH key; a failing command is named with its reason.
+    let junk = sb.write("junk", b"not a key\n");
+    let out = decrypt_with_env(
+        &sb,
+        &[(
+            "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+            format!("/bin/cat '{}'", junk.display()).as_ref(),
+        )],
+        &fixture("enc/ssh.native.yaml"),
+    );
+    assert_eq!(out.status, 128, "{}", out.stderr_text());
+    let line = one_line(&out);
+    assert!(
+        line.contains("SOPS_AGE_SSH_PRIVATE_KEY_CMD: not an OpenSSH private key"),
+        "{line}"
+    );
+    let out = decrypt_with_env(
+        &sb,
+        &[(
+            "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+            "/bin/sh -c 'echo agent is locked >&2; exit 1'".as_ref(),
+        )],
+        &fixture("enc/ssh.native.yaml"),
+    );
+    let line = one_line(&out);
+    assert!(
+        line.contains("SOPS_AGE_SSH_PRIVATE_KEY_CMD: for ssh-ed25519 ")
+            && line.contains("agent is locked"),
+        "{line}"
+    );
+}
+
 #[test]
 fn no_key_says_every_place_it_looked_on_one_line() {
     let sb = Sandbox::new();
@@ -641,6 +719,7 @@ fn no_key_says_every_place_it_looked_on_one_line() {
         "SOPS_AGE_KEY_CMD (not set)".to_string(),
         format!("{} (absent)", config.display()),
         "SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)".to_string(),
+        "SOPS_AGE_SSH_PRIVATE_KEY_CMD (not set)".to_string(),
         format!("{} (absent)", home.join(".ssh/id_ed25519").display()),
         format!("{} (absent)", home.join(".ssh/id_rsa").display()),
         "gpg with its default GnuPG home".to_string(),

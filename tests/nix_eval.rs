@@ -1742,6 +1742,59 @@ eval_test! {
     }
 }
 
+// Gap of issue 18: initrd secrets' sops files are checked at build time like the others.
+eval_test! {
+    fn initrd_secrets_sops_files_are_checked_at_build_time_with_validate_sops_files() {
+        let (r, _) = eval_initrd_secrets(false);
+        let v = &r["validated"];
+        assert_eq!(v["failing"], json!([]), "{v}");
+        // The check file: the system's check mode and the host recipients check.
+        let phase = v["checkPhase"].as_str().unwrap_or_default();
+        assert!(phase.contains("/bin/sops-install -check-mode=sopsfile \"$out\""), "{phase}");
+        assert!(phase.contains("host-check --recipient age1syzqw8rh3fs6hcxktdm32hqxdsqe03jyh2fvw0ltmq8cgqe5w5ysgwcpq2"), "{phase}");
+        // Every command refers to it (so building the system builds the check), and reads the
+        // store copy of the file the check read.
+        let check_path = v["checkPath"].as_str().expect("checkPath");
+        let command = v["command"].as_str().unwrap_or_default();
+        assert!(command.contains(&format!("checked at build time by {check_path}")), "{command}");
+        let m = &v["manifest"];
+        let s = secret(m, "initrd/etc/secrets/initrd/db-password");
+        let store_file = s["sopsFile"].as_str().expect("sopsFile");
+        assert!(store_file.starts_with("/nix/store/") && store_file.ends_with("-basic.yaml"), "{store_file}");
+        assert!(command.contains(&format!("--sops-file {store_file} ")), "{command}");
+        assert_eq!((s["key"].as_str(), s["format"].as_str()), (Some("db/password"), Some("yaml")));
+
+        // What the check phase runs, on this manifest with the fixture in place of its store
+        // copy: a key that is there passes, one that is not fails naming the initrd secret.
+        let check = |key: &str| {
+            let mut m = m.clone();
+            m["secrets"][0]["sopsFile"] = json!(repo().join("tests/data/sops/enc/basic.yaml"));
+            m["secrets"][0]["key"] = json!(key);
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("initrd-secrets-manifest.json");
+            std::fs::write(&path, serde_json::to_vec(&m).expect("json")).expect("write");
+            let out = Command::new(env!("CARGO_BIN_EXE_sops-install"))
+                .arg("-check-mode=sopsfile")
+                .arg(&path)
+                .env_remove("XDG_RUNTIME_DIR")
+                .output()
+                .expect("run sops-install");
+            (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        let (ok, stderr) = check("db/password");
+        assert!(ok, "{stderr}");
+        let (ok, stderr) = check("db/nope");
+        assert!(!ok && stderr.contains("initrd/etc/secrets/initrd/db-password"), "{stderr}");
+
+        // Files outside the store cannot be checked: refused, as for sops.secrets.
+        let outside = r["validatedOutsideStore"].to_string();
+        assert!(outside.contains("'/etc/nixos/secrets.yaml', '/etc/nixos/luks.bin' is not in the Nix store"), "{outside}");
+        // validateSopsFiles off: no check file in the commands.
+        let plain = r["withHook"]["secretPaths"]["/run/keys/luks"]["command"].as_str().unwrap_or_default();
+        assert!(!plain.contains("checked at build time"), "{plain}");
+    }
+}
+
 // Issue 18 (keep-creds): keepLastGoodOnFailure and systemd credentials.
 eval_test! {
     fn keep_last_good_and_credentials_reach_the_manifests_and_units() {
@@ -1776,11 +1829,30 @@ eval_test! {
     fn a_credential_name_used_twice_and_key_credentials_without_units_fail_the_build() {
         let Some(r) = eval("bad-credentials") else { return };
         let failing: Vec<&str> = r["failing"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
-        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret only (same)")), "{failing:?}");
+        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret or template only (same)")), "{failing:?}");
         assert!(failing.iter().any(|f| f.starts_with("sops.importKeyCredentials needs sops.useSystemdActivation")), "{failing:?}");
         // The binary refuses the same duplicate on its own.
         let (ok, stderr) = check_manifest(&r["manifest"]);
         assert!(!ok && stderr.contains("\"same\" is also the credential of secret"), "{stderr}");
+    }
+
+    fn a_template_credential_reaches_the_manifest_and_shares_the_secrets_names() {
+        let Some(r) = eval("template-credentials") else { return };
+        assert_eq!(r["failing"], json!([]));
+        let m = &r["manifest"];
+        assert_eq!(m["credentialStore"], "/run/credstore", "written for a template's credential alone");
+        let templates = m["templates"].as_array().expect("templates");
+        let t = |name: &str| templates.iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no template {name}"));
+        assert_eq!(t("app.env")["credential"], "app-env");
+        assert!(t("plain").get("credential").is_none(), "written only when set");
+        assert!(secret(m, "test_key").get("credential").is_none());
+        assert_check_passes(m);
+
+        let Some(r) = eval("template-credential-twice") else { return };
+        let failing: Vec<&str> = r["failing"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+        assert!(failing.iter().any(|f| f.contains("each credential name may be used by one secret or template only (same)")), "{failing:?}");
+        let (ok, stderr) = check_manifest(&r["manifest"]);
+        assert!(!ok && stderr.contains("template \"t\": credential: \"same\" is also the credential of secret \"test_key\""), "{stderr}");
     }
 
     fn home_manager_writes_keep_last_good_into_its_manifest() {

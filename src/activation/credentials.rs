@@ -1,9 +1,10 @@
-//! systemd credentials: secrets with a `credential` name are exposed as
+//! systemd credentials: secrets and templates with a `credential` name are exposed as
 //! `<credentialStore>/<name>` (default `/run/credstore`, a directory `LoadCredential=NAME`
 //! searches), so a unit, `DynamicUser=` ones included, can take them with `LoadCredential=`.
 //!
-//! Each such secret gets a copy in its generation, `<generation>/.credentials/<name>`, owned by
-//! root with mode 0400 (written like every other file of the generation), and the store holds
+//! Each such secret (or rendered template) gets a copy in its generation,
+//! `<generation>/.credentials/<name>`, owned by root with mode 0400 (written like every other
+//! file of the generation), and the store holds
 //! a symlink `<name>` -> `<symlinkPath>/.credentials/<name>`, made and recorded like a custom
 //! path (`install::links`). systemd (as root) reads the credential through that symlink, so
 //! the value changes exactly when the generation is swapped, and it never leaves the RAM
@@ -28,17 +29,14 @@ pub const MODE: u32 = 0o400;
 /// The links `<store>/<name>` -> `<symlinkPath>/.credentials/<name>`, owned by root.
 pub fn links(manifest: &Manifest) -> Vec<links::Link> {
     manifest
-        .secrets
-        .iter()
-        .filter_map(|s| {
-            let name = s.credential.as_deref()?;
-            Some(links::Link {
-                owner_of: format!("secret {:?} (credential {name:?})", s.name),
-                path: manifest.credential_store.join(name),
-                target: manifest.symlink_path.join(CREDENTIALS_DIR).join(name),
-                uid: 0,
-                gid: 0,
-            })
+        .credential_uses()
+        .into_iter()
+        .map(|u| links::Link {
+            owner_of: format!("{} (credential {:?})", u.subject, u.name),
+            path: manifest.credential_store.join(u.name),
+            target: manifest.symlink_path.join(CREDENTIALS_DIR).join(u.name),
+            uid: 0,
+            gid: 0,
         })
         .collect()
 }
@@ -61,7 +59,7 @@ impl StoreError {
 /// [`links::check`] allows) must be a directory of root's that only root can write to, and
 /// so must every directory on its way (or have the sticky bit, as `/tmp`).
 pub fn check_store(manifest: &Manifest) -> Result<(), StoreError> {
-    if !manifest.secrets.iter().any(|s| s.credential.is_some()) {
+    if manifest.credential_uses().is_empty() {
         return Ok(());
     }
     let store = &manifest.credential_store;
@@ -136,7 +134,8 @@ fn open_way(store: &Path) -> Option<String> {
     None
 }
 
-/// Writes the credential copies of `files` (the generation's secrets) into the staged
+/// Writes the credential copies of `files` (the generation's secrets and rendered templates)
+/// into the staged
 /// generation `dir`, and makes the store directory if it is missing.
 pub fn write(
     manifest: &Manifest,
@@ -145,11 +144,13 @@ pub fn write(
     layout: &Layout,
 ) -> Result<(), InstallError> {
     let copies: Vec<GenerationFile> = manifest
-        .secrets
-        .iter()
-        .filter_map(|s| {
-            let name = s.credential.as_deref()?;
-            let file = files.iter().find(|f| !f.rendered && f.name == s.name)?;
+        .credential_uses()
+        .into_iter()
+        .filter_map(|u| {
+            let name = u.name;
+            let file = files
+                .iter()
+                .find(|f| f.rendered == u.rendered && f.name == u.of)?;
             Some(GenerationFile {
                 name: format!("credential {name}"),
                 rendered: false,

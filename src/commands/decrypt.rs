@@ -34,7 +34,8 @@ pub use crate::keys::EnvKeys as KeyEnv;
 
 /// Loads every identity named on the command line, in the environment and in the user's
 /// places, as sops does (every source adds to the others), and gpg. `age_recipients` are the
-/// file's age recipients: `SOPS_AGE_KEY_CMD` is run with each in turn (`SOPS_AGE_RECIPIENT`)
+/// file's age recipients: `SOPS_AGE_KEY_CMD` and `SOPS_AGE_SSH_PRIVATE_KEY_CMD` are run with
+/// each in turn (`SOPS_AGE_RECIPIENT`)
 /// until an identity loaded so far answers to one of them. Also returns every place looked
 /// in, with what was found there, for the error when nothing opens the file.
 pub fn load_identities(
@@ -67,7 +68,12 @@ pub fn load_identities(
         None => looked.push("SOPS_AGE_KEY_FILE (not set)".to_string()),
     }
     match &env.age_key_cmd {
-        Some(cmd) => looked.push(run_key_cmd(&mut ids, cmd, age_recipients)),
+        Some(cmd) => looked.push(run_key_cmd(
+            &mut ids,
+            key_cmd::VARIABLE,
+            cmd,
+            age_recipients,
+        )),
         None => looked.push(format!("{} (not set)", key_cmd::VARIABLE)),
     }
     if let Some(places) = &args.user_places {
@@ -86,6 +92,15 @@ pub fn load_identities(
             looked.push(format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE={}", f.display()));
         }
         None => looked.push("SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)".to_string()),
+    }
+    match &env.age_ssh_key_cmd {
+        Some(cmd) => looked.push(run_key_cmd(
+            &mut ids,
+            key_cmd::SSH_VARIABLE,
+            cmd,
+            age_recipients,
+        )),
+        None => looked.push(format!("{} (not set)", key_cmd::SSH_VARIABLE)),
     }
     if let Some(places) = &args.user_places {
         let keys = places.ssh_keys();
@@ -131,10 +146,11 @@ fn one_key_per_line(text: &str) -> Zeroizing<String> {
     out
 }
 
-/// Runs `SOPS_AGE_KEY_CMD` for each age recipient of the file until a loaded identity answers
-/// to one of them; returns what to say about it among the places looked in.
-fn run_key_cmd(ids: &mut Identities, cmd: &str, age_recipients: &[String]) -> String {
-    let source = key_cmd::VARIABLE;
+/// Runs the command of `source` (`SOPS_AGE_KEY_CMD`, whose output is age identities, or
+/// `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, whose output is one OpenSSH private key) for each age
+/// recipient of the file until a loaded identity answers to one of them; returns what to say
+/// about it among the places looked in.
+fn run_key_cmd(ids: &mut Identities, source: &str, cmd: &str, age_recipients: &[String]) -> String {
     let opened = |ids: &Identities| {
         ids.loaded()
             .iter()
@@ -150,6 +166,7 @@ fn run_key_cmd(ids: &mut Identities, cmd: &str, age_recipients: &[String]) -> St
     for recipient in age_recipients {
         runs += 1;
         match key_cmd::run(cmd, recipient) {
+            Ok(text) if source == key_cmd::SSH_VARIABLE => ids.add_ssh_key_text(&text, source),
             Ok(text) => ids.add_age_keys_text(text.as_str(), source),
             Err(reason) => ids.record_problem(
                 source,

@@ -1,4 +1,6 @@
-//! `SOPS_AGE_KEY_CMD`: a command that prints age identities, run as sops runs it.
+//! `SOPS_AGE_KEY_CMD`: a command that prints age identities, run as sops runs it; and sops
+//! 3.13's `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, run the same way, which prints one OpenSSH private
+//! key (ed25519 or rsa, without a passphrase) used natively for `ssh-…` recipients.
 //!
 //! The value is split into words like a shell would (quotes, backslashes; no expansion, no
 //! pipes) and run directly, with `SOPS_AGE_RECIPIENT` set to the recipient sops is trying,
@@ -17,6 +19,8 @@ use super::helper::{helper_timeout, read_bounded, Bounded, Watchdog};
 
 /// The variable naming the command.
 pub const VARIABLE: &str = "SOPS_AGE_KEY_CMD";
+/// The variable naming the command that prints an OpenSSH private key (sops 3.13).
+pub const SSH_VARIABLE: &str = "SOPS_AGE_SSH_PRIVATE_KEY_CMD";
 /// The variable the command gets: the recipient being tried.
 pub const RECIPIENT_VARIABLE: &str = "SOPS_AGE_RECIPIENT";
 

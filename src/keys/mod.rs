@@ -110,6 +110,16 @@ impl Identities {
         }
     }
 
+    /// Loads an OpenSSH private key given as text (`SOPS_AGE_SSH_PRIVATE_KEY_CMD`'s output),
+    /// natively only, as sops does with it; named by `label`.
+    pub fn add_ssh_key_text(&mut self, text: &str, label: &str) {
+        let source = KeySource::AgeKeyText(label.to_string());
+        match ssh_host_key::load_native_text(text.as_bytes(), source.clone()) {
+            Ok(found) => self.loaded.push(found),
+            Err(reason) => self.problem(source, reason),
+        }
+    }
+
     /// Loads only the ssh-to-age conversion of an ed25519 key (what sops-nix does with
     /// `sops.age.sshKeyPaths`).
     pub fn add_ssh_key_converted(&mut self, path: &Path) {
@@ -329,6 +339,9 @@ pub struct EnvKeys {
     pub ssh_private_key_file: Option<std::path::PathBuf>,
     /// `SOPS_AGE_KEY_CMD`: a command printing age identities (used by `decrypt`).
     pub age_key_cmd: Option<String>,
+    /// `SOPS_AGE_SSH_PRIVATE_KEY_CMD` (sops 3.13): a command printing one OpenSSH private key
+    /// (used by `decrypt`).
+    pub age_ssh_key_cmd: Option<String>,
     /// `SOPS_GPG_EXEC`: the gpg program.
     pub gpg_exec: Option<std::ffi::OsString>,
     /// `CREDENTIALS_DIRECTORY` (set by systemd for a unit with credentials): where the key
@@ -344,13 +357,15 @@ impl std::fmt::Debug for EnvKeys {
             .field("ssh_private_key_file", &self.ssh_private_key_file)
             .field("credentials_dir", &self.credentials_dir)
             .field("age_key_cmd", &self.age_key_cmd)
+            .field("age_ssh_key_cmd", &self.age_ssh_key_cmd)
             .finish()
     }
 }
 
 impl EnvKeys {
     /// Reads `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
-    /// `SOPS_AGE_KEY_CMD`, `SOPS_GPG_EXEC` and `CREDENTIALS_DIRECTORY`.
+    /// `SOPS_AGE_KEY_CMD`, `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, `SOPS_GPG_EXEC` and
+    /// `CREDENTIALS_DIRECTORY`.
     pub fn from_process() -> EnvKeys {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         EnvKeys {
@@ -360,6 +375,7 @@ impl EnvKeys {
                 .map(Zeroizing::new),
             ssh_private_key_file: non_empty("SOPS_AGE_SSH_PRIVATE_KEY_FILE").map(Into::into),
             age_key_cmd: non_empty(key_cmd::VARIABLE).and_then(|v| v.into_string().ok()),
+            age_ssh_key_cmd: non_empty(key_cmd::SSH_VARIABLE).and_then(|v| v.into_string().ok()),
             gpg_exec: non_empty("SOPS_GPG_EXEC"),
             credentials_dir: non_empty("CREDENTIALS_DIRECTORY").map(Into::into),
         }

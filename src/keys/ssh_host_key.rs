@@ -41,8 +41,20 @@ fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         .map_err(|e| KeyError::read(&e))
 }
 
+/// The native identity of an OpenSSH private key given as bytes (the output of
+/// `SOPS_AGE_SSH_PRIVATE_KEY_CMD`), loaded from `source`.
+pub fn load_native_text(bytes: &[u8], source: KeySource) -> Result<LoadedIdentity, KeyError> {
+    let mut found = native(bytes, source.to_string())?;
+    found.source = source;
+    Ok(found)
+}
+
 fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, KeyError> {
-    let identity = age::ssh::Identity::from_buffer(bytes, Some(path.display().to_string()))
+    native(bytes, path.display().to_string())
+}
+
+fn native(bytes: &[u8], name: String) -> Result<LoadedIdentity, KeyError> {
+    let identity = age::ssh::Identity::from_buffer(bytes, Some(name.clone()))
         .map_err(|_| KeyError::NotAKey("not an OpenSSH private key"))?;
     let recipient = match &identity {
         age::ssh::Identity::Unencrypted(_) => public_key_line(&identity)?,
@@ -56,7 +68,7 @@ fn native_identity(bytes: &[u8], path: &Path) -> Result<LoadedIdentity, KeyError
     Ok(LoadedIdentity {
         identity: Box::new(identity),
         recipient,
-        source: KeySource::SshKey(path.to_path_buf()),
+        source: KeySource::SshKey(name.into()),
         via_plugin: false,
     })
 }

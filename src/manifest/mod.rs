@@ -112,19 +112,63 @@ pub struct Template {
     pub ownership: Ownership,
     pub restart_units: Vec<String>,
     pub reload_units: Vec<String>,
+    /// The systemd credential name (`<credentialStore>/<name>`) this template is exposed as.
+    pub credential: Option<String>,
+}
+
+/// A secret or template exposed as a systemd credential (`activation::credentials`).
+#[derive(Debug, Clone)]
+pub struct CredentialUse<'a> {
+    /// The credential name.
+    pub name: &'a str,
+    /// `secret "x"` or `template "y"`, for messages.
+    pub subject: String,
+    /// The secret's or template's name.
+    pub of: &'a str,
+    /// A template (its rendered file), not a secret.
+    pub rendered: bool,
+}
+
+/// Every credential of `secrets` and `templates`, secrets first, in manifest order.
+pub fn credential_uses<'a>(
+    secrets: &'a [Secret],
+    templates: &'a [Template],
+) -> Vec<CredentialUse<'a>> {
+    let secrets = secrets.iter().filter_map(|s| {
+        Some(CredentialUse {
+            name: s.credential.as_deref()?,
+            subject: format!("secret {:?}", s.name),
+            of: &s.name,
+            rendered: false,
+        })
+    });
+    let templates = templates.iter().filter_map(|t| {
+        Some(CredentialUse {
+            name: t.credential.as_deref()?,
+            subject: format!("template {:?}", t.name),
+            of: &t.name,
+            rendered: true,
+        })
+    });
+    secrets.chain(templates).collect()
 }
 
 /// The directory below a generation that holds rendered templates.
 pub const RENDERED_DIR: &str = "rendered";
 
 /// The directory below a generation that holds the credential copies (root, 0400), when the
-/// manifest has secrets with a `credential`.
+/// manifest has secrets or templates with a `credential`.
 pub const CREDENTIALS_DIR: &str = ".credentials";
 
 /// The credential store systemd's `LoadCredential=NAME` searches (after `/etc/credstore`).
 pub const DEFAULT_CREDENTIAL_STORE: &str = "/run/credstore";
 
 impl Manifest {
+    /// Every secret and template exposed as a systemd credential.
+    pub fn credential_uses(&self) -> Vec<CredentialUse<'_>> {
+        credential_uses(&self.secrets, &self.templates)
+    }
+
     /// Where a secret lives inside the live tree (`<symlinkPath>/<name>`).
     pub fn default_secret_path(&self, name: &str) -> PathBuf {
         self.symlink_path.join(name)

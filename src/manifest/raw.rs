@@ -77,6 +77,8 @@ pub struct RawTemplate {
     pub reload_units: Option<Vec<String>>,
     /// Rendered into the for-users generation: only neededForUsers secrets may be named.
     pub needed_for_users: Option<bool>,
+    /// Ours: the systemd credential name this rendered template is exposed as.
+    pub credential: Option<String>,
 }
 
 /// The manifest is not JSON of the expected shape.
@@ -174,6 +176,7 @@ const TEMPLATE: &[&str] = &[
     "restartUnits",
     "reloadUnits",
     "neededForUsers",
+    "credential",
 ];
 const LOGGING: &[&str] = &["keyImport", "secretChanges"];
 

@@ -293,8 +293,13 @@ pub fn validate(
     );
     check_template_placeholders(&mut c, &templates, &secrets, &placeholders, &for_users);
     check_placeholder_map(&mut c, &placeholders);
-    let credential_store =
-        check_credentials(&mut c, &secrets, raw.credential_store.as_deref(), user_mode);
+    let credential_store = check_credentials(
+        &mut c,
+        &secrets,
+        &templates,
+        raw.credential_store.as_deref(),
+        user_mode,
+    );
     if let (Some(m), Some(s)) = (&mount_point, &symlink_path) {
         places::check(
             &mut c,
@@ -467,6 +472,7 @@ fn template(
         },
         restart_units: units(c, subject, "restartUnits", rt.restart_units),
         reload_units: units(c, subject, "reloadUnits", rt.reload_units),
+        credential: credential_name(c, subject, rt.credential),
     })
 }
 
@@ -662,11 +668,13 @@ fn credential_name(c: &mut Collector, subject: &str, name: Option<String>) -> Op
     }
 }
 
-/// The credential store, when any secret has a `credential`: system mode only, names unique,
-/// an absolute store path, and no secret named like the generation's credentials directory.
+/// The credential store, when any secret or template has a `credential`: system mode only,
+/// names unique across secrets and templates, an absolute store path, and no secret named like
+/// the generation's credentials directory.
 fn check_credentials(
     c: &mut Collector,
     secrets: &[Secret],
+    templates: &[Template],
     store: Option<&str>,
     user_mode: bool,
 ) -> Option<PathBuf> {
@@ -674,30 +682,26 @@ fn check_credentials(
         Some(s) => absolute_path(c, "manifest", "credentialStore", s),
         None => Some(PathBuf::from(DEFAULT_CREDENTIAL_STORE)),
     };
-    let with: Vec<&Secret> = secrets.iter().filter(|s| s.credential.is_some()).collect();
+    let with = super::credential_uses(secrets, templates);
     if with.is_empty() {
         return store;
     }
     if user_mode {
-        for s in &with {
-            let subject = format!("secret {:?}", s.name);
+        for u in &with {
             c.add(
-                &subject,
+                &u.subject,
                 "credential",
                 "systemd credentials are for system mode only",
             );
         }
     }
     let mut first: HashMap<&str, &str> = HashMap::new();
-    for s in &with {
-        let Some(name) = s.credential.as_deref() else {
-            continue;
-        };
-        if let Some(other) = first.insert(name, &s.name) {
+    for u in &with {
+        if let Some(other) = first.insert(u.name, &u.subject) {
             c.add(
-                &format!("secret {:?}", s.name),
+                &u.subject,
                 "credential",
-                format!("{name:?} is also the credential of secret {other:?}"),
+                format!("{:?} is also the credential of {other}", u.name),
             );
         }
     }

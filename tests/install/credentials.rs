@@ -1,7 +1,7 @@
 //! systemd credentials both ways: secrets with a `credential` appear in the credential store
 //! (`/run/credstore` by default: this namespace's own `/run`) as links to root-owned 0400
 //! copies in the generation, swapped with it; and key credentials in `$CREDENTIALS_DIRECTORY`
-//! open sops files.
+//! open sops files. Rendered templates with a `credential` are exposed the same way.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -265,5 +265,56 @@ ns_test! {
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
         assert_eq!(env.live_generation(), live, "nothing swapped");
         assert_eq!(env.read(env.path("store")), "not a directory");
+    }
+
+    fn a_template_with_a_credential_is_linked_like_a_secret_and_shares_its_name_rules() {
+        const PH: &str = "<SOPS:app-token-placeholder:PH>";
+        let env = Env::new();
+        let file = encrypt(&env, "first");
+        let mut m = manifest(&env, &file);
+        m["secrets"][0]["credential"] = json!(null);
+        m["credentialStore"] = json!(env.path("store"));
+        m["placeholderBySecretName"] = json!({ "app/token": PH, "plain": "<SOPS:plain-placeholder:PH>" });
+        m["templates"] = json!([{
+            "name": "app.env", "content": format!("TOKEN={PH}\n"), "file": "", "path": "",
+            "mode": "0440", "owner": "nobody", "uid": 0, "group": "nogroup", "gid": 0,
+            "restartUnits": [], "reloadUnits": [], "credential": "app-env"
+        }]);
+        env.install(&m, &[]).ok();
+        let link = env.path("store/app-env");
+        assert_eq!(std::fs::read_link(&link).unwrap(), env.symlink().join(".credentials/app-env"));
+        assert_eq!(env.read(&link), "TOKEN=first\n", "the rendered text, placeholders replaced");
+        let copy = env.live_generation().join(".credentials/app-env");
+        assert_eq!(owner_mode(&copy), (0, 0, 0o400));
+        assert!(is_ramfs(&copy));
+        assert_eq!(owner_mode(&env.symlink().join("rendered/app.env")), (65534, 65534, 0o440), "the template itself is unchanged");
+
+        // A new secret value re-renders the template and its credential copy with it.
+        encrypt(&env, "second");
+        env.install(&m, &[]).ok();
+        assert_eq!(env.read(&link), "TOKEN=second\n");
+
+        // Dropped: its link goes.
+        let mut dropped = m.clone();
+        dropped["templates"][0]["credential"] = json!(null);
+        env.install(&dropped, &[]).ok();
+        assert!(std::fs::symlink_metadata(&link).is_err(), "the dropped credential's link is removed");
+
+        // One name for a secret and a template, a bad name, user mode: refused.
+        let mut twice = m.clone();
+        twice["secrets"][0]["credential"] = json!("app-env");
+        let run = env.install(&twice, &[]).failed();
+        assert!(run.stderr.contains("template \"app.env\": credential: \"app-env\" is also the credential of secret \"app/token\""), "{}", run.stderr);
+        let mut bad = m.clone();
+        bad["templates"][0]["credential"] = json!("a/b");
+        let run = env.install(&bad, &[]).failed();
+        assert!(run.stderr.contains("template \"app.env\": credential: \"a/b\" may only hold"), "{}", run.stderr);
+        let mut user = m.clone();
+        user["userMode"] = json!(true);
+        user["templates"][0]["owner"] = json!(null);
+        user["templates"][0]["group"] = json!(null);
+        let path = env.write_manifest(&user);
+        let run = env.run_cmd(Command::new(env!("CARGO_BIN_EXE_sops-install")).arg(&path).env("XDG_RUNTIME_DIR", env.root.path()));
+        assert!(run.status != 0 && run.stderr.contains("template \"app.env\": credential: systemd credentials are for system mode only"), "{}", run.stderr);
     }
 }

@@ -472,6 +472,43 @@ in
     };
   };
 
+  # Gap of issue 18: a rendered template as a systemd credential; and one whose credential
+  # name is a secret's too.
+  template-credentials = {
+    kind = "nixos";
+    config =
+      { config, ... }:
+      {
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key = { };
+          templates."app.env" = {
+            content = "KEY=${config.sops.placeholder.test_key}\n";
+            credential = "app-env";
+          };
+          templates.plain.content = "x";
+        };
+      };
+  };
+
+  template-credential-twice = {
+    kind = "nixos";
+    config =
+      { config, ... }:
+      {
+        sops = {
+          age.keyFile = "/var/lib/sops-nix/key.txt";
+          defaultSopsFile = assets + "/secrets.yaml";
+          secrets.test_key.credential = "same";
+          templates.t = {
+            content = "${config.sops.placeholder.test_key}";
+            credential = "same";
+          };
+        };
+      };
+  };
+
   home-keep = {
     kind = "home";
     config = {

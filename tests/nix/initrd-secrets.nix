@@ -18,6 +18,8 @@ let
     sops.gnupg.sshKeyPaths = [ "/etc/ssh/ssh_host_rsa_key" ];
     sops.environment.SOPS_GPG_EXEC = "/run/current-system/sw/bin/gpg";
     sops.defaultSopsFile = "/etc/nixos/secrets.yaml";
+    # Files outside the store cannot be checked at build time (the `validated` case does).
+    sops.validateSopsFiles = false;
     sops.initrdSecrets = {
       "/etc/secrets/initrd/ssh_host_ed25519_key".key = "initrd/ssh host key";
       "/run/keys/luks" = {
@@ -65,6 +67,51 @@ in
     }
   ];
   loaderWithoutSecrets = evalWith [ stubs.initrdSecretOptions ];
+  # validateSopsFiles: a manifest of the initrd secrets, checked at build time like the
+  # system's, which every command refers to; and files outside the store are refused.
+  validated =
+    let
+      config =
+        (lib.evalModules {
+          modules = [
+            stubs.nixos
+            ../../nix/modules/nixos
+            stubs.initrdSecretOptions
+            {
+              _module.args.pkgs = stubs.pkgs;
+              boot.loader.supportsInitrdSecrets = true;
+              sops.age.keyFile = "/var/lib/sops/age.txt";
+              sops.hostRecipients = [ "age1syzqw8rh3fs6hcxktdm32hqxdsqe03jyh2fvw0ltmq8cgqe5w5ysgwcpq2" ];
+              sops.initrdSecrets."/etc/secrets/initrd/db-password" = {
+                sopsFile = ../data/sops/enc/basic.yaml;
+                key = "db/password";
+              };
+            }
+          ];
+        }).config;
+      file = config.system.build.sops-initrd-secrets-manifest;
+    in
+    {
+      failing = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
+      manifest = builtins.fromJSON (builtins.unsafeDiscardStringContext file.text);
+      checkPhase = file.checkPhase;
+      checkPath = "${file}";
+      command =
+        config.boot.initrd.secretPaths."/etc/secrets/initrd/db-password".generateSecretCommand.text;
+    };
+  validatedOutsideStore =
+    let
+      config = (
+        evalWith [
+          stubs.initrdSecretOptions
+          {
+            boot.loader.supportsInitrdSecrets = true;
+            sops.validateSopsFiles = lib.mkForce true;
+          }
+        ]
+      );
+    in
+    config.failing;
   runnable =
     if pkgRoot == null then
       null
@@ -78,6 +125,7 @@ in
             name = "sops-install";
             outPath = pkgRoot;
           };
+          sops.validateSopsFiles = false;
           sops.age.keyFile = "${fixtures}/keys/age1.txt";
           sops.age.sshKeyPaths = [ ];
           sops.initrdSecrets."/etc/secrets/initrd/db-password" = {

@@ -57,7 +57,8 @@ let
     }
     // lib.optionalAttrs isNixos { inherit (t) restartUnits reloadUnits; }
     # Only when set, so regular manifests stay exactly sops-nix's.
-    // lib.optionalAttrs (t.neededForUsers or false) { neededForUsers = true; };
+    // lib.optionalAttrs (t.neededForUsers or false) { neededForUsers = true; }
+    // lib.optionalAttrs ((t.credential or null) != null) { inherit (t) credential; };
 
   # Evaluation-time checks of sops-nix (only with validateSopsFiles): every file exists and
   # is in the store, so the build-time check can read it.
@@ -115,9 +116,12 @@ let
       };
     }
     // lib.optionalAttrs cfg.keepLastGoodOnFailure { keepLastGoodOnFailure = true; }
-    // lib.optionalAttrs (lib.any (s: (s.credential or null) != null) (lib.attrValues secrets)) {
-      inherit (cfg) credentialStore;
-    };
+    //
+      lib.optionalAttrs
+        (lib.any (s: (s.credential or null) != null) (lib.attrValues secrets ++ lib.attrValues templates))
+        {
+          inherit (cfg) credentialStore;
+        };
 
   checkFor =
     secrets:

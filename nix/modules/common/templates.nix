@@ -112,7 +112,24 @@ let
             '';
           };
         }
-        // lib.optionalAttrs hasUnits unitOptions
+        // lib.optionalAttrs hasUnits (
+          unitOptions
+          // {
+            credential = mkOption {
+              # systemd's credential names: printable ASCII without space, '/' or ':'.
+              type = types.nullOr (types.strMatching "[!-.0-9;-~]+");
+              default = null;
+              example = "app-env";
+              description = ''
+                Also expose the rendered file as the systemd credential of this name, as
+                `sops.secrets.<name>.credential` does for a secret: a root-owned 0400 copy in the
+                secrets generation, linked as `<sops.credentialStore>/<name>`. A unit takes it
+                with `LoadCredential=<name>`. The name must differ from every other secret's and
+                template's credential.
+              '';
+            };
+          }
+        )
       )
       // lib.optionalAttrs userMode unitOptions;
     }

@@ -95,7 +95,10 @@ let
       "sops-install.ssh-key"
     ];
   };
-  credentialNames = lib.filter (n: n != null) (map (s: s.credential) (lib.attrValues cfg.secrets));
+  # Secrets' and templates' credential names share the store.
+  credentialNames = lib.filter (n: n != null) (
+    map (s: s.credential or null) (lib.attrValues cfg.secrets ++ lib.attrValues cfg.templates)
+  );
 in
 {
   imports = [
@@ -172,7 +175,7 @@ in
         }
         {
           assertion = lib.length credentialNames == lib.length (lib.unique credentialNames);
-          message = "sops.secrets: each credential name may be used by one secret only (${
+          message = "sops.secrets and sops.templates: each credential name may be used by one secret or template only (${
             lib.concatStringsSep ", " (
               lib.unique (lib.filter (n: lib.count (m: m == n) credentialNames > 1) credentialNames)
             )

@@ -53,12 +53,63 @@ let
     ])
   ];
 
+  # validateSopsFiles: a manifest of the initrd secrets alone (each named `initrd<path>`),
+  # checked at build time like the system's (`-check-mode=sopsfile`: the file opens as its
+  # format and holds the key; and the host recipients check), so a wrong key or file fails the
+  # build rather than the boot loader installation. Every command refers to it, which makes
+  # it part of the system's build.
+  checkManifest = {
+    secrets = lib.mapAttrsToList (path: s: {
+      name = "initrd${path}";
+      inherit (s)
+        key
+        format
+        mode
+        sopsFile
+        ;
+      path = "";
+      owner = null;
+      uid = 0;
+      group = null;
+      gid = 0;
+      sopsFileHash = "";
+      neededForUsers = false;
+      restartUnits = [ ];
+      reloadUnits = [ ];
+    }) cfg.initrdSecrets;
+    templates = [ ];
+    placeholderBySecretName = { };
+    secretsMountPoint = cfg.defaultSecretsMountPoint;
+    symlinkPath = cfg.defaultSymlinkPath;
+    keepGenerations = 0;
+    gnupgHome = cfg.gnupg.home;
+    sshKeyPaths = cfg.gnupg.sshKeyPaths;
+    ageKeyFile = cfg.age.keyFile;
+    ageSshKeyPaths = cfg.age.sshKeyPaths;
+    useTmpfs = false;
+    userMode = false;
+  };
+  checkFile = sopsLib.manifestFile {
+    inherit (pkgs) writeTextFile;
+    name = "initrd-secrets-manifest.json";
+    data = checkManifest;
+    inherit (cfg) validationPackage validateSopsFiles;
+    extraCheck = sopsLib.hostRecipientCheck cfg.validationPackage cfg.hostRecipients (
+      sopsLib.sopsFilesOf (lib.mapAttrs' (path: s: lib.nameValuePair "initrd${path}" s) cfg.initrdSecrets)
+    );
+  };
+  # Eval-time part of the check (as for sops.secrets): the files must be in the store.
+  notInStore = lib.filter (
+    f: !builtins.isPath f && !(builtins.isString f && lib.hasPrefix builtins.storeDir f)
+  ) (lib.filter (f: f != null) (map (s: s.sopsFile) (lib.attrValues cfg.initrdSecrets)));
+
   # The generate command of one secret: `$out` (nixpkgs' name for the file to write; the
   # first argument as a fallback) receives the secret with its final mode.
   command =
     path: s:
     pkgs.writeShellScript "sops-initrd-secret-${builtins.hashString "sha256" path}" ''
       set -eu
+      ${lib.optionalString cfg.validateSopsFiles "# sops files checked at build time by ${checkFile}"}
       target="''${out:-''${1:?no file to write (\$out or the first argument)}}"
       mkdir -p "$(dirname "$target")"
       ${sopsLib.withEnvironment environment (
@@ -67,7 +118,9 @@ let
             "${cfg.package}/bin/sops-install"
             "initrd-secret"
             "--sops-file"
-            (toString s.sopsFile)
+            # A Nix path is copied to the store (the file the build-time check read), so the
+            # boot loader installation does not depend on the configuration's checkout.
+            (if builtins.isPath s.sopsFile then "${s.sopsFile}" else toString s.sopsFile)
             "--format"
             s.format
             "--key"
@@ -160,8 +213,17 @@ in
             assertion = lib.all (s: s.sopsFile != null) (lib.attrValues cfg.initrdSecrets);
             message = "sops.initrdSecrets: every secret needs a sopsFile (or sops.defaultSopsFile).";
           }
+          {
+            assertion = !cfg.validateSopsFiles || notInStore == [ ];
+            message = "sops.initrdSecrets: ${
+              lib.concatMapStringsSep ", " (f: "'${toString f}'") notInStore
+            } is not in the Nix store. Either add it to the Nix store or set sops.validateSopsFiles to false";
+          }
         ];
       }
+      (lib.mkIf cfg.validateSopsFiles {
+        system.build.sops-initrd-secrets-manifest = checkFile;
+      })
       (lib.optionalAttrs hasHook {
         boot.initrd.secretPaths = lib.mapAttrs (path: s: {
           generateSecretCommand = command path s;

@@ -87,7 +87,7 @@ pub fn check(
     // A store at or below the symlink path would be the live generation: its links would be
     // made inside a generation, over a secret of the same name.
     if let Some(store) = credential_store.filter(|st| st.starts_with(symlink_path)) {
-        if secrets.iter().any(|s| s.credential.is_some()) {
+        if !super::super::credential_uses(secrets, templates).is_empty() {
             c.add(
                 "manifest",
                 "credentialStore",
@@ -100,17 +100,16 @@ pub fn check(
             );
         }
     }
-    for s in secrets {
-        if let (Some(store), Some(name)) = (credential_store, &s.credential) {
-            if !credentials.insert(name) {
+    if let Some(store) = credential_store {
+        for u in super::super::credential_uses(secrets, templates) {
+            if !credentials.insert(u.name) {
                 continue;
             }
-            let subject = format!("secret {:?}", s.name);
             places.push(Place {
-                path: store.join(name),
+                path: store.join(u.name),
                 kind: Kind::Custom,
-                described: format!("the credential link of {subject}"),
-                subject,
+                described: format!("the credential link of {}", u.subject),
+                subject: u.subject,
             });
         }
     }
