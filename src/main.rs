@@ -131,7 +131,10 @@ fn main() -> ExitCode {
     } else if args.get(1).is_some_and(|a| a == "ssh-to-pgp") {
         run_ssh_to_pgp(&args[2..])
     } else if is_subcommand {
-        run(Cli::parse())
+        match Cli::try_parse() {
+            Ok(cli) => run(cli),
+            Err(e) => usage_error(&e, args.get(1)),
+        }
     } else {
         run_installer(&program, &args[1.min(args.len())..])
     };
@@ -142,6 +145,45 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
         }
     }
+}
+
+/// A command line clap refuses: help and version print as clap prints them; anything else is
+/// one line (clap's first), with where to look, and exit status 2.
+fn usage_error(e: &clap::Error, subcommand: Option<&OsString>) -> Result<(), CommandError> {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let rendered = e.render().to_string();
+    // The first paragraph: the error and what it names (clap puts missing arguments on the
+    // lines below it); usage and tips follow a blank line.
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let joined = paragraph.join(" ");
+    let first = joined.strip_prefix("error: ").unwrap_or(&joined);
+    let first = if first.is_empty() {
+        "invalid arguments"
+    } else {
+        first
+    };
+    let sub = subcommand
+        .and_then(|s| s.to_str())
+        .filter(|s| *s != "help")
+        .map(|s| format!(" {s}"))
+        .unwrap_or_default();
+    Err(CommandError::new(
+        2,
+        format!("{first}; hint: see `sops-install{sub} --help`"),
+    ))
 }
 
 fn init_logging() {

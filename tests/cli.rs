@@ -52,6 +52,48 @@ fn help_prints_every_form_to_stdout() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("--age-key-file"));
 }
 
+#[test]
+fn a_subcommand_given_bad_arguments_fails_on_one_line_with_where_to_look() {
+    let sb = Sandbox::new();
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["decrypt", "--bogus", "f.yaml"],
+            "'--bogus'",
+            "sops-install decrypt --help",
+        ),
+        (&["decrypt"], "<FILE>", "sops-install decrypt --help"),
+        (
+            &["recipient", "--check"],
+            "<FILES>",
+            "sops-install recipient --help",
+        ),
+        (
+            &[
+                "initrd-secret",
+                "--mode",
+                "99",
+                "--sops-file",
+                "x",
+                "--out",
+                "y",
+            ],
+            "\"99\" is not an octal mode",
+            "sops-install initrd-secret --help",
+        ),
+    ];
+    for (args, names, hint) in cases {
+        let out = sops_install(&sb, args);
+        assert_eq!(out.status, 2, "{args:?}: {}", out.stderr_text());
+        assert!(out.stdout.is_empty(), "{args:?}: stdout");
+        let line = one_line(&out);
+        assert!(line.contains(names), "{args:?}: {names} not in {line:?}");
+        assert!(
+            line.trim_end().ends_with(&format!("; hint: see `{hint}`")),
+            "{args:?}: no hint in {line:?}"
+        );
+    }
+}
+
 // ---- initrd-secret ----
 
 fn fixture(rel: &str) -> PathBuf {

@@ -2,7 +2,7 @@
 //! `[-check-mode=off|manifest|sopsfile] [-ignore-passwd] MANIFEST.json`, with Go `flag`
 //! syntax (one or two dashes, `-flag=value` or `-flag value`, booleans alone or `=true`,
 //! flags before the single positional argument). [`run`] then hands the parsed options to
-//! [`activation::run`](crate::activation::run).
+//! [`crate::activation::run`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;

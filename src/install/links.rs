@@ -12,7 +12,7 @@
 //! there), through something that is not a directory, or whose place holds a non-empty
 //! directory fails the run while the previous generation is still live.
 //!
-//! `ensure` repeats that walk ([`walk`]) holding each directory open and makes missing ones,
+//! `ensure` repeats that walk (`walk`) holding each directory open and makes missing ones,
 //! then does everything else relative to the held parent (`mkdirat`, `symlinkat`, `fchownat`,
 //! `renameat`, `unlinkat`): a directory swapped for a symlink after the walk passed it cannot
 //! move the link elsewhere. Stale links and dead runs' staging directories are removed the
