@@ -22,19 +22,31 @@ struct UserEnv {
     log: PathBuf,
 }
 
+/// A ramfs at `dir`, mode 0700, as systemd makes `/run/user/UID` (Linux only: the installer
+/// tests run as root on Linux; elsewhere they only have to build).
+#[cfg(target_os = "linux")]
+fn mount_ramfs(dir: &Path) {
+    nix::mount::mount(
+        Some("ramfs"),
+        dir,
+        Some("ramfs"),
+        nix::mount::MsFlags::empty(),
+        Some("mode=0700"),
+    )
+    .unwrap();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn mount_ramfs(dir: &Path) {
+    panic!("{}: a ramfs needs Linux", dir.display());
+}
+
 impl UserEnv {
     fn new() -> UserEnv {
         let env = Env::new();
         let runtime = env.path("run-user-1000");
         std::fs::create_dir(&runtime).unwrap();
-        nix::mount::mount(
-            Some("ramfs"),
-            &runtime,
-            Some("ramfs"),
-            nix::mount::MsFlags::empty(),
-            Some("mode=0700"),
-        )
-        .unwrap();
+        mount_ramfs(&runtime);
         assert!(is_ramfs(&runtime));
         let bin = env.path("bin");
         std::fs::create_dir(&bin).unwrap();
